@@ -1,0 +1,91 @@
+"""Multi-label losses and per-label positive weights.
+
+Label imbalance is handled inside the loss: each label's positive term is
+multiplied by its weight (PyTorch's ``pos_weight``). Keras's own
+``Model.fit(class_weight=...)`` is not used: on a 2-D multi-hot target it
+weights each row by its first positive label only.
+"""
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+from keras import ops
+
+_EPSILON = 1e-7
+
+
+def positive_weights(class_weight, Y, classes, sample_weight=None):
+    """Return one positive weight per label (float32, shape (n_labels,)).
+
+    ``"balanced"`` gives ``n_negative / n_positive`` per label (weighted by
+    ``sample_weight``), 1 for labels without positives or negatives. A mapping
+    gives weights by label name (missing labels get 1); an array gives them in
+    column order.
+    """
+    n_labels = len(classes)
+    if class_weight is None:
+        return np.ones(n_labels, dtype=np.float32)
+    if isinstance(class_weight, str):
+        w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+        positives = np.asarray(Y.T @ w).ravel()
+        negatives = w.sum() - positives
+        ratio = np.ones(n_labels)
+        ok = (positives > 0) & (negatives > 0)
+        ratio[ok] = negatives[ok] / positives[ok]
+        return ratio.astype(np.float32)
+    if isinstance(class_weight, Mapping):
+        index = {label: i for i, label in enumerate(classes.tolist())}
+        unknown = [label for label in class_weight if label not in index]
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels not in the target: {unknown[:10]}; "
+                f"known labels are {classes.tolist()[:10]}."
+            )
+        weights = np.ones(n_labels)
+        for label, value in class_weight.items():
+            weights[index[label]] = _check_weight(value, label)
+        return weights.astype(np.float32)
+    weights = np.asarray(class_weight, dtype=np.float64)
+    if weights.shape != (n_labels,):
+        raise ValueError(
+            f"class_weight as an array needs one weight per label, shape "
+            f"({n_labels},), got shape {weights.shape}."
+        )
+    for label, value in zip(classes.tolist(), weights):
+        _check_weight(value, label)
+    return weights.astype(np.float32)
+
+
+def _check_weight(value, label):
+    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"class_weight for label {label!r} must be a finite number > 0, "
+            f"got {value!r}."
+        )
+    return float(value)
+
+
+def weighted_binary_crossentropy(pos_weight, from_logits):
+    """Mean over labels of binary cross-entropy with per-label positive weights.
+
+    Written with ``keras.ops`` only, so it runs on every Keras backend.
+    """
+    pos_weight = np.asarray(pos_weight, dtype=np.float32)
+    unweighted = bool(np.all(pos_weight == 1.0))
+
+    def loss(y_true, y_pred):
+        y_true = ops.cast(y_true, y_pred.dtype)
+        if from_logits:
+            log_p = -ops.softplus(-y_pred)
+            log_not_p = -ops.softplus(y_pred)
+        else:
+            p = ops.clip(y_pred, _EPSILON, 1.0 - _EPSILON)
+            log_p = ops.log(p)
+            log_not_p = ops.log1p(-p)
+        positive = y_true * log_p
+        if not unweighted:
+            positive = positive * ops.convert_to_tensor(pos_weight, y_pred.dtype)
+        return -ops.mean(positive + (1.0 - y_true) * log_not_p, axis=-1)
+
+    return loss

@@ -1,0 +1,156 @@
+"""Building the Keras network and running it forward.
+
+A model is the default MLP, a callable following the scikeras convention
+(``build(meta=..., compile_kwargs=..., **model__params)`` returning a
+``keras.Model``), or a ``keras.Model`` used as a template and cloned with fresh
+weights at every fit. Its output is one unit per label: sigmoid probabilities,
+or logits when the last layer has no activation.
+"""
+
+import inspect
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import logit
+
+import keras
+from keras import layers, ops
+
+_PROBA_CLIP = 1e-7
+
+
+def build_default_mlp(meta, hidden_layer_sizes, activation, dropout):
+    """An MLP ending in one logit per label, biases set to the label priors."""
+    prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)
+    inputs = keras.Input(shape=(meta["n_features_in_"],), name="features")
+    hidden = inputs
+    for units in hidden_layer_sizes:
+        hidden = layers.Dense(units, activation=activation)(hidden)
+        if dropout > 0:
+            hidden = layers.Dropout(dropout)(hidden)
+    outputs = layers.Dense(
+        meta["n_labels_"],
+        bias_initializer=keras.initializers.Constant(logit(prior)),
+        name="logits",
+    )(hidden)
+    return keras.Model(inputs, outputs)
+
+
+def build_model(model, meta, model_params, compile_params, default_params):
+    """Return a fresh, uncompiled ``keras.Model`` for this fit."""
+    if model is None:
+        if model_params:
+            raise ValueError(
+                "model__ parameters are only passed to a model callable; the "
+                f"default MLP takes none, got {sorted(model_params)}. Use "
+                "hidden_layer_sizes, activation and dropout instead."
+            )
+        return build_default_mlp(meta, **default_params)
+    if isinstance(model, keras.Model):
+        if model_params:
+            raise ValueError(
+                "model__ parameters need a model callable, but model is a "
+                f"keras.Model instance; got {sorted(model_params)}."
+            )
+        return keras.models.clone_model(model)
+    built = _call_builder(model, meta, model_params, compile_params)
+    if not isinstance(built, keras.Model):
+        raise TypeError(
+            f"The model callable must return a keras.Model, got {type(built).__name__}."
+        )
+    return built
+
+
+def _call_builder(build, meta, model_params, compile_params):
+    signature = inspect.signature(build)
+    accepts_any = any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
+    )
+    kwargs = dict(model_params)
+    for name, value in (("meta", meta), ("compile_kwargs", compile_params)):
+        if accepts_any or name in signature.parameters:
+            kwargs[name] = value
+    if not accepts_any:
+        unknown = sorted(set(kwargs) - set(signature.parameters))
+        if unknown:
+            name = getattr(build, "__name__", type(build).__name__)
+            raise ValueError(
+                f"The model callable {name}() does not accept the routed "
+                f"parameters {['model__' + u for u in unknown]}; it accepts "
+                f"{sorted(signature.parameters)}."
+            )
+    return build(**kwargs)
+
+
+def output_is_probability(model, n_labels):
+    """Check the output layout; True if it is sigmoid, False if logits."""
+    if len(model.outputs) != 1:
+        raise ValueError(
+            f"The model must have exactly one output, got {len(model.outputs)}."
+        )
+    shape = tuple(model.outputs[0].shape)
+    if len(shape) != 2 or shape[-1] != n_labels:
+        raise ValueError(
+            f"The model's output must have shape (None, {n_labels}), one unit "
+            f"per label, got {shape}."
+        )
+    activation = getattr(model.layers[-1], "activation", None)
+    name = getattr(activation, "__name__", "linear") if activation else "linear"
+    if name == "sigmoid":
+        return True
+    if name == "linear":
+        return False
+    raise ValueError(
+        f"The model's last layer uses activation {name!r}; multi-label output "
+        "needs one independent sigmoid per label: use activation='sigmoid' or "
+        "no activation (logits)."
+    )
+
+
+def batches(X, batch_size):
+    """Yield dense float32 row blocks of X; sparse X is densified per block."""
+    for start in range(0, X.shape[0], batch_size):
+        block = X[start : start + batch_size]
+        if sp.issparse(block):
+            block = block.toarray()
+        yield np.asarray(block, dtype=np.float32)
+
+
+def forward_logits(model, X, from_probability, batch_size=4096):
+    """Return the float64 logits of X, computed block by block."""
+    outputs = []
+    for block in batches(X, batch_size):
+        out = ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
+        if from_probability:
+            out = logit(np.clip(out, _PROBA_CLIP, 1 - _PROBA_CLIP))
+        outputs.append(out)
+    if not outputs:
+        return np.empty((0, model.outputs[0].shape[-1]))
+    return np.concatenate(outputs)
+
+
+class SparseBatches(keras.utils.PyDataset):
+    """Feeds a CSR matrix to ``Model.fit`` one densified batch at a time."""
+
+    def __init__(self, X, Y, sample_weight, batch_size, seed, shuffle):
+        super().__init__()
+        self.X, self.Y, self.w = X, Y, sample_weight
+        self.batch_size = batch_size
+        self._rng = np.random.default_rng(seed)
+        self._shuffle = shuffle
+        self._order = np.arange(X.shape[0])
+        self.on_epoch_end()
+
+    def __len__(self):
+        return -(-self.X.shape[0] // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        X = self.X[rows].toarray().astype(np.float32, copy=False)
+        Y = self.Y[rows]
+        Y = Y.toarray() if sp.issparse(Y) else Y
+        return X, Y, self.w[rows]
+
+    def on_epoch_end(self):
+        if self._shuffle:
+            self._rng.shuffle(self._order)

@@ -1,0 +1,85 @@
+"""Routed parameters: ``model__``, ``compile__``, ``fit__`` and ``optimizer__``.
+
+A routed parameter is passed through to the model callable, ``Model.compile``,
+``Model.fit`` or the optimizer's constructor. Routed names work in
+``set_params`` and in ``GridSearchCV`` parameter grids. A name that looks like
+a typo of a real parameter fails loudly, with the likely intended name.
+"""
+
+import difflib
+
+ROUTES = ("model", "compile", "fit", "optimizer")
+
+# Keras arguments the estimator owns; routing them would silently bypass it.
+_OWNED = {
+    "fit": {
+        "x": "X",
+        "y": "y",
+        "epochs": "epochs",
+        "batch_size": "batch_size",
+        "validation_split": "early_stopping and validation_fraction",
+        "validation_data": "early_stopping and validation_fraction",
+        "sample_weight": "fit(..., sample_weight=...)",
+        "class_weight": "class_weight",
+        "callbacks": "callbacks",
+        "verbose": "verbose",
+        "initial_epoch": "warm_start",
+    },
+    "compile": {
+        "optimizer": "optimizer",
+        "loss": "class_weight",
+    },
+    "optimizer": {"learning_rate": "learning_rate"},
+}
+
+
+def is_routed(name):
+    """True if ``name`` is ``<route>__<argument>`` for a known route."""
+    prefix, sep, rest = name.partition("__")
+    return bool(sep) and prefix in ROUTES and bool(rest)
+
+
+def suggest(name, valid_names):
+    """Return the most likely intended parameter name for ``name``, or None."""
+    prefix, sep, rest = name.partition("__")
+    if sep and rest:
+        close = difflib.get_close_matches(prefix, ROUTES, n=1, cutoff=0.6)
+        if close:
+            return f"{close[0]}__{rest}"
+    for route in ROUTES:
+        for joiner in ("_", ""):
+            head = route + joiner
+            if name.startswith(head) and len(name) > len(head):
+                return f"{route}__{name[len(head):]}"
+    close = difflib.get_close_matches(name, list(valid_names), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def unknown_parameter_message(name, owner, valid_names):
+    """One-sentence error for an unknown parameter, with a suggestion."""
+    message = f"{owner} got an unexpected parameter {name!r}"
+    hint = suggest(name, valid_names)
+    if hint is not None:
+        return message + f"; did you mean {hint!r}?"
+    routes = ", ".join(f"{route}__" for route in ROUTES)
+    return (
+        message + f". Routed parameters must start with one of {routes}; "
+        f"valid parameters are {sorted(valid_names)}."
+    )
+
+
+def split_routed(params):
+    """Group routed parameters by route: ``{"fit": {"shuffle": False}, ...}``."""
+    routed = {route: {} for route in ROUTES}
+    for name, value in params.items():
+        if is_routed(name):
+            route, _, argument = name.partition("__")
+            routed[route][argument] = value
+    for route, owned in _OWNED.items():
+        for argument in routed[route]:
+            if argument in owned:
+                raise ValueError(
+                    f"{route}__{argument} is set by the estimator; use "
+                    f"{owned[argument]} instead."
+                )
+    return routed

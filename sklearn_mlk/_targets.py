@@ -1,0 +1,217 @@
+"""Multi-label target formats: recognise, encode to an indicator matrix, decode.
+
+Accepted formats are a dense 0/1 or boolean indicator array, a scipy sparse
+indicator matrix, a pandas DataFrame of 0/1 columns, and a sequence of label
+sets such as ``[["news", "sport"], [], ["tech"]]``. A target is never
+reinterpreted: a matrix with exactly one positive per row stays multi-label.
+"""
+
+import warnings
+from collections.abc import Iterable, Set
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+_HINT = (
+    "Pass a 2-D indicator matrix of shape (n_samples, n_labels) with values in "
+    "{0, 1} (dense, scipy sparse or a DataFrame of 0/1 columns), or a sequence "
+    "of label sets such as [['news', 'sport'], [], ['tech']]; "
+    "sklearn.preprocessing.MultiLabelBinarizer converts other layouts."
+)
+
+
+def _is_dataframe(y):
+    return hasattr(y, "columns") and hasattr(y, "iloc") and getattr(y, "ndim", 0) == 2
+
+
+def _is_label_set(item):
+    return isinstance(item, (Set, list, tuple, np.ndarray)) and not isinstance(
+        item, (str, bytes)
+    )
+
+
+def _looks_like_label_sets(y):
+    """True for a non-rectangular, non-numeric or set-based sequence of sets."""
+    items = list(y)
+    if not items or not all(_is_label_set(item) for item in items):
+        return False
+    if any(isinstance(item, Set) for item in items):
+        return True
+    lengths = {len(item) for item in items}
+    if len(lengths) > 1:
+        return True
+    flat = [label for item in items for label in item]
+    return any(isinstance(label, (str, bytes)) for label in flat)
+
+
+def _target_kind(y):
+    if y is None:
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None. " + _HINT
+        )
+    if sp.issparse(y):
+        return "sparse"
+    if _is_dataframe(y):
+        return "dataframe"
+    if isinstance(y, (str, bytes)) or not isinstance(y, Iterable):
+        raise TypeError(f"y must be array-like, got {type(y).__name__}. " + _HINT)
+    if isinstance(y, np.ndarray) and y.ndim != 1:
+        return "indicator"
+    if _looks_like_label_sets(y):
+        return "label_sets"
+    return "indicator"
+
+
+def _check_binary(values, what):
+    values = np.asarray(values)
+    if values.size == 0:
+        return
+    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+        raise ValueError(f"{what} contains NaN or infinity. " + _HINT)
+    bad = np.setdiff1d(np.unique(values), [0, 1])
+    if bad.size:
+        shown = ", ".join(repr(v.item()) for v in bad[:5])
+        raise ValueError(
+            f"{what} must contain only 0 and 1, got {shown}"
+            f"{' ...' if bad.size > 5 else ''}. " + _HINT
+        )
+
+
+def _as_indicator_array(y):
+    """Validate a dense indicator target and return it as a 2-D ndarray."""
+    try:
+        array = np.asarray(y)
+    except ValueError as exc:
+        raise ValueError(f"y could not be read as an array ({exc}). " + _HINT) from None
+    if array.ndim != 2:
+        raise ValueError(
+            f"y must be 2-D (n_samples, n_labels), got an array of shape "
+            f"{array.shape}. A 1-D target is a single-label problem: use a "
+            "binary or multiclass classifier for it, or pass the labels of "
+            "each sample as a set. " + _HINT
+        )
+    if array.dtype.kind not in "biuf":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"y has dtype {array.dtype} with non-numeric entries; an indicator "
+                "matrix must be numeric. " + _HINT
+            ) from None
+    if array.shape[1] == 0:
+        raise ValueError("y has 0 label columns; at least one is required.")
+    _check_binary(array, "y")
+    return array
+
+
+class MultiLabelTargetEncoder(BaseEstimator):
+    """Encode any supported multi-label target as a float32 indicator matrix.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_labels,)
+        Label names: column indices for arrays and sparse matrices, column
+        names for DataFrames, sorted labels for label sets.
+    kind_ : {"indicator", "sparse", "dataframe", "label_sets"}
+        The format seen at fit; :meth:`inverse_transform` returns the matching
+        container (sparse for sparse, dense otherwise).
+    """
+
+    def fit(self, y):
+        kind = _target_kind(y)
+        if kind == "label_sets":
+            labels = {label for item in y for label in item}
+            try:
+                classes = np.array(sorted(labels))
+            except TypeError:
+                raise TypeError(
+                    "Labels in label sets must be mutually comparable (all str "
+                    "or all int) so they can be sorted."
+                ) from None
+        elif kind == "dataframe":
+            classes = np.asarray(y.columns)
+            if len(set(classes.tolist())) != len(classes):
+                raise ValueError("y's DataFrame columns must have unique names.")
+        elif kind == "sparse":
+            classes = np.arange(y.shape[1])
+        else:
+            classes = np.arange(_as_indicator_array(y).shape[1])
+        self.kind_ = kind
+        self.classes_ = classes
+        self._index = {label: i for i, label in enumerate(classes.tolist())}
+        return self
+
+    def fit_transform(self, y):
+        return self.fit(y).transform(y)
+
+    def transform(self, y):
+        """Return ``y`` as a float32 indicator (CSR for sparse, else dense)."""
+        check_is_fitted(self)
+        n_labels = len(self.classes_)
+        kind = _target_kind(y)
+        if kind == "label_sets":
+            return self._encode_label_sets(y)
+        if kind == "sparse":
+            matrix = sp.csr_matrix(y, dtype=np.float32, copy=True)
+            matrix.sum_duplicates()
+            _check_binary(matrix.data, "y")
+            matrix.eliminate_zeros()
+            return self._check_width(matrix, n_labels)
+        if kind == "dataframe" and self.kind_ == "dataframe":
+            missing = [c for c in self.classes_ if c not in set(y.columns)]
+            if missing:
+                raise ValueError(f"y is missing label columns seen at fit: {missing}.")
+            y = y[list(self.classes_)]
+        array = _as_indicator_array(y)
+        return self._check_width(array.astype(np.float32), n_labels)
+
+    def _check_width(self, matrix, n_labels):
+        if matrix.ndim != 2:
+            raise ValueError(f"y must be 2-D, got shape {matrix.shape}. " + _HINT)
+        if matrix.shape[1] != n_labels:
+            raise ValueError(
+                f"y has {matrix.shape[1]} label columns, but {n_labels} were "
+                "seen at fit."
+            )
+        return matrix
+
+    def _encode_label_sets(self, y):
+        indptr, indices, unknown = [0], [], set()
+        for item in y:
+            row = set()
+            for label in item:
+                column = self._index.get(label)
+                if column is None:
+                    unknown.add(label)
+                else:
+                    row.add(column)
+            indices.extend(sorted(row))
+            indptr.append(len(indices))
+        if unknown:
+            warnings.warn(
+                f"Ignoring labels not seen at fit: {sorted(map(str, unknown))[:10]}.",
+                UserWarning,
+            )
+        data = np.ones(len(indices), dtype=np.float32)
+        shape = (len(indptr) - 1, len(self.classes_))
+        return sp.csr_matrix((data, indices, indptr), shape=shape).toarray()
+
+    def inverse_transform(self, indicator):
+        """Return a 0/1 int indicator in the container matching the fit format."""
+        check_is_fitted(self)
+        indicator = np.asarray(indicator).astype(np.int64)
+        if self.kind_ == "sparse":
+            return sp.csr_matrix(indicator)
+        return indicator
+
+    def label_sets(self, indicator):
+        """Return one tuple of label names per row of a 0/1 indicator."""
+        check_is_fitted(self)
+        matrix = sp.csr_matrix(indicator)
+        classes = self.classes_.tolist()
+        return [
+            tuple(classes[j] for j in matrix.indices[start:stop])
+            for start, stop in zip(matrix.indptr[:-1], matrix.indptr[1:])
+        ]

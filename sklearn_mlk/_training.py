@@ -1,0 +1,87 @@
+"""Compiling and training a Keras model on an encoded multi-label problem."""
+
+import numpy as np
+import scipy.sparse as sp
+
+import keras
+
+from ._losses import weighted_binary_crossentropy
+from ._network import SparseBatches
+
+
+def make_optimizer(optimizer, learning_rate, optimizer_params):
+    """A fresh optimizer: from a name, a class, or a copy of an instance."""
+    params = dict(optimizer_params, learning_rate=learning_rate)
+    if isinstance(optimizer, str):
+        try:
+            return keras.optimizers.get({"class_name": optimizer, "config": params})
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"Could not build optimizer {optimizer!r}: {exc}") from None
+    if isinstance(optimizer, type):
+        return optimizer(**params)
+    config = dict(optimizer.get_config(), **params)
+    return type(optimizer).from_config(config)
+
+
+def compile_model(model, optimizer, pos_weight, from_probability, compile_params):
+    model.compile(
+        optimizer=optimizer,
+        loss=weighted_binary_crossentropy(pos_weight, from_logits=not from_probability),
+        **compile_params,
+    )
+
+
+def validation_split(n_samples, fraction, seed):
+    """Shuffled (train, validation) row indices for early stopping."""
+    n_val = int(round(fraction * n_samples))
+    n_val = min(max(n_val, 1), n_samples - 1)
+    if n_samples < 2:
+        raise ValueError(
+            f"early_stopping needs at least 2 samples to hold some out, got {n_samples}."
+        )
+    order = np.random.default_rng(seed).permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def _inputs(X, Y, w, batch_size, seed, shuffle):
+    """Arguments for Model.fit: arrays, or a per-batch feeder for sparse data."""
+    if sp.issparse(X) or sp.issparse(Y):
+        X = X if sp.issparse(X) else sp.csr_matrix(X)
+        return {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
+    return {"x": X, "y": Y, "sample_weight": w, "batch_size": batch_size}
+
+
+def train(model, X, Y, w, *, epochs, batch_size, early_stopping, validation_fraction,
+          n_iter_no_change, callbacks, verbose, seed, fit_params):
+    """Run ``Model.fit`` and return the per-epoch history as a dict of lists."""
+    callbacks = list(callbacks or [])
+    validation = {}
+    if early_stopping:
+        train_rows, val_rows = validation_split(X.shape[0], validation_fraction, seed)
+        X_val, Y_val, w_val = X[val_rows], Y[val_rows], w[val_rows]
+        X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
+        val = _inputs(X_val, Y_val, w_val, batch_size, seed, shuffle=False)
+        validation["validation_data"] = (
+            val["x"] if len(val) == 1 else (val["x"], val["y"], val["sample_weight"])
+        )
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=n_iter_no_change,
+                restore_best_weights=True,
+            )
+        )
+    batch_size = min(batch_size, X.shape[0])
+    shuffle = fit_params.pop("shuffle", True)
+    data = _inputs(X, Y, w, batch_size, seed, shuffle)
+    if len(data) > 1:
+        fit_params["shuffle"] = shuffle
+    history = model.fit(
+        **data,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=min(int(verbose), 2),
+        **validation,
+        **fit_params,
+    )
+    return {key: [float(v) for v in values] for key, values in history.history.items()}
