@@ -175,19 +175,29 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        # Stored unvalidated, as scikit-learn requires of __init__; fit and
+        # set_params reject names that are not routed, with a suggestion.
         for name, value in routed_params.items():
-            if not is_routed(name):
-                raise TypeError(
-                    unknown_parameter_message(
-                        name, f"{type(self).__name__}.__init__()", self._get_param_names()
-                    )
-                )
             setattr(self, name, value)
 
     # -- parameters ---------------------------------------------------------
 
     def _routed_params(self):
-        return {k: v for k, v in vars(self).items() if is_routed(k)}
+        """Keyword parameters beyond the named ones (routed, or misspelt)."""
+        named = set(self._get_param_names())
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k not in named and not k.startswith("_") and not k.endswith("_")
+        }
+
+    def _check_routed_names(self):
+        valid = self._get_param_names()
+        for name in self._routed_params():
+            if not is_routed(name):
+                raise TypeError(
+                    unknown_parameter_message(name, type(self).__name__, valid)
+                )
 
     def get_params(self, deep=True):
         """Get parameters, routed ``model__``/``compile__``/... ones included."""
@@ -255,6 +265,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
+        self._check_routed_names()
         routed = split_routed(self._routed_params())
         hidden = self._check_hidden_layer_sizes()
         if y is None:

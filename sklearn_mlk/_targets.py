@@ -46,6 +46,15 @@ def _looks_like_label_sets(y):
     return any(isinstance(label, (str, bytes)) for label in flat)
 
 
+def _as_target(y):
+    """Turn array-likes that only implement ``__array__`` into ndarrays."""
+    if y is not None and hasattr(y, "__array__") and not (
+        isinstance(y, np.ndarray) or sp.issparse(y) or _is_dataframe(y)
+    ):
+        return np.asarray(y)
+    return y
+
+
 def _target_kind(y):
     if y is None:
         raise ValueError(
@@ -71,6 +80,11 @@ def _check_binary(values, what):
     if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
         raise ValueError(f"{what} contains NaN or infinity. " + _HINT)
     bad = np.setdiff1d(np.unique(values), [0, 1])
+    if bad.size and np.any(bad != np.round(bad)):
+        raise ValueError(
+            f"{what} looks continuous (got {bad[0].item()!r}); a multi-label target "
+            "must be a 0/1 indicator. " + _HINT
+        )
     if bad.size:
         shown = ", ".join(repr(v.item()) for v in bad[:5])
         raise ValueError(
@@ -85,6 +99,13 @@ def _as_indicator_array(y):
         array = np.asarray(y)
     except ValueError as exc:
         raise ValueError(f"y could not be read as an array ({exc}). " + _HINT) from None
+    if array.ndim == 1 and array.dtype.kind == "f":
+        finite = array[np.isfinite(array)]
+        if np.any(finite != np.round(finite)):
+            raise ValueError(
+                "y is a 1-D continuous target; a multi-label classifier needs a "
+                "2-D 0/1 indicator. " + _HINT
+            )
     if array.ndim != 2:
         raise ValueError(
             f"y must be 2-D (n_samples, n_labels), got an array of shape "
@@ -120,6 +141,7 @@ class MultiLabelTargetEncoder(BaseEstimator):
     """
 
     def fit(self, y):
+        y = _as_target(y)
         kind = _target_kind(y)
         if kind == "label_sets":
             labels = {label for item in y for label in item}
@@ -150,6 +172,7 @@ class MultiLabelTargetEncoder(BaseEstimator):
         """Return ``y`` as a float32 indicator (CSR for sparse, else dense)."""
         check_is_fitted(self)
         n_labels = len(self.classes_)
+        y = _as_target(y)
         kind = _target_kind(y)
         if kind == "label_sets":
             return self._encode_label_sets(y)
