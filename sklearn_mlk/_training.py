@@ -45,9 +45,10 @@ def validation_split(n_samples, fraction, seed):
 
 def _inputs(X, Y, w, batch_size, seed, shuffle):
     """Arguments for Model.fit: arrays, or a per-batch feeder for sparse data."""
-    if sp.issparse(X) or sp.issparse(Y):
-        X = X if sp.issparse(X) else sp.csr_matrix(X)
+    if sp.issparse(X):
         return {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
+    if sp.issparse(Y):
+        Y = Y.toarray()
     return {"x": X, "y": Y, "sample_weight": w, "batch_size": batch_size}
 
 

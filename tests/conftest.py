@@ -2,3 +2,24 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import make_multilabel_classification  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def data():
+    """A small learnable multi-label problem: X (200 x 10), Y (200 x 4)."""
+    X, Y = make_multilabel_classification(
+        n_samples=200, n_features=10, n_classes=4, n_labels=2, random_state=0
+    )
+    return X.astype(np.float64), Y
+
+
+def tiny(**params):
+    """A fast estimator for tests: one small hidden layer, a few epochs."""
+    from sklearn_mlk import KerasMultiLabelClassifier
+
+    defaults = dict(hidden_layer_sizes=(8,), epochs=3, batch_size=32, random_state=0)
+    return KerasMultiLabelClassifier(**{**defaults, **params})
