@@ -1,0 +1,339 @@
+"""Behaviour of KerasMultiLabelClassifier: training, routing, errors, state."""
+
+import pickle
+import random
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import tiny
+from sklearn.base import clone
+
+keras = pytest.importorskip("keras")
+
+
+def test_same_random_state_gives_identical_predictions(data):
+    X, Y = data
+    a = tiny(dropout=0.3, random_state=7).fit(X, Y).predict_proba(X)
+    b = tiny(dropout=0.3, random_state=7).fit(X, Y).predict_proba(X)
+    c = tiny(dropout=0.3, random_state=8).fit(X, Y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_seeded_fit_restores_global_random_state(data):
+    X, Y = data
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.random(), np.random.random())
+    random.seed(123)
+    np.random.seed(123)
+    tiny(random_state=0).fit(X, Y)
+    assert (random.random(), np.random.random()) == expected
+
+
+def test_learns_a_learnable_problem(data):
+    X, Y = data
+    clf = tiny(hidden_layer_sizes=(32,), epochs=40).fit(X, Y)
+    prior_accuracy = np.maximum(Y.mean(0), 1 - Y.mean(0)).mean()
+    assert (clf.predict(X) == Y).mean() > prior_accuracy + 0.05
+
+
+def test_decision_function_and_proba_agree(data):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    logits = clf.decision_function(X)
+    np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)))
+    np.testing.assert_array_equal(clf.predict(X), logits >= 0)
+
+
+def test_fitted_attributes(data):
+    X, Y = data
+    clf = tiny(epochs=4).fit(X, Y)
+    assert clf.n_features_in_ == X.shape[1]
+    assert isinstance(clf.model_, keras.Model)
+    assert len(clf.history_["loss"]) == 4
+    np.testing.assert_array_equal(clf.thresholds_, np.full(Y.shape[1], 0.5))
+    assert not hasattr(clf, "feature_names_in_")
+
+
+def test_feature_names_from_dataframe(data):
+    pd = pytest.importorskip("pandas")
+    X, Y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = tiny().fit(frame, Y)
+    assert clf.feature_names_in_.tolist() == list(frame.columns)
+
+
+def test_sparse_features_match_dense(data):
+    X, Y = data
+    clf = tiny(fit__shuffle=False).fit(X, Y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), clf.predict_proba(sp.csr_matrix(X)), atol=1e-6
+    )
+    # Training on sparse X goes through a per-batch feeder instead of an
+    # in-memory array, so it agrees with dense training up to float noise.
+    sparse = tiny(fit__shuffle=False).fit(sp.csr_matrix(X), Y)
+    np.testing.assert_allclose(clf.predict_proba(X), sparse.predict_proba(X), atol=0.02)
+
+
+def test_sparse_features_are_densified_one_batch_at_a_time(data, monkeypatch):
+    X, Y = data
+    seen = []
+    original = sp.csr_matrix.toarray
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.shape[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
+    clf = tiny(batch_size=16).fit(sp.csr_matrix(X), Y)
+    assert seen and max(seen) == 16
+    seen.clear()
+    big = sp.csr_matrix(np.repeat(X, 30, axis=0))
+    clf.predict_proba(big)
+    assert len(seen) > 1 and max(seen) < big.shape[0]
+
+
+def test_constant_labels_are_legal():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5))
+    Y = np.column_stack([X[:, 0] > 0, np.zeros(80), np.ones(80)]).astype(int)
+    clf = tiny(epochs=30).fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    pred = clf.predict(X)
+    assert pred[:, 1].sum() == 0 and pred[:, 2].sum() == len(X)
+
+
+def test_sample_weight_reaches_the_loss(data):
+    X, Y = data
+    w = np.where(Y[:, 0] == 1, 10.0, 1.0)
+    base = tiny(epochs=10).fit(X, Y).predict(X)[:, 0].mean()
+    weighted = tiny(epochs=10).fit(X, Y, sample_weight=w).predict(X)[:, 0].mean()
+    assert weighted > base
+
+
+def test_zero_sample_weight_equals_dropping_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4))
+    Y = (X[:, :2] > 0).astype(int)
+    w = np.ones(64)
+    w[::2] = 0
+    # Full-batch training: batches hold the same rows whatever the weights.
+    weighted = tiny(batch_size=64, fit__shuffle=False).fit(X, Y, sample_weight=w)
+    assert np.all(np.isfinite(weighted.history_["loss"]))
+    with pytest.raises(ValueError, match="non-zero"):
+        tiny().fit(X, Y, sample_weight=np.zeros(64))
+
+
+def test_balanced_class_weight():
+    from sklearn_mlk._losses import positive_weights
+
+    Y = np.array([[1, 0, 1], [0, 0, 1], [0, 0, 1], [0, 1, 1]], dtype=np.float32)
+    w = positive_weights("balanced", Y, np.arange(3))
+    np.testing.assert_allclose(w, [3.0, 3.0, 1.0])
+    with pytest.raises(ValueError, match="not in the target"):
+        positive_weights({"nope": 2.0}, Y, np.arange(3))
+    with pytest.raises(ValueError, match="> 0"):
+        positive_weights([1.0, -1.0, 1.0], Y, np.arange(3))
+
+
+def test_early_stopping_restores_best_weights(data):
+    X, Y = data
+    clf = tiny(early_stopping=True, n_iter_no_change=2, epochs=200,
+               learning_rate=0.05).fit(X, Y)
+    val = clf.history_["val_loss"]
+    assert len(val) < 200
+    assert len(val) - 1 - int(np.argmin(val)) == 2
+
+
+def test_callbacks_and_verbose(data, capsys):
+    X, Y = data
+    seen = []
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))
+    tiny(epochs=3, callbacks=[callback], verbose=2).fit(X, Y)
+    assert seen == [0, 1, 2]
+    assert "Epoch 3/3" in capsys.readouterr().out
+
+
+def test_warm_start_continues_training(data):
+    X, Y = data
+    clf = tiny(warm_start=True, epochs=3).fit(X, Y)
+    model = clf.model_
+    before = clf.history_["loss"][-1]
+    clf.fit(X, Y)
+    assert clf.model_ is model
+    assert len(clf.history_["loss"]) == 6
+    assert clf.history_["loss"][3] < before + 1e-3
+    with pytest.raises(ValueError, match="same labels"):
+        clf.fit(X, Y[:, :2])
+
+
+def test_model_callable_with_routed_parameters(data):
+    X, Y = data
+    calls = {}
+
+    def build(meta, units, compile_kwargs):
+        calls.update(meta=meta, units=units, compile_kwargs=compile_kwargs)
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(units, activation="relu"),
+                keras.layers.Dense(meta["n_labels_"], activation="sigmoid"),
+            ]
+        )
+
+    clf = tiny(model=build, model__units=5, compile__jit_compile=False).fit(X, Y)
+    assert calls["units"] == 5
+    assert calls["meta"]["n_labels_"] == Y.shape[1]
+    assert calls["compile_kwargs"] == {"jit_compile": False}
+    assert clf.model_.layers[0].units == 5
+    # a sigmoid output is read as probabilities, not logits
+    assert np.all((clf.predict_proba(X) > 0) & (clf.predict_proba(X) < 1))
+    np.testing.assert_allclose(
+        clf.predict_proba(X), keras.ops.convert_to_numpy(clf.model_(X)), atol=1e-6
+    )
+
+
+def test_keras_model_instance_is_cloned_not_trained(data):
+    X, Y = data
+    template = keras.Sequential(
+        [keras.Input((X.shape[1],)), keras.layers.Dense(Y.shape[1])]
+    )
+    weights = [w.copy() for w in template.get_weights()]
+    clf = tiny(model=template).fit(X, Y)
+    assert clf.model_ is not template
+    for a, b in zip(weights, template.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        (lambda meta: keras.Sequential([keras.Input((10,)), keras.layers.Dense(2)]),
+         r"shape \(None, 4\)"),
+        (lambda meta: keras.Sequential(
+            [keras.Input((10,)), keras.layers.Dense(4, activation="softmax")]),
+         "independent sigmoid"),
+        (lambda meta: "not a model", "must return a keras.Model"),
+    ],
+)
+def test_bad_models_raise_clear_errors(data, model, match):
+    X, Y = data
+    with pytest.raises((ValueError, TypeError), match=match):
+        tiny(model=model).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"modle__units": 3}, TypeError, "did you mean 'model__units'"),
+        ({"model_units": 3}, TypeError, "did you mean 'model__units'"),
+        ({"optimizer__learning_rate": 0.1}, ValueError, "use learning_rate"),
+        ({"fit__epochs": 3}, ValueError, "use epochs"),
+        ({"model__units": 3}, ValueError, "default MLP takes none"),
+    ],
+)
+def test_routing_errors(data, params, error, match):
+    X, Y = data
+    clf = tiny(**params)
+    with pytest.raises(error, match=match):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "model_")
+
+
+def test_set_params_rejects_typos_and_accepts_routed():
+    clf = tiny()
+    with pytest.raises(ValueError, match="did you mean 'model__units'"):
+        clf.set_params(modle__units=3)
+    with pytest.raises(ValueError, match="did you mean 'epochs'"):
+        clf.set_params(epoch=3)
+    clf.set_params(model__units=3, optimizer__beta_1=0.8)
+    params = clf.get_params()
+    assert params["model__units"] == 3 and params["optimizer__beta_1"] == 0.8
+    assert clone(clf).get_params()["model__units"] == 3
+
+
+def test_optimizer_routing(data):
+    X, Y = data
+    clf = tiny(optimizer="sgd", learning_rate=0.02, optimizer__momentum=0.5).fit(X, Y)
+    optimizer = clf.model_.optimizer
+    assert type(optimizer).__name__ == "SGD"
+    assert float(optimizer.momentum) == 0.5
+    assert np.isclose(float(keras.ops.convert_to_numpy(optimizer.learning_rate)), 0.02)
+
+
+@pytest.mark.parametrize(
+    "make_bad, match",
+    [
+        (lambda X, Y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.nan, X), Y),
+         "NaN"),
+        (lambda X, Y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), Y),
+         "infinity"),
+        (lambda X, Y: (X[:-1], Y), "inconsistent numbers of samples"),
+        (lambda X, Y: (X[:0], Y[:0]), "0 sample"),
+        (lambda X, Y: (X.astype(str).astype(object) + "x", Y), "could not convert"),
+    ],
+)
+def test_bad_input_raises_and_leaves_arrays_unchanged(data, make_bad, match):
+    X, Y = make_bad(*data)
+    X_before, Y_before = X.copy(), Y.copy()
+    clf = tiny()
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "n_features_in_")  # no half-fitted state
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(Y, Y_before)
+
+
+def test_wrong_number_of_features_at_predict(data):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :-1])
+
+
+def test_failed_fit_keeps_previous_fit(data):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    before = clf.predict_proba(X)
+    model = clf.model_
+
+    class Boom(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("boom")
+
+    clf.set_params(callbacks=[Boom()])
+    with pytest.raises(RuntimeError, match="boom"):
+        clf.fit(X, Y)
+    assert clf.model_ is model
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+    clf.set_params(callbacks=[Boom()], warm_start=True)
+    with pytest.raises(RuntimeError, match="boom"):
+        clf.fit(X, Y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)  # weights restored
+
+
+def test_unfitted_raises_not_fitted(data):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        tiny().predict(data[0])
+
+
+@pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads), ("joblib", None)])
+def test_pickle_and_joblib_round_trip(data, tmp_path, dump, load):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    if dump == "joblib":
+        path = tmp_path / "clf.joblib"
+        joblib.dump(clf, path)
+        restored = joblib.load(path)
+    else:
+        restored = load(dump(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    restored.set_params(warm_start=True, epochs=1).fit(X, Y)  # trainable again
