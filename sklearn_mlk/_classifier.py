@@ -414,8 +414,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Y : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_labels)
             0/1 indicator; sparse when the training target was sparse.
         """
-        indicator = self.predict_proba(X) >= self.thresholds_
-        return self._target_encoder.inverse_transform(indicator)
+        return self._target_encoder.inverse_transform(self._decide(X))
 
     def predict_label_sets(self, X):
         """Return the predicted labels of each sample as a tuple of names.
@@ -430,7 +429,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         label_sets : list of tuple
             For each sample, the ``classes_`` predicted for it.
         """
-        return self._target_encoder.label_sets(self.predict_proba(X) >= self.thresholds_)
+        return self._target_encoder.label_sets(self._decide(X))
 
     def score(self, X, y, sample_weight=None):
         """Return the subset accuracy (exact match of the whole label set).
@@ -451,8 +450,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         Y = self._target_encoder.transform(y)
-        predicted = (self.predict_proba(X) >= self.thresholds_).astype(np.float32)
+        predicted = self._decide(X).astype(np.float32)
         return float(accuracy_score(Y, predicted, sample_weight=sample_weight))
+
+    def _decide(self, X):
+        """Boolean indicator: which labels pass their thresholds."""
+        return self.predict_proba(X) >= self.thresholds_
 
     # -- pickling -----------------------------------------------------------
 
