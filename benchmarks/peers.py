@@ -1,0 +1,62 @@
+"""The models compared, each configured as a user would, behind a scaler.
+
+Neural peers share our default architecture: one hidden layer of 256 ReLU
+units, Adam at 1e-3, batch 64, the same number of epochs.
+"""
+
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import TunedThresholdClassifierCV
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_mlk import KerasMultiLabelClassifier
+
+EPOCHS = 50
+BATCH_SIZE = 64
+HIDDEN = 256
+
+
+def _scikeras(seed):
+    import keras
+    from scikeras.wrappers import KerasClassifier
+
+    def build(meta):
+        return keras.Sequential([
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(HIDDEN, activation="relu"),
+            keras.layers.Dense(meta["n_classes_"], activation="sigmoid"),
+        ])
+
+    return KerasClassifier(
+        model=build, loss="binary_crossentropy", optimizer="adam",
+        epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0, random_state=seed,
+    )
+
+
+def _logreg():
+    return LogisticRegression(max_iter=1000)
+
+
+PEERS = {
+    "MLPClassifier": lambda seed: MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,), batch_size=BATCH_SIZE, random_state=seed
+    ),
+    "OvR(LogReg)": lambda seed: OneVsRestClassifier(_logreg()),
+    "MultiOutput(TunedThresholdCV(LogReg))": lambda seed: MultiOutputClassifier(
+        TunedThresholdClassifierCV(_logreg(), scoring="f1")
+    ),
+    "ClassifierChain(LogReg)": lambda seed: ClassifierChain(_logreg(), random_state=seed),
+    "scikeras (0.5)": _scikeras,
+    "mlk (0.5)": lambda seed: KerasMultiLabelClassifier(
+        hidden_layer_sizes=(HIDDEN,), epochs=EPOCHS, batch_size=BATCH_SIZE,
+        threshold=0.5, random_state=seed,
+    ),
+}
+
+
+def make(name, seed=0):
+    """A fresh pipeline: StandardScaler followed by the named model."""
+    return make_pipeline(StandardScaler(), PEERS[name](seed))

@@ -1,0 +1,49 @@
+"""The benchmark's quick mode runs and writes its report."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import datasets  # noqa: E402
+
+
+@pytest.mark.skipif(
+    not (datasets.data_dir() / "emotions.npz").exists(),
+    reason="shared benchmark data sets not found",
+)
+def test_quick_benchmark_writes_report(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "quality_quick.json").read_text())
+    emotions = report["results"]["emotions"]
+    assert set(emotions) == {
+        "MLPClassifier", "OvR(LogReg)", "MultiOutput(TunedThresholdCV(LogReg))",
+        "ClassifierChain(LogReg)", "scikeras (0.5)", "mlk (0.5)",
+    }
+    for name, figures in emotions.items():
+        assert "error" not in figures, (name, figures)
+        assert 0.3 < figures["micro_f1"] <= 1.0
+        assert figures["fit_seconds"] > 0
+    markdown = (tmp_path / "quality_quick.md").read_text()
+    assert "| mlk (0.5) |" in markdown and "fit_ratio" in markdown
+
+
+def test_emotions_protocol_is_five_fold():
+    if not (datasets.data_dir() / "emotions.npz").exists():
+        pytest.skip("shared benchmark data sets not found")
+    X, Y, splits = datasets.load("emotions")
+    assert len(splits) == 5
+    test_rows = np.concatenate([test for _, test in splits])
+    assert sorted(test_rows) == list(range(len(X)))
+
