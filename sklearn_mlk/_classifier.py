@@ -414,7 +414,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Y : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_labels)
             0/1 indicator; sparse when the training target was sparse.
         """
-        return self._target_encoder.inverse_transform(self._decide(X))
+        indicator = self._decide(X)
+        return self._target_encoder.inverse_transform(indicator)
 
     def predict_label_sets(self, X):
         """Return the predicted labels of each sample as a tuple of names.
@@ -429,7 +430,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         label_sets : list of tuple
             For each sample, the ``classes_`` predicted for it.
         """
-        return self._target_encoder.label_sets(self._decide(X))
+        indicator = self._decide(X)
+        return self._target_encoder.label_sets(indicator)
 
     def score(self, X, y, sample_weight=None):
         """Return the subset accuracy (exact match of the whole label set).

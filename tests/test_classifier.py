@@ -317,11 +317,14 @@ def test_failed_fit_keeps_previous_fit(data):
     np.testing.assert_array_equal(clf.predict_proba(X), before)  # weights restored
 
 
-def test_unfitted_raises_not_fitted(data):
+@pytest.mark.parametrize(
+    "method", ["predict", "predict_proba", "decision_function", "predict_label_sets"]
+)
+def test_unfitted_raises_not_fitted(data, method):
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        tiny().predict(data[0])
+        getattr(tiny(), method)(data[0])
 
 
 @pytest.mark.parametrize("dump, load", [(pickle.dumps, pickle.loads), ("joblib", None)])
