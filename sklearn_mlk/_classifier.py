@@ -268,13 +268,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self._check_routed_names()
         routed = split_routed(self._routed_params())
         hidden = self._check_hidden_layer_sizes()
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
         X = validate_data(self, X, reset=True, accept_sparse="csr", dtype=np.float32)
-        encoder = MultiLabelTargetEncoder().fit(y)
-        Y = encoder.transform(y)
+        encoder = MultiLabelTargetEncoder()
+        Y = encoder.fit_transform(y)
         check_consistent_length(X, Y)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
         classes = encoder.classes_

@@ -42,8 +42,7 @@ def _looks_like_label_sets(y):
     lengths = {len(item) for item in items}
     if len(lengths) > 1:
         return True
-    flat = [label for item in items for label in item]
-    return any(isinstance(label, (str, bytes)) for label in flat)
+    return any(isinstance(label, (str, bytes)) for item in items for label in item)
 
 
 def _as_target(y):
@@ -73,6 +72,12 @@ def _target_kind(y):
     return "indicator"
 
 
+def _has_fractions(values):
+    """True if some finite value is not a whole number (a continuous target)."""
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    return bool(np.any(finite != np.round(finite)))
+
+
 def _check_binary(values, what):
     values = np.asarray(values)
     if values.size == 0:
@@ -80,7 +85,7 @@ def _check_binary(values, what):
     if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
         raise ValueError(f"{what} contains NaN or infinity. " + _HINT)
     bad = np.setdiff1d(np.unique(values), [0, 1])
-    if bad.size and np.any(bad != np.round(bad)):
+    if bad.size and _has_fractions(bad):
         raise ValueError(
             f"{what} looks continuous (got {bad[0].item()!r}); a multi-label target "
             "must be a 0/1 indicator. " + _HINT
@@ -99,13 +104,11 @@ def _as_indicator_array(y):
         array = np.asarray(y)
     except ValueError as exc:
         raise ValueError(f"y could not be read as an array ({exc}). " + _HINT) from None
-    if array.ndim == 1 and array.dtype.kind == "f":
-        finite = array[np.isfinite(array)]
-        if np.any(finite != np.round(finite)):
-            raise ValueError(
-                "y is a 1-D continuous target; a multi-label classifier needs a "
-                "2-D 0/1 indicator. " + _HINT
-            )
+    if array.ndim == 1 and array.dtype.kind == "f" and _has_fractions(array):
+        raise ValueError(
+            "y is a 1-D continuous target; a multi-label classifier needs a "
+            "2-D 0/1 indicator. " + _HINT
+        )
     if array.ndim != 2:
         raise ValueError(
             f"y must be 2-D (n_samples, n_labels), got an array of shape "
@@ -141,8 +144,14 @@ class MultiLabelTargetEncoder(BaseEstimator):
     """
 
     def fit(self, y):
+        self.fit_transform(y)
+        return self
+
+    def fit_transform(self, y):
+        """Learn the labels and format of ``y`` and return it encoded."""
         y = _as_target(y)
         kind = _target_kind(y)
+        classes = None
         if kind == "label_sets":
             labels = {label for item in y for label in item}
             try:
@@ -156,24 +165,38 @@ class MultiLabelTargetEncoder(BaseEstimator):
             classes = np.asarray(y.columns)
             if len(set(classes.tolist())) != len(classes):
                 raise ValueError("y's DataFrame columns must have unique names.")
-        elif kind == "sparse":
-            classes = np.arange(y.shape[1])
-        else:
-            classes = np.arange(_as_indicator_array(y).shape[1])
+        if classes is not None:
+            self._set_classes(classes)
+        Y = self._encode(y, kind)
+        if classes is None:
+            self._set_classes(np.arange(Y.shape[1]))
         self.kind_ = kind
-        self.classes_ = classes
-        self._index = {label: i for i, label in enumerate(classes.tolist())}
-        return self
-
-    def fit_transform(self, y):
-        return self.fit(y).transform(y)
+        return Y
 
     def transform(self, y):
         """Return ``y`` as a float32 indicator (CSR for sparse, else dense)."""
         check_is_fitted(self)
-        n_labels = len(self.classes_)
         y = _as_target(y)
         kind = _target_kind(y)
+        if kind == "dataframe" and self.kind_ == "dataframe":
+            columns = set(y.columns)
+            missing = [c for c in self.classes_ if c not in columns]
+            if missing:
+                raise ValueError(f"y is missing label columns seen at fit: {missing}.")
+            y = y[list(self.classes_)]
+        Y = self._encode(y, kind)
+        if Y.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"y has {Y.shape[1]} label columns, but {len(self.classes_)} were "
+                "seen at fit."
+            )
+        return Y
+
+    def _set_classes(self, classes):
+        self.classes_ = classes
+        self._index = {label: i for i, label in enumerate(classes.tolist())}
+
+    def _encode(self, y, kind):
         if kind == "label_sets":
             return self._encode_label_sets(y)
         if kind == "sparse":
@@ -181,24 +204,8 @@ class MultiLabelTargetEncoder(BaseEstimator):
             matrix.sum_duplicates()
             _check_binary(matrix.data, "y")
             matrix.eliminate_zeros()
-            return self._check_width(matrix, n_labels)
-        if kind == "dataframe" and self.kind_ == "dataframe":
-            missing = [c for c in self.classes_ if c not in set(y.columns)]
-            if missing:
-                raise ValueError(f"y is missing label columns seen at fit: {missing}.")
-            y = y[list(self.classes_)]
-        array = _as_indicator_array(y)
-        return self._check_width(array.astype(np.float32), n_labels)
-
-    def _check_width(self, matrix, n_labels):
-        if matrix.ndim != 2:
-            raise ValueError(f"y must be 2-D, got shape {matrix.shape}. " + _HINT)
-        if matrix.shape[1] != n_labels:
-            raise ValueError(
-                f"y has {matrix.shape[1]} label columns, but {n_labels} were "
-                "seen at fit."
-            )
-        return matrix
+            return matrix
+        return _as_indicator_array(y).astype(np.float32)
 
     def _encode_label_sets(self, y):
         indptr, indices, unknown = [0], [], set()
