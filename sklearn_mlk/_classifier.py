@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _backend
-from ._routing import is_routed, split_routed, unknown_parameter_message
+from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
 from ._thresholds import fixed_thresholds
 
@@ -191,14 +191,6 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             if k not in named and not k.startswith("_") and not k.endswith("_")
         }
 
-    def _check_routed_names(self):
-        valid = self._get_param_names()
-        for name in self._routed_params():
-            if not is_routed(name):
-                raise TypeError(
-                    unknown_parameter_message(name, type(self).__name__, valid)
-                )
-
     def get_params(self, deep=True):
         """Get parameters, routed ``model__``/``compile__``/... ones included."""
         params = super().get_params(deep=deep)
@@ -207,12 +199,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def set_params(self, **params):
         """Set parameters; routed names are stored as given, typos raise."""
-        valid = self._get_param_names()
-        for name in params:
-            if not is_routed(name) and name not in valid:
-                raise ValueError(
-                    unknown_parameter_message(name, type(self).__name__, valid)
-                )
+        check_names(params, type(self).__name__, self._get_param_names())
         plain = {k: v for k, v in params.items() if not is_routed(k)}
         super().set_params(**plain)
         for name, value in params.items():
@@ -265,8 +252,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight):
-        self._check_routed_names()
-        routed = split_routed(self._routed_params())
+        extra = self._routed_params()
+        check_names(extra, type(self).__name__, self._get_param_names(), TypeError)
+        routed = split_routed(extra)
         hidden = self._check_hidden_layer_sizes()
         X = validate_data(self, X, reset=True, accept_sparse="csr", dtype=np.float32)
         encoder = MultiLabelTargetEncoder()

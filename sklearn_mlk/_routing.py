@@ -68,6 +68,13 @@ def unknown_parameter_message(name, owner, valid_names):
     )
 
 
+def check_names(names, owner, valid_names, error=ValueError):
+    """Raise ``error`` for the first name neither valid nor routed."""
+    for name in names:
+        if name not in valid_names and not is_routed(name):
+            raise error(unknown_parameter_message(name, owner, valid_names))
+
+
 def split_routed(params):
     """Group routed parameters by route: ``{"fit": {"shuffle": False}, ...}``."""
     routed = {route: {} for route in ROUTES}
