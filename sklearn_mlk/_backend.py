@@ -6,7 +6,6 @@ importing scikit-learn.
 """
 
 import contextlib
-import io
 import os
 import random
 import sys
@@ -98,5 +97,5 @@ def model_from_bytes(data):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as f:
-            f.write(io.BytesIO(data).getbuffer())
+            f.write(data)
         return keras.saving.load_model(path, compile=False)

@@ -306,7 +306,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 callbacks=self.callbacks,
                 verbose=self.verbose,
                 seed=seed,
-                fit_params=dict(routed["fit"]),
+                fit_params=routed["fit"],
             )
         for key, values in new_history.items():
             history.setdefault(key, []).extend(values)

@@ -33,37 +33,37 @@ def compile_model(model, optimizer, pos_weight, from_probability, compile_params
 
 def validation_split(n_samples, fraction, seed):
     """Shuffled (train, validation) row indices for early stopping."""
-    n_val = int(round(fraction * n_samples))
-    n_val = min(max(n_val, 1), n_samples - 1)
     if n_samples < 2:
         raise ValueError(
             f"early_stopping needs at least 2 samples to hold some out, got {n_samples}."
         )
+    n_val = min(max(int(round(fraction * n_samples)), 1), n_samples - 1)
     order = np.random.default_rng(seed).permutation(n_samples)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
-def _inputs(X, Y, w, batch_size, seed, shuffle):
-    """Arguments for Model.fit: arrays, or a per-batch feeder for sparse data."""
-    if sp.issparse(X):
-        return {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
-    if sp.issparse(Y):
-        Y = Y.toarray()
-    return {"x": X, "y": Y, "sample_weight": w, "batch_size": batch_size}
+def _dense(Y):
+    return Y.toarray() if sp.issparse(Y) else Y
 
 
 def train(model, X, Y, w, *, epochs, batch_size, early_stopping, validation_fraction,
           n_iter_no_change, callbacks, verbose, seed, fit_params):
-    """Run ``Model.fit`` and return the per-epoch history as a dict of lists."""
+    """Run ``Model.fit`` and return the per-epoch history as a dict of lists.
+
+    Sparse X is fed by :class:`SparseBatches`, one densified batch at a time;
+    dense X goes to ``Model.fit`` as arrays.
+    """
+    sparse = sp.issparse(X)
     callbacks = list(callbacks or [])
-    validation = {}
+    fit_params = dict(fit_params)
+    shuffle = fit_params.pop("shuffle", True)
     if early_stopping:
         train_rows, val_rows = validation_split(X.shape[0], validation_fraction, seed)
         X_val, Y_val, w_val = X[val_rows], Y[val_rows], w[val_rows]
         X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
-        val = _inputs(X_val, Y_val, w_val, batch_size, seed, shuffle=False)
-        validation["validation_data"] = (
-            val["x"] if len(val) == 1 else (val["x"], val["y"], val["sample_weight"])
+        fit_params["validation_data"] = (
+            SparseBatches(X_val, Y_val, w_val, batch_size, seed, shuffle=False)
+            if sparse else (X_val, _dense(Y_val), w_val)
         )
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -73,16 +73,16 @@ def train(model, X, Y, w, *, epochs, batch_size, early_stopping, validation_frac
             )
         )
     batch_size = min(batch_size, X.shape[0])
-    shuffle = fit_params.pop("shuffle", True)
-    data = _inputs(X, Y, w, batch_size, seed, shuffle)
-    if len(data) > 1:
-        fit_params["shuffle"] = shuffle
+    if sparse:
+        data = {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
+    else:
+        data = {"x": X, "y": _dense(Y), "sample_weight": w,
+                "batch_size": batch_size, "shuffle": shuffle}
     history = model.fit(
         **data,
         epochs=epochs,
         callbacks=callbacks,
         verbose=min(int(verbose), 2),
-        **validation,
         **fit_params,
     )
     return {key: [float(v) for v in values] for key, values in history.history.items()}
