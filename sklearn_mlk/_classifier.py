@@ -3,7 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -18,6 +18,9 @@ from . import _backend
 from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
 from ._thresholds import fixed_thresholds
+
+# Sigmoid outputs are clipped this far from 0 and 1 before taking logits.
+_PROBA_CLIP = 1e-7
 
 
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -364,11 +367,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         logits : ndarray of shape (n_samples, n_labels)
             Log-odds of each label; positive where the probability exceeds 0.5.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32)
-        from ._network import forward_logits
-
-        return forward_logits(self.model_, X, self._from_probability)
+        outputs = self._forward(X)
+        if self._from_probability:
+            return logit(np.clip(outputs, _PROBA_CLIP, 1 - _PROBA_CLIP))
+        return outputs
 
     def predict_proba(self, X):
         """Return the probability of each label.
@@ -383,7 +385,16 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_labels)
             Independent probability of each label; rows need not sum to 1.
         """
-        return expit(self.decision_function(X))
+        outputs = self._forward(X)
+        return outputs if self._from_probability else expit(outputs)
+
+    def _forward(self, X):
+        """The network's outputs for X: probabilities or logits, as it ends."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32)
+        from ._network import forward
+
+        return forward(self.model_, X)
 
     def predict(self, X):
         """Return the predicted labels as an indicator matrix.

@@ -16,8 +16,6 @@ from scipy.special import logit
 import keras
 from keras import layers, ops
 
-_PROBA_CLIP = 1e-7
-
 
 def build_default_mlp(meta, hidden_layer_sizes, activation, dropout):
     """An MLP ending in one logit per label, biases set to the label priors."""
@@ -116,17 +114,12 @@ def batches(X, batch_size):
         yield np.asarray(block, dtype=np.float32)
 
 
-def forward_logits(model, X, from_probability, batch_size=4096):
-    """Return the float64 logits of X, computed block by block."""
-    outputs = []
-    for block in batches(X, batch_size):
-        out = ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
-        if from_probability:
-            out = logit(np.clip(out, _PROBA_CLIP, 1 - _PROBA_CLIP))
-        outputs.append(out)
-    if not outputs:
-        return np.empty((0, model.outputs[0].shape[-1]))
-    return np.concatenate(outputs)
+def forward(model, X, batch_size=4096):
+    """Return the model's float64 outputs for X, computed block by block."""
+    return np.concatenate([
+        ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
+        for block in batches(X, batch_size)
+    ])
 
 
 class SparseBatches(keras.utils.PyDataset):
