@@ -281,7 +281,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 model, from_probability = self.model_, self._from_probability
                 history = {k: list(v) for k, v in self.history_.items()}
             else:
-                meta = self._meta(X, Y, classes)
+                meta = self._meta(X, Y, classes, sample_weight)
                 model = build_model(
                     self.model,
                     meta,
@@ -339,8 +339,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"{classes.tolist()[:10]}, previously {self.classes_.tolist()[:10]}."
             )
 
-    def _meta(self, X, Y, classes):
-        prior = np.asarray(Y.mean(axis=0)).ravel().astype(np.float64)
+    def _meta(self, X, Y, classes, sample_weight):
+        # The label frequencies of the weighted data the network is trained on.
+        prior = np.asarray(Y.T @ sample_weight).ravel() / sample_weight.sum()
         return {
             "n_features_in_": X.shape[1],
             "n_labels_": len(classes),
