@@ -50,11 +50,17 @@ PEERS = {
     ),
     "ClassifierChain(LogReg)": lambda seed: ClassifierChain(_logreg(), random_state=seed),
     "scikeras (0.5)": _scikeras,
-    "mlk (0.5)": lambda seed: KerasMultiLabelClassifier(
-        hidden_layer_sizes=(HIDDEN,), epochs=EPOCHS, batch_size=BATCH_SIZE,
-        threshold=0.5, random_state=seed,
-    ),
+    "mlk (0.5)": lambda seed: mlk(seed, threshold=0.5),
+    "mlk macro-F1 thresholds": lambda seed: mlk(seed, threshold="f1"),
+    "mlk micro-F1 thresholds": lambda seed: mlk(seed, threshold="micro_f1"),
 }
+
+
+def mlk(seed, **params):
+    """Our estimator with the shared architecture and ``params`` on top."""
+    settings = dict(hidden_layer_sizes=(HIDDEN,), epochs=EPOCHS, batch_size=BATCH_SIZE,
+                    random_state=seed)
+    return KerasMultiLabelClassifier(**{**settings, **params})
 
 
 def make(name, seed=0):

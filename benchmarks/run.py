@@ -44,12 +44,15 @@ def scores(Y_true, Y_pred):
     }
 
 
-def evaluate(model_name, X, Y, splits, seed=0):
-    """Mean metrics over the splits and total fit seconds, or the error."""
+def evaluate(model_name, X, Y, splits, seed=0, factory=None):
+    """Mean metrics over the splits and total fit seconds, or the error.
+
+    The model is ``peers.make(model_name, seed)``, or ``factory(seed)``.
+    """
     per_split, fit_seconds = [], 0.0
     try:
         for train, test in splits:
-            model = peers.make(model_name, seed)
+            model = factory(seed) if factory else peers.make(model_name, seed)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 start = time.perf_counter()

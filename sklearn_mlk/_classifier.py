@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -17,10 +17,79 @@ from sklearn.utils.validation import (
 from . import _backend
 from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
-from ._thresholds import fixed_thresholds
+from ._thresholds import OBJECTIVES, decide, fixed_thresholds, is_fixed
 
 # Sigmoid outputs are clipped this far from 0 and 1 before taking logits.
 _PROBA_CLIP = 1e-7
+
+
+def _proba(model, from_probability, X):
+    """Probabilities of a trained network on X."""
+    from ._network import forward
+
+    outputs = forward(model, X)
+    return outputs if from_probability else expit(outputs)
+
+
+def _best_epoch(history):
+    """The epoch (1-based) of lowest validation loss, or the last epoch."""
+    losses = history.get("val_loss") or history.get("loss") or [0.0]
+    return int(np.argmin(losses)) + 1 if "val_loss" in history else len(losses)
+
+
+class _Trainer:
+    """Builds, compiles and trains one network with an estimator's settings."""
+
+    def __init__(self, estimator, routed, hidden, classes):
+        self.est = estimator
+        self.routed = routed
+        self.hidden = hidden
+        self.classes = classes
+
+    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
+        """Return ``(model, from_probability, history)`` trained on X, Y, w.
+
+        ``epochs`` given runs that many epochs without early stopping.
+        """
+        from ._losses import positive_weights
+        from ._network import build_model, output_is_probability
+        from ._training import compile_model, make_optimizer, train
+
+        est, routed = self.est, self.routed
+        pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
+        with _backend.seeded(seed):
+            if warm_model is not None:
+                model, from_probability = warm_model
+            else:
+                model = build_model(
+                    est.model,
+                    est._meta(X, Y, self.classes, w),
+                    routed["model"],
+                    routed["compile"],
+                    {
+                        "hidden_layer_sizes": self.hidden,
+                        "activation": est.activation,
+                        "dropout": est.dropout,
+                    },
+                )
+                from_probability = output_is_probability(model, len(self.classes))
+            optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
+            compile_model(model, optimizer, pos_weight, from_probability,
+                          routed["compile"], est.focal_gamma)
+            history = train(
+                model, X, Y, w,
+                epochs=est.epochs if epochs is None else epochs,
+                batch_size=est.batch_size,
+                early_stopping=est.early_stopping and epochs is None,
+                validation_fraction=est.validation_fraction,
+                n_iter_no_change=est.n_iter_no_change,
+                callbacks=est.callbacks,
+                verbose=est.verbose,
+                seed=seed,
+                fit_params=routed["fit"],
+                validation=validation,
+            )
+        return model, from_probability, history
 
 
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -72,8 +141,46 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         uses ``n_negative / n_positive`` per label; a dict maps label names
         (``classes_``) to weights. ``sample_weight`` in :meth:`fit` weights
         whole samples.
-    threshold : float or array-like of shape (n_labels,), default=0.5
-        Decision threshold on the probability of each label.
+    focal_gamma : float >= 0, default=0.0
+        Focusing parameter of the focal loss; 0 is plain binary cross-entropy.
+    threshold : str, callable, float or array-like of shape (n_labels,), \
+            default="f1"
+        How the probabilities become labels. A float (or one per label) is a
+        fixed cut. Otherwise thresholds are learned per label, on scores the
+        network gave to data it was not trained on (see ``threshold_cv``), to
+        maximise:
+
+        - ``"f1"``: each label's F1 (what macro-F1 rewards);
+        - ``"jaccard"`` or ``"balanced_accuracy"``: each label's score;
+        - :class:`~sklearn_mlk.FBeta` or a callable ``f(tp, fp, fn, tn)`` on
+          the weighted counts: each label's score;
+        - ``"micro_f1"``: the micro-averaged F1 of all labels together (exact);
+        - ``"samples_f1"``: the sample-averaged F1, with one threshold shared
+          by all labels.
+
+        Learned thresholds predict more labels than 0.5: better F1, worse
+        Hamming loss and subset accuracy.
+    threshold_cv : int >= 2 or float in (0, 1), default=0.2
+        The tuning data of learned thresholds. A float holds out that share of
+        the rows, stratified over labels; the network trains on the rest and
+        the hold-out is also the early-stopping data. An int ``k`` trains ``k``
+        fold networks for out-of-fold scores, then the final network on all
+        rows (``k + 1`` trainings).
+    min_positives : int >= 0, default=3
+        Labels with fewer positives in the tuning data (or none, or no
+        negatives, or constant scores) get the threshold tuned on all labels
+        pooled instead of their own. 0 tunes every label on its own.
+    fbr : float in [0, 1] or None, default=None
+        Floor of a label's tuned score (SCutFBR): below it, the label's
+        threshold is set above every tuning score, so it is predicted only for
+        samples scored higher than any seen in tuning. None disables it.
+    min_labels : int >= 0, default=0
+        Predict at least this many labels per sample, adding those with the
+        largest margin (probability minus threshold). Read at prediction time.
+    max_labels : int >= 1 or None, default=None
+        Predict at most this many labels per sample, keeping the largest
+        margins; ``min_labels=max_labels=k`` predicts exactly ``k``. Read at
+        prediction time.
     warm_start : bool, default=False
         Continue training the fitted network instead of building a new one.
     random_state : int, RandomState instance or None, default=None
@@ -102,6 +209,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         warm-started fits.
     thresholds_ : ndarray of shape (n_labels,)
         Decision threshold of each label on ``predict_proba``.
+    threshold_scores_ : ndarray of shape (n_labels,)
+        Each label's objective at its threshold on the tuning data (its F1 for
+        ``"micro_f1"`` and ``"samples_f1"``); NaN for fixed thresholds.
+    threshold_status_ : ndarray of str, shape (n_labels,)
+        How each threshold was set: ``"tuned"``, ``"shared"`` (samples-F1),
+        ``"floored"`` (below ``fbr``), ``"fixed"``, or ``"fallback: <why>"``
+        (the pooled threshold, for too few positives, no negatives or
+        constant scores).
 
     See Also
     --------
@@ -133,7 +248,21 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [None, list],
         "class_weight": [None, StrOptions({"balanced"}), dict, "array-like"],
-        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "focal_gamma": [Interval(Real, 0, None, closed="left")],
+        "threshold": [
+            Interval(Real, 0, 1, closed="both"),
+            "array-like",
+            StrOptions(set(OBJECTIVES)),
+            callable,
+        ],
+        "threshold_cv": [
+            Interval(Integral, 2, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+        ],
+        "min_positives": [Interval(Integral, 0, None, closed="left")],
+        "fbr": [None, Interval(Real, 0, 1, closed="both")],
+        "min_labels": [Interval(Integral, 0, None, closed="left")],
+        "max_labels": [None, Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -155,7 +284,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change=10,
         callbacks=None,
         class_weight=None,
-        threshold=0.5,
+        focal_gamma=0.0,
+        threshold="f1",
+        threshold_cv=0.2,
+        min_positives=3,
+        fbr=None,
+        min_labels=0,
+        max_labels=None,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -174,7 +309,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
         self.class_weight = class_weight
+        self.focal_gamma = focal_gamma
         self.threshold = threshold
+        self.threshold_cv = threshold_cv
+        self.min_positives = min_positives
+        self.fbr = fbr
+        self.min_labels = min_labels
+        self.max_labels = max_labels
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -265,52 +406,59 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         check_consistent_length(X, Y)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
         classes = encoder.classes_
-        thresholds = fixed_thresholds(self.threshold, len(classes))
-
-        from ._losses import positive_weights
-        from ._network import build_model, output_is_probability
-        from ._training import compile_model, make_optimizer, train
-
-        pos_weight = positive_weights(self.class_weight, Y, classes, sample_weight)
-        seed = _backend.draw_seed(self.random_state)
+        self._check_label_limits(len(classes))
+        fixed = is_fixed(self.threshold)
+        if fixed:
+            thresholds = fixed_thresholds(self.threshold, len(classes))
         warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(classes)
-        with _backend.seeded(seed):
-            if warm:
-                model, from_probability = self.model_, self._from_probability
-                history = {k: list(v) for k, v in self.history_.items()}
-            else:
-                meta = self._meta(X, Y, classes, sample_weight)
-                model = build_model(
-                    self.model,
-                    meta,
-                    routed["model"],
-                    routed["compile"],
-                    {
-                        "hidden_layer_sizes": hidden,
-                        "activation": self.activation,
-                        "dropout": self.dropout,
-                    },
+        seed = _backend.draw_seed(self.random_state)
+        trainer = _Trainer(self, routed, hidden, classes)
+        history = {k: list(v) for k, v in self.history_.items()} if warm else {}
+        warm_model = (self.model_, self._from_probability) if warm else None
+
+        if fixed:
+            model, from_probability, new_history = trainer.train(X, Y, sample_weight,
+                                                                 warm_model, seed)
+        elif isinstance(self.threshold_cv, Integral):
+            # Out-of-fold scores from fresh fold networks, then a refit on all rows.
+            from ._splits import kfold_splits
+
+            scores = np.empty(Y.shape, dtype=np.float64)
+            folds = kfold_splits(Y, self.threshold_cv, seed)
+            best_epochs = []
+            for i, (train, test) in enumerate(folds):
+                # Each fold's tuning rows double as its early-stopping data.
+                held = (X[test], Y[test], sample_weight[test])
+                fold_model, fold_proba, fold_history = trainer.train(
+                    X[train], Y[train], sample_weight[train], None, seed + 1 + i, held
                 )
-                from_probability = output_is_probability(model, len(classes))
-                history = {}
-            optimizer = make_optimizer(
-                self.optimizer, self.learning_rate, routed["optimizer"]
+                scores[test] = _proba(fold_model, fold_proba, held[0])
+                best_epochs.append(_best_epoch(fold_history))
+                del fold_model
+            # With early stopping, the refit runs the folds' median best epoch.
+            epochs = int(np.median(best_epochs)) if self.early_stopping else None
+            model, from_probability, new_history = trainer.train(
+                X, Y, sample_weight, warm_model, seed, epochs=epochs
             )
-            compile_model(model, optimizer, pos_weight, from_probability, routed["compile"])
-            new_history = train(
-                model, X, Y, sample_weight,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                early_stopping=self.early_stopping,
-                validation_fraction=self.validation_fraction,
-                n_iter_no_change=self.n_iter_no_change,
-                callbacks=self.callbacks,
-                verbose=self.verbose,
-                seed=seed,
-                fit_params=routed["fit"],
+            tuning = (scores, Y, sample_weight)
+        else:
+            # One stratified hold-out: tuning data and early-stopping data.
+            from ._splits import holdout_split
+
+            train, test = holdout_split(Y, self.threshold_cv, seed)
+            held = (X[test], Y[test], sample_weight[test])
+            model, from_probability, new_history = trainer.train(
+                X[train], Y[train], sample_weight[train], warm_model, seed, held
             )
+            tuning = (_proba(model, from_probability, held[0]), held[1], held[2])
+
+        if fixed:
+            scores = np.full(len(classes), np.nan)
+            status = np.full(len(classes), "fixed")
+        else:
+            thresholds, scores, status = self._tune(*tuning)
         for key, values in new_history.items():
             history.setdefault(key, []).extend(values)
         self._target_encoder = encoder
@@ -319,6 +467,55 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.model_ = model
         self.history_ = history
         self.thresholds_ = thresholds
+        self.threshold_scores_ = scores
+        self.threshold_status_ = status
+        return self
+
+    def _tune(self, S, Y, w):
+        from ._thresholds import tune
+
+        return tune(S, Y, w, self.threshold,
+                    min_positives=self.min_positives, fbr=self.fbr)
+
+    def tune_thresholds(self, X, y, sample_weight=None):
+        """Learn the thresholds again on (X, y), without retraining the network.
+
+        Uses the current ``threshold``, ``min_positives`` and ``fbr``
+        parameters, so ``set_params(threshold=FBeta(2)).tune_thresholds(X, y)``
+        moves the precision/recall trade-off of a fitted model. With a fixed
+        ``threshold`` the thresholds are simply set to it.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples the network was not trained on.
+        y : array-like, sparse matrix, DataFrame or sequence of label sets
+            Their true labels, in any format accepted by :meth:`fit`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : KerasMultiLabelClassifier
+            The estimator with new ``thresholds_``, ``threshold_scores_`` and
+            ``threshold_status_``.
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        n_labels = len(self.classes_)
+        if is_fixed(self.threshold):
+            thresholds = fixed_thresholds(self.threshold, n_labels)
+            scores = np.full(n_labels, np.nan)
+            status = np.full(n_labels, "fixed")
+        else:
+            P = self.predict_proba(X)
+            Y = self._target_encoder.transform(y)
+            check_consistent_length(P, Y)
+            w = _check_sample_weight(sample_weight, P, dtype=np.float64)
+            thresholds, scores, status = self._tune(P, Y, w)
+        self.thresholds_ = thresholds
+        self.threshold_scores_ = scores
+        self.threshold_status_ = status
         return self
 
     def _check_hidden_layer_sizes(self):
@@ -356,7 +553,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction ---------------------------------------------------------
 
     def decision_function(self, X):
-        """Return the logit of each label.
+        """Return each label's log-odds relative to its threshold.
+
+        ``logit(p) - logit(threshold)``: positive where the label passes its
+        threshold, and within a label in the same order as ``predict_proba``.
+        With ``threshold=0.5`` this is the network's logit.
 
         Parameters
         ----------
@@ -365,13 +566,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        logits : ndarray of shape (n_samples, n_labels)
-            Log-odds of each label; positive where the probability exceeds 0.5.
+        margin : ndarray of shape (n_samples, n_labels)
+            Log-odds of each label minus the log-odds of its threshold.
         """
         outputs = self._forward(X)
         if self._from_probability:
-            return logit(np.clip(outputs, _PROBA_CLIP, 1 - _PROBA_CLIP))
-        return outputs
+            outputs = logit(np.clip(outputs, _PROBA_CLIP, 1 - _PROBA_CLIP))
+        cut = logit(np.clip(self.thresholds_, _PROBA_CLIP, 1 - _PROBA_CLIP))
+        return outputs - cut.astype(outputs.dtype)
 
     def predict_proba(self, X):
         """Return the probability of each label.
@@ -452,8 +654,19 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         return float(accuracy_score(Y, predicted, sample_weight=sample_weight))
 
     def _decide(self, X):
-        """Boolean indicator: which labels pass their thresholds."""
-        return self.predict_proba(X) >= self.thresholds_
+        """Boolean indicator: thresholds, then the per-sample label limits."""
+        P = self.predict_proba(X)
+        self._check_label_limits(P.shape[1])
+        return decide(P, self.thresholds_, self.min_labels, self.max_labels)
+
+    def _check_label_limits(self, n_labels):
+        low, high = self.min_labels, self.max_labels
+        if low > n_labels:
+            raise ValueError(
+                f"min_labels={low} exceeds the number of labels, {n_labels}."
+            )
+        if high is not None and high < low:
+            raise ValueError(f"max_labels={high} is below min_labels={low}.")
 
     # -- pickling -----------------------------------------------------------
 

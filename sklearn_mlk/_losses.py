@@ -66,13 +66,17 @@ def _check_weight(value, label):
     return float(value)
 
 
-def weighted_binary_crossentropy(pos_weight, from_logits):
+def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
     """Mean over labels of binary cross-entropy with per-label positive weights.
 
-    Written with ``keras.ops`` only, so it runs on every Keras backend.
+    ``focal_gamma > 0`` gives the focal loss (Lin et al. 2017): each term is
+    scaled by ``(1 - p_true) ** focal_gamma``, so well-classified examples
+    count less. Written with ``keras.ops`` only, so it runs on every Keras
+    backend.
     """
     pos_weight = np.asarray(pos_weight, dtype=np.float32)
     unweighted = bool(np.all(pos_weight == 1.0))
+    gamma = float(focal_gamma)
 
     def loss(y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
@@ -84,8 +88,13 @@ def weighted_binary_crossentropy(pos_weight, from_logits):
             log_p = ops.log(p)
             log_not_p = ops.log1p(-p)
         positive = y_true * log_p
+        negative = (1.0 - y_true) * log_not_p
+        if gamma > 0:
+            # (1 - p) ** gamma and p ** gamma, from the logs for stability.
+            positive = positive * ops.exp(gamma * log_not_p)
+            negative = negative * ops.exp(gamma * log_p)
         if not unweighted:
             positive = positive * ops.convert_to_tensor(pos_weight, y_pred.dtype)
-        return -ops.mean(positive + (1.0 - y_true) * log_not_p, axis=-1)
+        return -ops.mean(positive + negative, axis=-1)
 
     return loss

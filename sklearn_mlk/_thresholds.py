@@ -1,8 +1,115 @@
-"""Decision thresholds: resolving the ``threshold`` parameter per label."""
+"""Decision thresholds: fixed, or learned per label from held-out scores.
+
+Learned thresholds come from an exact search over each label's sorted scores:
+every distinct score is a candidate cut, tied scores form one candidate, and
+sample weights enter the counts. The chosen cut is the midpoint between the
+lowest score predicted positive and the next lower distinct score, so it does
+not sit on a tuning score.
+
+Objectives:
+
+- per label: ``"f1"``, ``"jaccard"``, ``"balanced_accuracy"``, :class:`FBeta`
+  or a callable ``objective(tp, fp, fn, tn) -> score`` on weighted counts;
+- ``"micro_f1"``: per-label thresholds maximising the micro-averaged F1 of all
+  labels together, exactly, by Dinkelbach iteration (micro-F1 >= lam iff
+  sum_k max_t (2 TP_k(t) - lam PP_k(t)) >= lam P, which splits per label);
+- ``"samples_f1"``: one threshold shared by all labels maximising the
+  sample-averaged F1.
+
+Labels with too few positives (or no negatives, or constant scores) in the
+tuning data get the threshold tuned on all labels pooled. Labels whose tuned
+score stays below ``fbr`` are cut above every tuning score (SCutFBR), so a
+label the model cannot predict is not predicted for everyone.
+"""
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
+
+PER_LABEL_OBJECTIVES = ("f1", "jaccard", "balanced_accuracy")
+JOINT_OBJECTIVES = ("micro_f1", "samples_f1")
+OBJECTIVES = PER_LABEL_OBJECTIVES + JOINT_OBJECTIVES
+
+TUNED = "tuned"
+FLOORED = "floored"
+FIXED = "fixed"
+SHARED = "shared"
+
+# Cap on the cells of one score block sorted at once (columns x rows).
+_BLOCK_CELLS = 1 << 22
+_MAX_DINKELBACH_ROUNDS = 100
+
+
+def _ratio(num, den):
+    """num / den, 0 where den is 0 (an empty prediction of an absent label)."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.zeros(np.broadcast(num, den).shape)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+class FBeta:
+    """Per-label F-beta objective, for ``threshold=FBeta(beta)``.
+
+    ``beta > 1`` favours recall (more labels predicted), ``beta < 1``
+    precision.
+
+    Parameters
+    ----------
+    beta : float, default=1.0
+        Weight of recall relative to precision.
+
+    Examples
+    --------
+    >>> from sklearn_mlk import FBeta
+    >>> FBeta(2)(tp=3.0, fp=1.0, fn=1.0, tn=5.0)
+    0.75
+    """
+
+    def __init__(self, beta=1.0):
+        if not isinstance(beta, numbers.Real) or not np.isfinite(beta) or beta <= 0:
+            raise ValueError(f"beta must be a finite number > 0, got {beta!r}.")
+        self.beta = beta
+
+    def __call__(self, tp, fp, fn, tn):
+        b2 = float(self.beta) ** 2
+        num = (1 + b2) * np.asarray(tp, dtype=np.float64)
+        result = _ratio(num, num + b2 * np.asarray(fn) + np.asarray(fp))
+        return float(result) if result.ndim == 0 else result
+
+    def __repr__(self):
+        return f"FBeta(beta={self.beta!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, FBeta) and other.beta == self.beta
+
+    def __hash__(self):
+        return hash((FBeta, self.beta))
+
+
+def _f1(tp, fp, fn, tn):
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def _jaccard(tp, fp, fn, tn):
+    return _ratio(tp, tp + fp + fn)
+
+
+def _balanced_accuracy(tp, fp, fn, tn):
+    return 0.5 * (_ratio(tp, tp + fn) + _ratio(tn, tn + fp))
+
+
+_PER_LABEL = {"f1": _f1, "jaccard": _jaccard, "balanced_accuracy": _balanced_accuracy}
+
+
+def is_fixed(threshold):
+    """Whether ``threshold`` is a fixed cut (a number or one per label)."""
+    if isinstance(threshold, str) or callable(threshold):
+        return False
+    return True
 
 
 def fixed_thresholds(threshold, n_labels):
@@ -18,3 +125,337 @@ def fixed_thresholds(threshold, n_labels):
     if not np.all((values >= 0) & (values <= 1)):
         raise ValueError(f"threshold values must lie in [0, 1], got {values}.")
     return values.copy()
+
+
+def check_objective(threshold):
+    """Validate a learned-threshold objective (a name or a callable)."""
+    if isinstance(threshold, str):
+        if threshold not in OBJECTIVES:
+            raise ValueError(
+                f"threshold must be a number, one per label, a callable or one of "
+                f"{list(OBJECTIVES)}; got {threshold!r}."
+            )
+    elif not callable(threshold):
+        raise TypeError(f"threshold objective must be callable, got {threshold!r}.")
+    return threshold
+
+
+# -- candidate cuts ------------------------------------------------------------
+
+
+class Curve(NamedTuple):
+    """The candidate cuts of one label and their weighted counts.
+
+    Candidate 0 predicts nothing; candidate i > 0 predicts every sample whose
+    score is at least the i-th highest distinct score.
+    """
+
+    cut: np.ndarray  # threshold of each candidate, descending
+    tp: np.ndarray  # weight of positives predicted at each candidate
+    fp: np.ndarray  # weight of negatives predicted at each candidate
+    n_pos: int  # positives (unweighted) in the tuning data
+    n_neg: int  # negatives (unweighted)
+
+    @property
+    def pos(self):
+        return self.tp[-1]
+
+    @property
+    def neg(self):
+        return self.fp[-1]
+
+    def counts(self, i):
+        """(tp, fp, fn, tn) at candidate(s) i."""
+        tp, fp = self.tp[i], self.fp[i]
+        return tp, fp, self.pos - tp, self.neg - fp
+
+
+def _none_cut(top):
+    """A cut above the highest score: predicts no tuning sample."""
+    return (top + 1.0) / 2 if top < 1.0 else np.nextafter(max(top, 1.0), np.inf)
+
+
+def label_curves(S, Y, w):
+    """One :class:`Curve` per column of the scores S (n, L) and 0/1 target Y.
+
+    Columns are sorted in blocks of bounded size; Y may be sparse.
+    """
+    n, n_labels = S.shape
+    width = max(1, _BLOCK_CELLS // max(n, 1))
+    curves = []
+    for start in range(0, n_labels, width):
+        cols = slice(start, min(start + width, n_labels))
+        s = np.asarray(S[:, cols], dtype=np.float64)
+        y = Y[:, cols]
+        y = np.asarray(y.toarray() if sp.issparse(y) else y, dtype=np.float64)
+        order = np.argsort(-s, axis=0, kind="stable")
+        s = np.take_along_axis(s, order, axis=0)
+        y = np.take_along_axis(y, order, axis=0)
+        ws = w[order]
+        tp = np.cumsum(y * ws, axis=0)
+        pp = np.cumsum(ws, axis=0)
+        n_pos = (y > 0).sum(axis=0)
+        for j in range(s.shape[1]):
+            curves.append(_curve(s[:, j], tp[:, j], pp[:, j], int(n_pos[j]), n))
+    return curves
+
+
+def _curve(s, tp, pp, n_pos, n):
+    """The curve of one label from its descending scores and cumulative sums."""
+    if n == 0:
+        zero = np.zeros(1)
+        return Curve(np.array([1.0]), zero, zero, 0, 0)
+    ends = np.flatnonzero(np.append(s[:-1] != s[1:], True))  # last of each tie
+    lower = np.append(s[ends[1:]], 0.0 if s[-1] > 0 else s[-1] - 1.0)
+    cut = np.concatenate(([_none_cut(s[0])], (s[ends] + lower) / 2))
+    tp = np.concatenate(([0.0], tp[ends]))
+    fp = np.concatenate(([0.0], pp[ends])) - tp
+    np.maximum(fp, 0.0, out=fp)  # rounding of the cumulative sums
+    return Curve(cut, tp, fp, n_pos, n - n_pos)
+
+
+def pooled_curve(S, Y, w):
+    """The curve of all labels pooled into one (scores and targets flattened)."""
+    n, n_labels = S.shape
+    s = np.asarray(S, dtype=np.float64).reshape(-1, 1)
+    y = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+    y = y.reshape(-1, 1)
+    return label_curves(s, y, np.repeat(w, n_labels))[0]
+
+
+# -- searches ------------------------------------------------------------------
+
+
+def _objective_values(objective, curve):
+    values = np.asarray(objective(*curve.counts(slice(None))), dtype=np.float64)
+    if values.shape != curve.cut.shape:
+        raise ValueError(
+            f"The threshold objective must return one score per candidate, shape "
+            f"{curve.cut.shape}; got shape {values.shape}."
+        )
+    return np.where(np.isfinite(values), values, -np.inf)
+
+
+def best_cut(curve, objective):
+    """(threshold, score) of the candidate maximising ``objective``.
+
+    Ties go to the highest threshold (the fewest labels predicted).
+    """
+    values = _objective_values(objective, curve)
+    i = int(np.argmax(values))
+    return float(curve.cut[i]), float(values[i]) if np.isfinite(values[i]) else 0.0
+
+
+def _micro_f1_cuts(curves, free, fixed_tp, fixed_pp, total_pos, start):
+    """Dinkelbach iteration for the exact micro-F1 optimum over the free labels.
+
+    ``start`` gives each free label's initial candidate index. Returns the
+    chosen candidate index of each free label.
+    """
+    choice = dict(start)
+
+    def micro(choice):
+        tp = fixed_tp + sum(curves[k].tp[i] for k, i in choice.items())
+        pp = fixed_pp + sum(curves[k].tp[i] + curves[k].fp[i] for k, i in choice.items())
+        return float(_ratio(2 * tp, pp + total_pos))
+
+    lam = micro(choice)
+    for _ in range(_MAX_DINKELBACH_ROUNDS):
+        new = {}
+        for k in free:
+            c = curves[k]
+            gain = 2 * c.tp - lam * (c.tp + c.fp)
+            new[k] = int(np.argmax(gain))
+        value = micro(new)
+        if value <= lam + 1e-12:
+            break
+        choice, lam = new, value
+    return choice
+
+
+def samples_f1_cut(S, Y, w):
+    """(threshold, score): the shared threshold maximising sample-averaged F1.
+
+    Exact: lowering the cut past one score changes one sample's F1, so the
+    sample-F1 of every candidate follows from one sort of all scores.
+    Samples without true labels score 0 whatever is predicted (scikit-learn's
+    ``zero_division=0``).
+    """
+    n, n_labels = S.shape
+    Yd = np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=np.float64)
+    s = np.asarray(S, dtype=np.float64).ravel()
+    if s.size == 0 or w.sum() <= 0:
+        return 0.5, 0.0
+    y = Yd.ravel()
+    rows = np.repeat(np.arange(n), n_labels)
+    order = np.argsort(-s, kind="stable")
+    s, y, rows = s[order], y[order], rows[order]
+    # Running predicted and true-positive counts of each entry's own row.
+    by_row = np.argsort(rows, kind="stable")
+    group_start = np.searchsorted(rows[by_row], rows[by_row])
+    rank = np.empty(s.size, dtype=np.int64)
+    rank[by_row] = np.arange(s.size) - group_start
+    pp_after = rank + 1.0
+    tp_cum = np.empty(s.size)
+    y_by_row = y[by_row]
+    cum = np.cumsum(y_by_row)
+    tp_cum[by_row] = cum - (cum[group_start] - y_by_row[group_start])
+    n_true = Yd.sum(axis=1)[rows]
+    after = _ratio(2 * tp_cum, n_true + pp_after)
+    before = _ratio(2 * (tp_cum - y), n_true + pp_after - 1)
+    gains = np.cumsum(w[rows] * (after - before)) / w.sum()
+    ends = np.flatnonzero(np.append(s[:-1] != s[1:], True))
+    values = np.concatenate(([0.0], gains[ends]))
+    lower = np.append(s[ends[1:]], 0.0 if s[-1] > 0 else s[-1] - 1.0)
+    cuts = np.concatenate(([_none_cut(s[0])], (s[ends] + lower) / 2))
+    i = int(np.argmax(values))
+    return float(cuts[i]), float(values[i])
+
+
+class Tuned(NamedTuple):
+    thresholds: np.ndarray
+    scores: np.ndarray
+    status: np.ndarray
+
+
+def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
+    """Learn one threshold per label from tuning scores S and targets Y.
+
+    Parameters
+    ----------
+    S : ndarray of shape (n_samples, n_labels)
+        Scores (probabilities) the network gave samples it was not trained on.
+    Y : ndarray or sparse matrix of shape (n_samples, n_labels)
+        0/1 targets.
+    w : ndarray of shape (n_samples,)
+        Sample weights.
+    objective : str or callable
+        One of :data:`OBJECTIVES`, or ``objective(tp, fp, fn, tn)``.
+    min_positives : int
+        Labels with fewer positives in the tuning data, no negatives or
+        constant scores use the pooled threshold; 0 searches every label.
+    fbr : float or None
+        Labels whose tuned score is below this floor are cut above every
+        tuning score.
+
+    Returns
+    -------
+    Tuned
+        ``thresholds``, the tuned ``scores`` (the label's objective, or its F1
+        for the joint objectives) and a ``status`` string per label.
+    """
+    check_objective(objective)
+    w = np.asarray(w, dtype=np.float64)
+    n_labels = S.shape[1]
+    thresholds = np.empty(n_labels)
+    scores = np.zeros(n_labels)
+    status = np.empty(n_labels, dtype=object)
+    if objective == "samples_f1":
+        cut, _ = samples_f1_cut(S, Y, w)
+        curves = label_curves(S, Y, w)
+        for k, c in enumerate(curves):
+            i = int(np.searchsorted(-c.cut, -cut, side="right")) - 1
+            thresholds[k], scores[k] = cut, float(_f1(*c.counts(max(i, 0))))
+        status[:] = SHARED
+        return Tuned(thresholds, scores, status.astype(str))
+
+    per_label = _PER_LABEL.get(objective, objective) if objective != "micro_f1" else _f1
+    curves = label_curves(S, Y, w)
+    pooled_cut, _ = best_cut(pooled_curve(S, Y, w), per_label)
+    free = []
+    for k, c in enumerate(curves):
+        reason = _fallback_reason(c, min_positives)
+        if reason:
+            thresholds[k] = pooled_cut
+            i = int(np.searchsorted(-c.cut, -pooled_cut, side="right")) - 1
+            scores[k] = float(_finite(per_label(*c.counts(max(i, 0)))))
+            status[k] = "fallback: " + reason
+        else:
+            free.append(k)
+    if objective == "micro_f1":
+        _tune_micro(curves, free, thresholds, status)
+        for k in free:
+            i = int(np.searchsorted(-curves[k].cut, -thresholds[k], side="right")) - 1
+            scores[k] = float(_f1(*curves[k].counts(i)))
+    else:
+        for k in free:
+            thresholds[k], scores[k] = best_cut(curves[k], per_label)
+            status[k] = TUNED
+    if fbr is not None:
+        for k in free:
+            if scores[k] < fbr:
+                thresholds[k] = curves[k].cut[0]
+                status[k] = FLOORED
+    return Tuned(thresholds, scores, status.astype(str))
+
+
+def _finite(value):
+    value = float(value)
+    return value if np.isfinite(value) else 0.0
+
+
+def _fallback_reason(curve, min_positives):
+    if min_positives == 0:
+        return ""
+    if curve.n_pos == 0:
+        return "no positives"
+    if curve.n_neg == 0:
+        return "no negatives"
+    if len(curve.cut) <= 2:
+        return "constant scores"
+    if curve.n_pos < min_positives:
+        return f"{curve.n_pos} positives < min_positives={min_positives}"
+    return ""
+
+
+def _tune_micro(curves, free, thresholds, status):
+    fixed = [k for k in range(len(curves)) if k not in set(free)]
+    fixed_tp = fixed_pp = 0.0
+    for k in fixed:
+        c = curves[k]
+        i = int(np.searchsorted(-c.cut, -thresholds[k], side="right")) - 1
+        fixed_tp += c.tp[max(i, 0)]
+        fixed_pp += c.tp[max(i, 0)] + c.fp[max(i, 0)]
+    total_pos = sum(c.pos for c in curves)
+    start = {k: int(np.argmax(_f1(*curves[k].counts(slice(None))))) for k in free}
+    choice = _micro_f1_cuts(curves, free, fixed_tp, fixed_pp, total_pos, start)
+    for k, i in choice.items():
+        thresholds[k] = curves[k].cut[i]
+        status[k] = TUNED
+
+
+# -- decoding ------------------------------------------------------------------
+
+
+def decide(P, thresholds, min_labels=0, max_labels=None):
+    """Boolean label indicator from probabilities, thresholds and limits.
+
+    A label is predicted when its probability reaches its threshold. Rows with
+    fewer than ``min_labels`` labels are topped up, and rows with more than
+    ``max_labels`` cut back, by the margin (probability minus threshold).
+    """
+    D = P >= thresholds
+    n, n_labels = P.shape
+    if n == 0 or (min_labels == 0 and max_labels is None):
+        return D
+    margin = P - thresholds
+    if max_labels is not None and max_labels < n_labels:
+        if max_labels == 0:
+            return np.zeros_like(D)
+        over = D.sum(axis=1) > max_labels
+        if over.any():
+            m = margin[over]
+            top = np.argpartition(-m, max_labels - 1, axis=1)[:, :max_labels]
+            keep = np.zeros_like(m, dtype=bool)
+            keep[np.arange(len(m))[:, None], top] = True
+            D[over] &= keep
+    if min_labels > 0:
+        k = min(min_labels, n_labels)
+        under = D.sum(axis=1) < k
+        if under.any():
+            m = margin[under]
+            top = np.argpartition(-m, k - 1, axis=1)[:, :k]
+            sub = D[under]
+            sub[np.arange(len(m))[:, None], top] = True
+            D[under] = sub
+    return D

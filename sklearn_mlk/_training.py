@@ -23,10 +23,13 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
     return type(optimizer).from_config(config)
 
 
-def compile_model(model, optimizer, pos_weight, from_probability, compile_params):
+def compile_model(model, optimizer, pos_weight, from_probability, compile_params,
+                  focal_gamma=0.0):
     model.compile(
         optimizer=optimizer,
-        loss=weighted_binary_crossentropy(pos_weight, from_logits=not from_probability),
+        loss=weighted_binary_crossentropy(
+            pos_weight, from_logits=not from_probability, focal_gamma=focal_gamma
+        ),
         **compile_params,
     )
 
@@ -47,20 +50,25 @@ def _dense(Y):
 
 
 def train(model, X, Y, w, *, epochs, batch_size, early_stopping, validation_fraction,
-          n_iter_no_change, callbacks, verbose, seed, fit_params):
+          n_iter_no_change, callbacks, verbose, seed, fit_params, validation=None):
     """Run ``Model.fit`` and return the per-epoch history as a dict of lists.
 
     Sparse X is fed by :class:`SparseBatches`, one densified batch at a time;
-    dense X goes to ``Model.fit`` as arrays.
+    dense X goes to ``Model.fit`` as arrays. With ``early_stopping``, the
+    ``validation`` rows ``(X, Y, w)`` are monitored when given, else a random
+    ``validation_fraction`` of the rows is held out.
     """
     sparse = sp.issparse(X)
     callbacks = list(callbacks or [])
     fit_params = dict(fit_params)
     shuffle = fit_params.pop("shuffle", True)
     if early_stopping:
-        train_rows, val_rows = validation_split(X.shape[0], validation_fraction, seed)
-        X_val, Y_val, w_val = X[val_rows], Y[val_rows], w[val_rows]
-        X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
+        if validation is None:
+            train_rows, val_rows = validation_split(X.shape[0], validation_fraction, seed)
+            X_val, Y_val, w_val = X[val_rows], Y[val_rows], w[val_rows]
+            X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
+        else:
+            X_val, Y_val, w_val = validation
         fit_params["validation_data"] = (
             SparseBatches(X_val, Y_val, w_val, batch_size, seed, shuffle=False)
             if sparse else (X_val, _dense(Y_val), w_val)

@@ -40,21 +40,35 @@ def test_learns_a_learnable_problem(data):
     assert (clf.predict(X) == Y).mean() > prior_accuracy + 0.05
 
 
-def test_decision_function_and_proba_agree(data):
+@pytest.mark.parametrize("threshold", [0.5, "f1"])
+def test_decision_function_and_proba_agree(data, threshold):
+    from scipy.special import logit
+
     X, Y = data
-    clf = tiny().fit(X, Y)
-    logits = clf.decision_function(X)
-    np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)))
-    np.testing.assert_array_equal(clf.predict(X), logits >= 0)
+    clf = tiny(threshold=threshold).fit(X, Y)
+    margin = clf.decision_function(X)
+    logits = margin + logit(clf.thresholds_)
+    np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)),
+                               rtol=1e-5)
+    np.testing.assert_array_equal(clf.predict(X), margin >= 0)
+    if threshold == "f1":
+        assert not np.allclose(clf.thresholds_, 0.5)  # the margin is not the logit
 
 
 def test_fitted_attributes(data):
     X, Y = data
-    clf = tiny(epochs=4).fit(X, Y)
+    clf = tiny(epochs=4, threshold="f1").fit(X, Y)
     assert clf.n_features_in_ == X.shape[1]
     assert isinstance(clf.model_, keras.Model)
     assert len(clf.history_["loss"]) == 4
-    np.testing.assert_array_equal(clf.thresholds_, np.full(Y.shape[1], 0.5))
+    assert clf.thresholds_.shape == clf.threshold_scores_.shape == (Y.shape[1],)
+    assert set(clf.threshold_status_) <= {"tuned", "floored"} | {
+        s for s in clf.threshold_status_ if s.startswith("fallback: ")
+    }
+    assert np.all(np.isfinite(clf.threshold_scores_))
+    fixed = tiny(epochs=1, threshold=0.5).fit(X, Y)
+    np.testing.assert_array_equal(fixed.thresholds_, np.full(Y.shape[1], 0.5))
+    assert list(fixed.threshold_status_) == ["fixed"] * Y.shape[1]
     assert not hasattr(clf, "feature_names_in_")
 
 

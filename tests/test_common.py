@@ -58,6 +58,12 @@ EXPECTED_FAILED_CHECKS = {
     "check_estimator_sparse_array": SINGLE_OUTPUT_SHAPE,
     "check_estimator_sparse_matrix": SINGLE_OUTPUT_SHAPE,
     "check_classifiers_train": SINGLE_OUTPUT_SHAPE,
+    "check_classifier_multioutput": (
+        "Asserts predict_proba(X).round() == predict(X), that is a 0.5 threshold. "
+        "Learned thresholds differ by design; every other assertion of the check "
+        "(shapes, integer dtype, decision_function > 0 equals predict) holds, and "
+        "tests/test_classifier.py runs the whole check with threshold=0.5."
+    ),
 }
 
 

@@ -1,0 +1,247 @@
+"""Learned decision thresholds: exactness of the searches, edge cases, decoding."""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.metrics import f1_score, fbeta_score, jaccard_score
+
+from sklearn_mlk import FBeta
+from sklearn_mlk import _thresholds as T
+
+
+def _counts(s, y, w, t):
+    p = s >= t
+    tp = w[p & (y == 1)].sum()
+    fp = w[p & (y == 0)].sum()
+    fn = w[~p & (y == 1)].sum()
+    tn = w[~p & (y == 0)].sum()
+    return tp, fp, fn, tn
+
+
+def _brute_force(s, y, w, objective):
+    """Best objective over every distinct score as cut, and the empty cut."""
+    cuts = list(np.unique(s)) + [np.inf]
+    return max(float(objective(*_counts(s, y, w, t))) for t in cuts)
+
+
+OBJECTIVES = {
+    "f1": T._f1,
+    "jaccard": T._jaccard,
+    "balanced_accuracy": T._balanced_accuracy,
+    "fbeta2": FBeta(2),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(1, 25),
+    data=st.data(),
+    objective=st.sampled_from(sorted(OBJECTIVES)),
+)
+def test_exact_search_equals_brute_force(n, data, objective):
+    # Scores on a coarse grid force ties; integer weights stress the grouping.
+    s = data.draw(arrays(np.float64, n, elements=st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.9, 1.0])))
+    y = data.draw(arrays(np.int64, n, elements=st.integers(0, 1)))
+    w = data.draw(arrays(np.float64, n, elements=st.sampled_from([0.5, 1.0, 3.0])))
+    fn = OBJECTIVES[objective]
+    curve = T.label_curves(s[:, None], y[:, None], w)[0]
+    cut, value = T.best_cut(curve, fn)
+    assert value == pytest.approx(_brute_force(s, y, w, fn), abs=1e-12)
+    # The returned cut reproduces the value on the tuning data.
+    assert float(fn(*_counts(s, y, w, cut))) == pytest.approx(value, abs=1e-12)
+    # The cut sits strictly between scores, never on one.
+    assert cut not in set(s.tolist())
+
+
+def test_search_matches_scikit_learn_metrics():
+    rng = np.random.default_rng(0)
+    s = np.round(rng.random(300), 2)
+    y = (rng.random(300) < s).astype(int)
+    w = rng.integers(1, 4, 300).astype(float)
+    curve = T.label_curves(s[:, None], y[:, None], w)[0]
+    for name, metric in [
+        ("f1", lambda p: f1_score(y, p, sample_weight=w)),
+        ("jaccard", lambda p: jaccard_score(y, p, sample_weight=w)),
+    ]:
+        cut, value = T.best_cut(curve, T._PER_LABEL[name])
+        assert metric(s >= cut) == pytest.approx(value)
+    cut, value = T.best_cut(curve, FBeta(0.5))
+    assert fbeta_score(y, s >= cut, beta=0.5, sample_weight=w) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_micro_f1_search_equals_exhaustive_search(seed):
+    rng = np.random.default_rng(seed)
+    n, n_labels = rng.integers(2, 7), rng.integers(2, 4)
+    S = np.round(rng.random((n, n_labels)), 1)
+    Y = (rng.random((n, n_labels)) < 0.4).astype(int)
+    w = rng.integers(1, 4, n).astype(float)
+    tuned = T.tune(S, Y, w, "micro_f1", min_positives=0)
+    got = f1_score(Y, S >= tuned.thresholds, average="micro", sample_weight=w,
+                   zero_division=0)
+    cuts = [list(np.unique(S[:, k])) + [np.inf] for k in range(n_labels)]
+    best = max(
+        f1_score(Y, S >= np.array(c), average="micro", sample_weight=w, zero_division=0)
+        for c in itertools.product(*cuts)
+    )
+    assert got == pytest.approx(best, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_samples_f1_search_equals_exhaustive_search(seed):
+    rng = np.random.default_rng(seed)
+    n, n_labels = rng.integers(2, 12), rng.integers(2, 5)
+    S = np.round(rng.random((n, n_labels)), 1)
+    Y = (rng.random((n, n_labels)) < 0.4).astype(int)
+    w = rng.integers(1, 4, n).astype(float)
+    cut, value = T.samples_f1_cut(S, Y, w)
+
+    def samples_f1(t):
+        return f1_score(Y, S >= t, average="samples", sample_weight=w, zero_division=0)
+
+    best = max(samples_f1(t) for t in list(np.unique(S)) + [np.inf])
+    assert samples_f1(cut) == pytest.approx(best, abs=1e-12)
+    assert value == pytest.approx(best, abs=1e-9)
+
+
+def test_separable_label_gets_threshold_between_classes():
+    s = np.array([0.05, 0.2, 0.31, 0.42, 0.6, 0.8, 0.95])
+    y = np.array([0, 0, 0, 0, 1, 1, 1])
+    tuned = T.tune(s[:, None], y[:, None], np.ones(7), "f1")
+    assert 0.42 < tuned.thresholds[0] < 0.6
+    assert tuned.scores[0] == 1.0
+    assert tuned.status[0] == "tuned"
+
+
+def test_degenerate_labels_get_a_status_and_no_nan():
+    rng = np.random.default_rng(0)
+    n = 50
+    S = rng.random((n, 5))
+    Y = (rng.random((n, 5)) < S).astype(int)
+    Y[:, 0] = 0  # no positives
+    Y[:, 1] = 1  # no negatives
+    S[:, 2] = 0.3  # constant scores
+    Y[:, 3] = 0
+    Y[:2, 3] = 1  # two positives
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for objective in ("f1", "jaccard", "balanced_accuracy", "micro_f1", FBeta(2)):
+            tuned = T.tune(S, Y, np.ones(n), objective, min_positives=3)
+            assert np.all(np.isfinite(tuned.thresholds)), objective
+            assert np.all(np.isfinite(tuned.scores)), objective
+            assert list(tuned.status[:4]) == [
+                "fallback: no positives",
+                "fallback: no negatives",
+                "fallback: constant scores",
+                "fallback: 2 positives < min_positives=3",
+            ]
+            assert tuned.status[4] == "tuned"
+            # Fallback labels share the pooled threshold.
+            assert len(set(tuned.thresholds[:4])) == 1
+        tuned = T.tune(S, Y, np.ones(n), "samples_f1")
+        assert np.all(np.isfinite(tuned.thresholds)) and set(tuned.status) == {"shared"}
+
+
+def test_fbr_floors_weak_labels():
+    rng = np.random.default_rng(1)
+    n = 200
+    S = rng.random((n, 2))
+    Y = np.zeros((n, 2), dtype=int)
+    Y[:, 0] = S[:, 0] > 0.5  # learnable
+    Y[rng.choice(n, 10, replace=False), 1] = 1  # noise: best F1 about 0.1
+    tuned = T.tune(S, Y, np.ones(n), "f1", fbr=0.3)
+    assert tuned.status.tolist() == ["tuned", "floored"]
+    assert tuned.thresholds[1] > S[:, 1].max()
+    assert tuned.thresholds[0] < S[:, 0].max()
+
+
+def test_permuting_labels_permutes_thresholds():
+    rng = np.random.default_rng(2)
+    S = rng.random((80, 6))
+    Y = (rng.random((80, 6)) < S).astype(int)
+    w = rng.random(80) + 0.5
+    order = rng.permutation(6)
+    for objective in ("f1", "micro_f1"):
+        a = T.tune(S, Y, w, objective)
+        b = T.tune(S[:, order], Y[:, order], w, objective)
+        np.testing.assert_allclose(b.thresholds, a.thresholds[order])
+        np.testing.assert_array_equal(b.status, a.status[order])
+
+
+def test_duplicating_rows_equals_weight_two():
+    rng = np.random.default_rng(3)
+    S = np.round(rng.random((60, 4)), 2)
+    Y = (rng.random((60, 4)) < S).astype(int)
+    doubled = rng.random(60) < 0.3
+    w = np.where(doubled, 2.0, 1.0)
+    rows = np.concatenate([np.arange(60), np.flatnonzero(doubled)])
+    for objective in ("f1", "balanced_accuracy", "micro_f1", "samples_f1"):
+        a = T.tune(S, Y, w, objective)
+        b = T.tune(S[rows], Y[rows], np.ones(len(rows)), objective)
+        np.testing.assert_allclose(a.thresholds, b.thresholds)
+        np.testing.assert_allclose(a.scores, b.scores)
+
+
+def test_callable_objective_and_bad_ones():
+    rng = np.random.default_rng(4)
+    S = rng.random((40, 2))
+    Y = (rng.random((40, 2)) < S).astype(int)
+
+    def precision_at_recall(tp, fp, fn, tn):  # vectorised over candidates
+        recall = T._ratio(tp, tp + fn)
+        return np.where(recall >= 0.8, T._ratio(tp, tp + fp), 0.0)
+
+    tuned = T.tune(S, Y, np.ones(40), precision_at_recall, min_positives=0)
+    for k in range(2):
+        tp, fp, fn, _ = _counts(S[:, k], Y[:, k], np.ones(40), tuned.thresholds[k])
+        assert tp / (tp + fn) >= 0.8
+    with pytest.raises(ValueError, match="one score per candidate"):
+        T.tune(S, Y, np.ones(40), lambda tp, fp, fn, tn: 1.0)
+    with pytest.raises(ValueError, match="one of"):
+        T.check_objective("f2")
+    with pytest.raises(ValueError, match="beta"):
+        FBeta(0)
+
+
+def test_fbeta_is_comparable_and_picklable():
+    import pickle
+
+    assert FBeta(2) == pickle.loads(pickle.dumps(FBeta(2)))
+    assert FBeta(2) != FBeta(1)
+    assert repr(FBeta(0.5)) == "FBeta(beta=0.5)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    P=arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 6)),
+             elements=st.floats(0, 1)),
+    low=st.integers(0, 6),
+    extra=st.one_of(st.none(), st.integers(0, 6)),
+)
+def test_decoding_limits_hold(P, low, extra):
+    n_labels = P.shape[1]
+    low = min(low, n_labels)
+    high = None if extra is None else max(low + extra, 1)
+    thresholds = np.full(n_labels, 0.5)
+    D = T.decide(P, thresholds, low, high)
+    counts = D.sum(axis=1)
+    assert np.all(counts >= low)
+    if high is not None:
+        assert np.all(counts <= high)
+    plain = P >= thresholds
+    # Limits only change rows that break them; kept labels are the largest margins.
+    within = (plain.sum(axis=1) >= low) & (
+        high is None or plain.sum(axis=1) <= (high if high is not None else n_labels)
+    )
+    np.testing.assert_array_equal(D[within], plain[within])
+    margin = P - thresholds
+    for i in range(len(P)):
+        if D[i].any() and (~D[i]).any():
+            assert margin[i][D[i]].min() >= margin[i][~D[i]].max()
+    if high is not None and high == low:
+        assert np.all(counts == low)
