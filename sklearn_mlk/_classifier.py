@@ -40,8 +40,9 @@ def _best_epoch(history):
 class _Trainer:
     """Builds, compiles and trains one network with an estimator's settings."""
 
-    def __init__(self, estimator, routed, hidden, classes):
+    def __init__(self, estimator, routed, hidden, classes, early_stopping):
         self.est = estimator
+        self.early_stopping = early_stopping
         self.routed = routed
         self.hidden = hidden
         self.classes = classes
@@ -80,7 +81,7 @@ class _Trainer:
                 model, X, Y, w,
                 epochs=est.epochs if epochs is None else epochs,
                 batch_size=est.batch_size,
-                early_stopping=est.early_stopping and epochs is None,
+                early_stopping=self.early_stopping and epochs is None,
                 validation_fraction=est.validation_fraction,
                 n_iter_no_change=est.n_iter_no_change,
                 callbacks=est.callbacks,
@@ -114,7 +115,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Units of each hidden layer of the default MLP.
     activation : str, default="relu"
         Activation of the hidden layers of the default MLP.
-    dropout : float in [0, 1), default=0.0
+    dropout : float in [0, 1), default=0.5
         Dropout rate after each hidden layer of the default MLP.
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer; an instance is copied, never reused. Its arguments can be
@@ -125,12 +126,16 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Samples per gradient step (capped at the number of samples).
     epochs : int, default=50
         Passes over the training data.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the data, stop when its loss has
-        not improved for ``n_iter_no_change`` epochs, and restore the weights
-        of the best epoch.
+    early_stopping : bool or "auto", default="auto"
+        Stop when the loss on held-out rows has not improved for
+        ``n_iter_no_change`` epochs and restore the weights of the best epoch.
+        The held-out rows are the threshold-tuning rows when thresholds are
+        learned, else a random ``validation_fraction`` of the data. ``"auto"``
+        is on when thresholds are learned (their tuning rows are held out
+        anyway) and off with a fixed threshold.
     validation_fraction : float in (0, 1), default=0.1
-        Share of the samples held out when ``early_stopping=True``.
+        Share of the samples held out for early stopping with a fixed
+        threshold.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     callbacks : list of keras.callbacks.Callback, default=None
@@ -161,11 +166,19 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Learned thresholds predict more labels than 0.5: better F1, worse
         Hamming loss and subset accuracy.
     threshold_cv : int >= 2 or float in (0, 1), default=0.2
-        The tuning data of learned thresholds. A float holds out that share of
-        the rows, stratified over labels; the network trains on the rest and
-        the hold-out is also the early-stopping data. An int ``k`` trains ``k``
-        fold networks for out-of-fold scores, then the final network on all
-        rows (``k + 1`` trainings).
+        The tuning data of learned thresholds, split by iterative
+        stratification so that rare labels are on both sides. A float holds
+        out that share of the rows: a network trains on the rest, with the
+        hold-out as its early-stopping data, and scores the hold-out (see
+        ``refit``). An int ``k`` trains ``k`` fold networks for out-of-fold
+        scores (each stopping early on its own tuning fold), then the final
+        network on all rows for their median best epoch (``k + 1``
+        trainings).
+    refit : bool, default=True
+        After tuning on the hold-out, train the final network on all rows (for
+        the number of epochs early stopping chose there); the thresholds carry
+        over. False keeps the network trained without the hold-out: one
+        training instead of two. k-fold tuning always refits.
     min_positives : int >= 0, default=3
         Labels with fewer positives in the tuning data (or none, or no
         negatives, or constant scores) get the threshold tuned on all labels
@@ -243,7 +256,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [None, list],
@@ -259,6 +272,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             Interval(Integral, 2, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="neither"),
         ],
+        "refit": ["boolean"],
         "min_positives": [Interval(Integral, 0, None, closed="left")],
         "fbr": [None, Interval(Real, 0, 1, closed="both")],
         "min_labels": [Interval(Integral, 0, None, closed="left")],
@@ -274,12 +288,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         *,
         hidden_layer_sizes=(256,),
         activation="relu",
-        dropout=0.0,
+        dropout=0.5,
         optimizer="adam",
         learning_rate=1e-3,
         batch_size=64,
         epochs=50,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
@@ -287,6 +301,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         focal_gamma=0.0,
         threshold="f1",
         threshold_cv=0.2,
+        refit=True,
         min_positives=3,
         fbr=None,
         min_labels=0,
@@ -312,6 +327,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.focal_gamma = focal_gamma
         self.threshold = threshold
         self.threshold_cv = threshold_cv
+        self.refit = refit
         self.min_positives = min_positives
         self.fbr = fbr
         self.min_labels = min_labels
@@ -413,8 +429,15 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(classes)
+        if not fixed and not self.refit and isinstance(self.threshold_cv, Integral):
+            raise ValueError(
+                "refit=False needs a hold-out threshold_cv (a float); with "
+                f"threshold_cv={self.threshold_cv} the fold networks only score "
+                "their tuning rows and the final network is always refit."
+            )
+        early_stopping = (not fixed) if self.early_stopping == "auto" else self.early_stopping
         seed = _backend.draw_seed(self.random_state)
-        trainer = _Trainer(self, routed, hidden, classes)
+        trainer = _Trainer(self, routed, hidden, classes, early_stopping)
         history = {k: list(v) for k, v in self.history_.items()} if warm else {}
         warm_model = (self.model_, self._from_probability) if warm else None
 
@@ -432,13 +455,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 # Each fold's tuning rows double as its early-stopping data.
                 held = (X[test], Y[test], sample_weight[test])
                 fold_model, fold_proba, fold_history = trainer.train(
-                    X[train], Y[train], sample_weight[train], None, seed + 1 + i, held
+                    X[train], Y[train], sample_weight[train], None, seed + 1 + i,
+                    held if early_stopping else None,
                 )
                 scores[test] = _proba(fold_model, fold_proba, held[0])
                 best_epochs.append(_best_epoch(fold_history))
                 del fold_model
             # With early stopping, the refit runs the folds' median best epoch.
-            epochs = int(np.median(best_epochs)) if self.early_stopping else None
+            epochs = int(np.median(best_epochs)) if early_stopping else None
             model, from_probability, new_history = trainer.train(
                 X, Y, sample_weight, warm_model, seed, epochs=epochs
             )
@@ -450,9 +474,18 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             train, test = holdout_split(Y, self.threshold_cv, seed)
             held = (X[test], Y[test], sample_weight[test])
             model, from_probability, new_history = trainer.train(
-                X[train], Y[train], sample_weight[train], warm_model, seed, held
+                X[train], Y[train], sample_weight[train],
+                None if self.refit else warm_model, seed,
+                held if early_stopping else None,
             )
             tuning = (_proba(model, from_probability, held[0]), held[1], held[2])
+            if self.refit:
+                # The final network sees every row, for the epochs that early
+                # stopping chose on the hold-out; the thresholds carry over.
+                epochs = _best_epoch(new_history) if early_stopping else None
+                model, from_probability, new_history = trainer.train(
+                    X, Y, sample_weight, warm_model, seed, epochs=epochs
+                )
 
         if fixed:
             scores = np.full(len(classes), np.nan)

@@ -1,0 +1,203 @@
+"""Learned thresholds in the estimator: tuning data, re-tuning, limits, quality."""
+
+import pathlib
+
+import numpy as np
+import pytest
+from conftest import tiny
+from sklearn.metrics import f1_score
+
+from sklearn_mlk import FBeta, KerasMultiLabelClassifier
+from sklearn_mlk import _classifier
+from sklearn_mlk._splits import holdout_split, kfold_splits
+
+DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def _record_trainings(monkeypatch):
+    """Record the rows and early-stopping data of every network trained."""
+    calls = []
+    original = _classifier._Trainer.train
+
+    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
+        calls.append({"rows": X.shape[0], "validation": validation, "epochs": epochs})
+        return original(self, X, Y, w, warm_model, seed, validation, epochs)
+
+    monkeypatch.setattr(_classifier._Trainer, "train", train)
+    return calls
+
+
+def test_holdout_is_tuning_and_early_stopping_data(data, monkeypatch):
+    X, Y = data
+    calls = _record_trainings(monkeypatch)
+    clf = tiny(threshold="f1", threshold_cv=0.25, refit=False).fit(X, Y)
+    assert len(calls) == 1
+    held = calls[0]["validation"][0].shape[0]
+    assert abs(held - 50) <= 5 and calls[0]["rows"] + held == 200
+    assert "val_loss" in clf.history_
+    assert set(clf.threshold_status_) == {"tuned"}
+
+
+def test_holdout_refit_trains_again_on_all_rows_for_the_best_epoch(data, monkeypatch):
+    X, Y = data
+    calls = _record_trainings(monkeypatch)
+    clf = tiny(threshold="f1", threshold_cv=0.25, epochs=8).fit(X, Y)
+    assert len(calls) == 2 and calls[0]["validation"] is not None
+    assert calls[1]["rows"] == 200 and calls[1]["validation"] is None
+    assert 1 <= calls[1]["epochs"] <= 8 and len(clf.history_["loss"]) == calls[1]["epochs"]
+    with pytest.raises(ValueError, match="refit=False needs a hold-out"):
+        tiny(threshold="f1", threshold_cv=3, refit=False).fit(X, Y)
+
+
+def test_kfold_trains_each_fold_then_refits_on_all_rows(data, monkeypatch):
+    X, Y = data
+    calls = _record_trainings(monkeypatch)
+    tiny(threshold="f1", threshold_cv=4, early_stopping=False).fit(X, Y)
+    assert [c["rows"] for c in calls] == [150, 150, 150, 150, 200]
+    assert all(c["validation"] is None for c in calls)
+    # With early stopping, each fold stops on its own tuning rows and the
+    # refit runs their median best epoch.
+    calls.clear()
+    clf = tiny(threshold="f1", threshold_cv=4, epochs=6).fit(X, Y)
+    assert [c["validation"][0].shape[0] for c in calls[:4]] == [50] * 4
+    assert calls[4]["validation"] is None and 1 <= calls[4]["epochs"] <= 6
+    assert len(clf.history_["loss"]) == calls[4]["epochs"]
+
+
+def test_fixed_threshold_trains_once_on_all_rows(data, monkeypatch):
+    X, Y = data
+    calls = _record_trainings(monkeypatch)
+    tiny(threshold=0.4).fit(X, Y)
+    assert [c["rows"] for c in calls] == [200]
+
+
+def test_splits_keep_rare_labels_on_both_sides():
+    rng = np.random.default_rng(0)
+    Y = (rng.random((300, 8)) < 0.3).astype(int)
+    Y[:, 0] = 0
+    Y[rng.choice(300, 6, replace=False), 0] = 1  # a rare label
+    train, test = holdout_split(Y, 0.2, seed=0)
+    # Iterative stratification trades exact sizes for label balance.
+    assert abs(len(test) - 60) <= 6 and len(train) + len(test) == 300
+    assert len(np.intersect1d(train, test)) == 0
+    assert Y[test, 0].sum() >= 1 and Y[train, 0].sum() >= 4
+    folds = kfold_splits(Y, 3, seed=0)
+    assert sorted(np.concatenate([t for _, t in folds]).tolist()) == list(range(300))
+    assert all(Y[t, 0].sum() == 2 for _, t in folds)
+    # One label: scikit-learn's stratified splitters.
+    train, test = holdout_split(Y[:, :1], 0.5, seed=0)
+    assert Y[test, 0].sum() == 3
+
+
+def test_too_few_samples_to_tune_is_a_clear_error(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="at least 5 samples.*fixed threshold"):
+        tiny(threshold="f1", threshold_cv=5).fit(X[:4], Y[:4])
+    with pytest.raises(ValueError, match="1 sample"):
+        tiny(threshold="f1").fit(X[:1], Y[:1])
+
+
+def test_tune_thresholds_changes_thresholds_not_the_network(data):
+    X, Y = data
+    clf = tiny(threshold="f1", epochs=5).fit(X[:150], Y[:150])
+    weights = [w.copy() for w in clf.model_.get_weights()]
+    proba = clf.predict_proba(X[150:])
+    clf.set_params(threshold=FBeta(3)).tune_thresholds(X[150:], Y[150:])
+    recall_heavy = clf.thresholds_.copy()
+    clf.set_params(threshold=FBeta(0.3)).tune_thresholds(X[150:], Y[150:])
+    assert np.all(recall_heavy <= clf.thresholds_ + 1e-12)
+    assert np.any(recall_heavy < clf.thresholds_)
+    for before, after in zip(weights, clf.model_.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_array_equal(clf.predict_proba(X[150:]), proba)
+    # The thresholds are the exact optimum on the data given.
+    clf.set_params(threshold="f1").tune_thresholds(X[150:], Y[150:])
+    pred = clf.predict(X[150:])
+    for k in range(Y.shape[1]):
+        assert f1_score(Y[150:, k], pred[:, k]) == pytest.approx(clf.threshold_scores_[k])
+    clf.set_params(threshold=0.3).tune_thresholds(X[150:], Y[150:])
+    np.testing.assert_array_equal(clf.thresholds_, 0.3)
+    assert set(clf.threshold_status_) == {"fixed"}
+
+
+def test_tune_thresholds_accepts_label_sets_and_checks_lengths(data):
+    X, Y = data
+    clf = tiny(epochs=2).fit(X, [tuple(np.flatnonzero(row)) for row in Y])
+    clf.set_params(threshold="micro_f1").tune_thresholds(
+        X[:50], [tuple(np.flatnonzero(row)) for row in Y[:50]]
+    )
+    assert set(clf.threshold_status_) <= {"tuned"} | {
+        s for s in clf.threshold_status_ if s.startswith("fallback")
+    }
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        clf.tune_thresholds(X[:50], Y[:40])
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(1, None), (0, 1), (2, 2), (1, 3)]
+)
+def test_label_limits_at_predict(data, low, high):
+    X, Y = data
+    clf = tiny(threshold="f1", epochs=2).fit(X, Y)
+    plain = clf.predict(X)
+    clf.set_params(min_labels=low, max_labels=high)
+    counts = clf.predict(X).sum(axis=1)
+    assert counts.min() >= low
+    assert high is None or counts.max() <= high
+    assert len(clf.predict_label_sets(X)[0]) >= low
+    if (plain.sum(axis=1) < low).any() or (high and (plain.sum(axis=1) > high).any()):
+        assert not np.array_equal(clf.predict(X), plain)
+
+
+def test_label_limits_are_validated(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="min_labels=5 exceeds the number of labels, 4"):
+        tiny(min_labels=5).fit(X, Y)
+    with pytest.raises(ValueError, match="max_labels=1 is below min_labels=2"):
+        tiny(min_labels=2, max_labels=1).fit(X, Y)
+    clf = tiny().fit(X, Y).set_params(min_labels=9)
+    with pytest.raises(ValueError, match="min_labels=9"):
+        clf.predict(X)
+
+
+@pytest.mark.parametrize("bad", ["f2", "macro", 1.5, -0.1])
+def test_bad_threshold_is_rejected(data, bad):
+    X, Y = data
+    with pytest.raises(ValueError, match="threshold"):
+        tiny(threshold=bad).fit(X, Y)
+
+
+def test_one_label_and_rare_labels_fit(data):
+    X, Y = data
+    clf = tiny(threshold="f1").fit(X, Y[:, :1])
+    assert clf.thresholds_.shape == (1,)
+    Y_rare = Y.copy()
+    Y_rare[:, 0] = 0
+    Y_rare[:3, 0] = 1
+    clf = tiny(threshold="f1", min_positives=3).fit(X, Y_rare)
+    assert clf.threshold_status_[0].startswith("fallback: ")
+    assert np.all(np.isfinite(clf.thresholds_))
+
+
+@pytest.mark.skipif(not (DATA / "yeast.npz").exists(), reason="shared data sets not found")
+@pytest.mark.parametrize(("objective", "average"), [("f1", "macro"), ("micro_f1", "micro")])
+def test_learned_thresholds_beat_half_on_held_out_yeast(objective, average):
+    """On yeast's standard test split, over three seeds, learned thresholds win
+    on the metric they target by a margin well above the seed-to-seed spread."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    bundle = np.load(DATA / "yeast.npz")
+    X, Y, test = bundle["X"], bundle["Y"], bundle["is_test"]
+    gains = []
+    for seed in range(3):
+        scores = {}
+        for threshold in (0.5, objective):
+            model = make_pipeline(StandardScaler(), KerasMultiLabelClassifier(
+                hidden_layer_sizes=(64,), epochs=15, threshold=threshold,
+                random_state=seed,
+            )).fit(X[~test], Y[~test])
+            scores[threshold] = f1_score(Y[test], model.predict(X[test]),
+                                         average=average, zero_division=0)
+        gains.append(scores[objective] - scores[0.5])
+    assert min(gains) > 0.01, gains
