@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import platform
+import shlex
 import sys
 import time
 
@@ -106,7 +107,7 @@ def main(argv=None):
     sets = args.datasets or list(datasets.SETS)
     results = study(variants, sets, args.seeds)
     meta = {
-        "command": "python benchmarks/thresholds.py " + " ".join(argv or sys.argv[1:]),
+        "command": "python benchmarks/thresholds.py " + shlex.join(argv or sys.argv[1:]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                    f"Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),

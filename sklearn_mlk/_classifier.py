@@ -216,7 +216,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
     model_ : keras.Model
-        The trained network.
+        The trained network. When it is a chain of ``Dense`` layers (as the
+        default MLP is), predictions run through a NumPy copy of its weights
+        taken at the end of ``fit``, checked to reproduce its outputs.
     history_ : dict of list
         Per-epoch training metrics (``loss``, ``val_loss``, ...), extended by
         warm-started fits.
@@ -494,8 +496,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             thresholds, scores, status = self._tune(*tuning)
         for key, values in new_history.items():
             history.setdefault(key, []).extend(values)
+        from ._inference import dense_plan
+
         self._target_encoder = encoder
         self._from_probability = from_probability
+        self._plan = dense_plan(model, X.shape[1], seed)
         self.classes_ = classes
         self.model_ = model
         self.history_ = history
@@ -630,7 +635,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32)
         from ._network import forward
 
-        return forward(self.model_, X)
+        return forward(self.model_, X, plan=getattr(self, "_plan", None))
 
     def predict(self, X):
         """Return the predicted labels as an indicator matrix.

@@ -114,8 +114,19 @@ def batches(X, batch_size):
         yield np.asarray(block, dtype=np.float32)
 
 
-def forward(model, X, batch_size=4096):
-    """Return the model's float64 outputs for X, computed block by block."""
+def forward(model, X, batch_size=4096, plan=None):
+    """Return the model's float64 outputs for X, computed block by block.
+
+    With a ``plan`` from :func:`sklearn_mlk._inference.dense_plan` the blocks
+    run through NumPy (sparse blocks stay sparse); otherwise through the model.
+    """
+    if plan is not None:
+        from ._inference import run_plan
+
+        return np.concatenate([
+            run_plan(plan, X[start : start + batch_size]).astype(np.float64)
+            for start in range(0, X.shape[0], batch_size)
+        ]) if X.shape[0] else np.empty((0, plan[-1][0].shape[1]))
     return np.concatenate([
         ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
         for block in batches(X, batch_size)

@@ -30,6 +30,7 @@ def test_quick_benchmark_writes_report(tmp_path):
     assert set(emotions) == {
         "MLPClassifier", "OvR(LogReg)", "MultiOutput(TunedThresholdCV(LogReg))",
         "ClassifierChain(LogReg)", "scikeras (0.5)", "mlk (0.5)",
+        "mlk macro-F1 thresholds", "mlk micro-F1 thresholds",
     }
     for name, figures in emotions.items():
         assert "error" not in figures, (name, figures)
@@ -37,6 +38,19 @@ def test_quick_benchmark_writes_report(tmp_path):
         assert figures["fit_seconds"] > 0
     markdown = (tmp_path / "quality_quick.md").read_text()
     assert "| mlk (0.5) |" in markdown and "fit_ratio" in markdown
+    assert "| mlk macro-F1 thresholds |" in markdown and "subset accuracy" in markdown
+
+
+def test_readme_block_is_replaced(tmp_path):
+    import run
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{run.START}\nold\n{run.END}\noutro\n")
+    run.update_readme("new table", readme)
+    assert readme.read_text() == f"intro\n{run.START}\nnew table\n{run.END}\noutro\n"
+    readme.write_text("no block")
+    with pytest.raises(ValueError, match="no .* block"):
+        run.update_readme("x", readme)
 
 
 def test_emotions_protocol_is_five_fold():
@@ -47,3 +61,26 @@ def test_emotions_protocol_is_five_fold():
     test_rows = np.concatenate([test for _, test in splits])
     assert sorted(test_rows) == list(range(len(X)))
 
+
+
+@pytest.mark.skipif(
+    not (datasets.data_dir() / "yeast.npz").exists(),
+    reason="shared benchmark data sets not found",
+)
+def test_speed_benchmark_reports_every_figure(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick",
+         "--models", "MLPClassifier", "mlk (0.5)", "--fits", "2", "--calls", "20",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "speed_quick.json").read_text())
+    assert report["meta"]["fits"] == 2
+    for name in ("MLPClassifier", "mlk (0.5)"):
+        figures = report["results"][name]
+        assert "error" not in figures, figures
+        assert 0 < figures["latency_median_ms"] <= figures["latency_p90_ms"]
+        assert figures["rows_per_second"] > 0 and figures["peak_rss_mb"] > 50
+        assert figures["fit_seconds"] > 0
+    assert "| mlk (0.5) |" in (tmp_path / "speed_quick.md").read_text()

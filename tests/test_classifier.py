@@ -107,6 +107,9 @@ def test_sparse_features_are_densified_one_batch_at_a_time(data, monkeypatch):
     seen.clear()
     big = sp.csr_matrix(np.repeat(X, 30, axis=0))
     clf.predict_proba(big)
+    assert seen == []  # the NumPy prediction path multiplies sparse blocks as they are
+    clf._plan = None  # the Keras path densifies one block at a time
+    clf.predict_proba(big)
     assert len(seen) > 1 and max(seen) < big.shape[0]
 
 

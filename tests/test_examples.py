@@ -11,7 +11,8 @@ EXAMPLES = sorted((pathlib.Path(__file__).parents[1] / "examples").glob("*.py"))
 EXPECTED_OUTPUT = {
     "text_tagging": ["training micro-F1:", "'the team wins the league'"],
     "image_cnn": ["straight_strokes", "samples avg"],
-    "imbalanced_tabular": ["class_weight=None", "class_weight=balanced"],
+    "imbalanced_tabular": ["class_weight=balanced", "learned thresholds (default)",
+                           "label 4: threshold"],
 }
 
 

@@ -1,0 +1,92 @@
+"""The NumPy prediction path equals Keras's own outputs, and is used only when it can."""
+
+import pickle
+
+import keras
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import tiny
+
+from sklearn_mlk._inference import dense_plan
+
+
+def _keras_proba(clf, X):
+    X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+    out = clf.model_.predict(X, verbose=0).astype(np.float64)
+    return out if clf._from_probability else 1 / (1 + np.exp(-out))
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"hidden_layer_sizes": (16, 8), "activation": "tanh", "dropout": 0.3},
+    {"hidden_layer_sizes": (), "threshold": "f1"},
+])
+def test_numpy_path_equals_model_predict(data, params):
+    X, Y = data
+    clf = tiny(**params).fit(X, Y)
+    assert clf._plan is not None
+    np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), _keras_proba(clf, X[:1]),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_sigmoid_output_model_uses_the_numpy_path(data):
+    X, Y = data
+
+    def build(meta):
+        return keras.Sequential([
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(6, activation="relu"),
+            keras.layers.Dense(meta["n_labels_"], activation="sigmoid"),
+        ])
+
+    clf = tiny(model=build).fit(X, Y)
+    assert clf._plan is not None
+    np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_other_models_run_through_keras(data):
+    X, Y = data
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.BatchNormalization()(inputs)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
+
+    clf = tiny(model=build).fit(X, Y)
+    assert clf._plan is None
+    np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_a_plan_that_disagrees_with_the_model_is_rejected(data):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    # A branch the layer list hides: same layers, outputs added twice.
+    inputs = keras.Input((X.shape[1],))
+    dense = keras.layers.Dense(Y.shape[1])
+    model = keras.Model(inputs, keras.layers.Add()([dense(inputs), dense(inputs)]))
+    assert dense_plan(model, X.shape[1]) is None
+    skip = keras.Model(inputs, dense(inputs) * 2.0)
+    assert dense_plan(skip, X.shape[1]) is None
+    assert clf._plan is not None
+
+
+def test_sparse_input_is_not_densified_at_predict(data, monkeypatch):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    dense_proba = clf.predict_proba(X)
+    X_sparse = sp.csr_matrix(X)
+    monkeypatch.setattr(sp.csr_matrix, "toarray", lambda *a, **k: pytest.fail("densified"))
+    np.testing.assert_allclose(clf.predict_proba(X_sparse), dense_proba, rtol=1e-5)
+
+
+def test_plan_survives_pickling(data):
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert restored._plan is not None
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
