@@ -84,3 +84,32 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
         assert figures["rows_per_second"] > 0 and figures["peak_rss_mb"] > 50
         assert figures["fit_seconds"] > 0
     assert "| mlk (0.5) |" in (tmp_path / "speed_quick.md").read_text()
+
+
+def test_generated_sparse_set_is_tfidf_shaped():
+    import scaling
+
+    X, Y = scaling.sparse_set(300, 5_000, 12, nnz_per_row=40)
+    assert X.shape == (300, 5_000) and X.format == "csr" and X.dtype == np.float32
+    assert X.nnz <= 300 * 40 and X.min() >= 0
+    np.testing.assert_allclose(np.sqrt(X.multiply(X).sum(axis=1)).A.ravel(), 1, rtol=1e-5)
+    assert Y.shape == (300, 12) and 0.05 < Y.mean() < 0.15
+
+
+def test_scaling_and_plots_write_their_files(tmp_path, monkeypatch):
+    import plots
+    import scaling
+
+    monkeypatch.setattr(scaling, "sweeps", lambda quick, max_samples: {
+        "samples": [("dense", n, 10, 3) for n in (100, 200)],
+        "features": [("sparse", 100, d, 3) for d in (50, 100)],
+    })
+    scaling.main(["--quick", "--models", "OvR(LogReg)", "mlk (0.5)",
+                  "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "scaling_quick.json").read_text())
+    rows = report["results"]["samples"]
+    assert [r["n_samples"] for r in rows] == [100, 200]
+    assert all(r["fit_seconds"]["mlk (0.5)"] > 0 for r in rows)
+    written = plots.main(["--results", str(tmp_path), "--suffix", "_quick"])
+    assert [p.name for p in written] == ["scaling_quick.png"]
+    assert written[0].stat().st_size > 10_000
