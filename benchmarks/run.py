@@ -10,11 +10,8 @@ OvR(LogReg) measured in the same run, so it holds on a noisy machine.
 """
 
 import argparse
-import json
 import os
 import pathlib
-import platform
-import shlex
 import sys
 import time
 import warnings
@@ -27,6 +24,7 @@ from sklearn.metrics import accuracy_score, f1_score, hamming_loss  # noqa: E402
 
 import datasets  # noqa: E402
 import peers  # noqa: E402
+import report  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 METRICS = ("macro_f1", "micro_f1", "samples_f1", "hamming_loss", "subset_accuracy")
@@ -169,18 +167,9 @@ def main(argv=None):
                 f"fit {r['fit_seconds']:.1f}s"
             )
             print(f"{name:9} {model:40} {shown}", flush=True)
-    meta = {
-        "command": "python benchmarks/run.py " + shlex.join(argv or sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "results": results},
-                                                 indent=2))
-    (out / f"{stem}.md").write_text(markdown(results, meta) + "\n" + summary(results, meta))
-    print(f"wrote {out / (stem + '.md')}")
+    meta = report.run_meta("run.py", argv)
+    report.write(args.out, stem, meta, results,
+                 markdown(results, meta) + "\n" + summary(results, meta))
     if args.update_readme:
         update_readme(summary(results, meta))
         print(f"updated {README}")

@@ -19,11 +19,8 @@ benchmarks/results/scaling{,_quick}.{md,json}.
 """
 
 import argparse
-import json
 import os
 import pathlib
-import platform
-import shlex
 import sys
 import time
 import warnings
@@ -33,6 +30,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
+
+import report  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 EPOCHS = 5
@@ -167,21 +166,9 @@ def main(argv=None):
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     results = run(args.quick, args.max_samples, args.budget, args.models or MODELS)
-    meta = {
-        "command": "python benchmarks/scaling.py " + shlex.join(argv or sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d"),
-        "budget": args.budget,
-        "epochs": EPOCHS,
-    }
+    meta = report.run_meta("scaling.py", argv, budget=args.budget, epochs=EPOCHS)
     stem = "scaling_quick" if args.quick else "scaling"
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "results": results},
-                                                 indent=2))
-    (out / f"{stem}.md").write_text(markdown(results, meta))
-    print(f"wrote {out / (stem + '.md')}")
+    report.write(args.out, stem, meta, results, markdown(results, meta))
     return results
 
 

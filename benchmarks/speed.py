@@ -26,8 +26,6 @@ import gc
 import json
 import os
 import pathlib
-import platform
-import shlex
 import subprocess
 import sys
 import time
@@ -37,6 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+
+import report  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 MODELS = ("MLPClassifier", "scikeras (0.5)", "mlk (0.5)", "mlk macro-F1 thresholds",
@@ -176,21 +176,9 @@ def main(argv=None):
               f"fit {r['fit_seconds']:.2f}s  1 row {r['latency_median_ms']:.3f} ms  "
               f"{r['rows_per_second']:,.0f} rows/s  peak {r['peak_rss_mb']:.0f} MB  "
               f"growth {r['rss_growth_mb']:+.1f} MB"), flush=True)
-    meta = {
-        "command": "python benchmarks/speed.py " + shlex.join(argv or sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d"),
-        "fits": fits,
-        "calls": calls,
-    }
+    meta = report.run_meta("speed.py", argv, fits=fits, calls=calls)
     stem = "speed_quick" if args.quick else "speed"
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "results": results},
-                                                 indent=2))
-    (out / f"{stem}.md").write_text(markdown(results, meta))
-    print(f"wrote {out / (stem + '.md')}")
+    report.write(args.out, stem, meta, results, markdown(results, meta))
     return results
 
 

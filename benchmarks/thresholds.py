@@ -11,13 +11,9 @@ Writes benchmarks/results/thresholds.{md,json}.
 """
 
 import argparse
-import json
 import os
 import pathlib
-import platform
-import shlex
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -28,6 +24,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 import datasets  # noqa: E402
 import peers  # noqa: E402
+import report  # noqa: E402
 import run  # noqa: E402
 
 VARIANTS = {
@@ -106,19 +103,8 @@ def main(argv=None):
     variants = args.variants or list(VARIANTS)
     sets = args.datasets or list(datasets.SETS)
     results = study(variants, sets, args.seeds)
-    meta = {
-        "command": "python benchmarks/thresholds.py " + shlex.join(argv or sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d"),
-        "seeds": args.seeds,
-    }
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "thresholds.json").write_text(json.dumps({"meta": meta, "results": results},
-                                                    indent=2))
-    (out / "thresholds.md").write_text(markdown(results, meta))
-    print(f"wrote {out / 'thresholds.md'}")
+    meta = report.run_meta("thresholds.py", argv, seeds=args.seeds)
+    report.write(args.out, "thresholds", meta, results, markdown(results, meta))
 
 
 if __name__ == "__main__":
