@@ -29,3 +29,18 @@ def write(out, stem, meta, results, markdown):
                                                  indent=2))
     (out / f"{stem}.md").write_text(markdown)
     print(f"wrote {out / (stem + '.md')}")
+
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def update_readme(block, text, path=README):
+    """Replace the README's generated ``block`` (between its markers) with ``text``."""
+    start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
+    readme = path.read_text()
+    if start not in readme or end not in readme:
+        raise ValueError(f"{path} has no {start} ... {end} block to update.")
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+    print(f"updated {path}")

@@ -10,37 +10,24 @@ OvR(LogReg) measured in the same run, so it holds on a noisy machine.
 """
 
 import argparse
+import json
 import os
 import pathlib
 import sys
-import time
-import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-from sklearn.metrics import accuracy_score, f1_score, hamming_loss  # noqa: E402
 
+import boomer  # noqa: E402
 import datasets  # noqa: E402
 import peers  # noqa: E402
+import protocol  # noqa: E402
 import report  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
-METRICS = ("macro_f1", "micro_f1", "samples_f1", "hamming_loss", "subset_accuracy")
+METRICS = protocol.METRICS
 REFERENCE = "OvR(LogReg)"
-
-
-def scores(Y_true, Y_pred):
-    Y_pred = np.asarray(Y_pred.toarray() if hasattr(Y_pred, "toarray") else Y_pred)
-    kw = dict(zero_division=0)
-    return {
-        "macro_f1": f1_score(Y_true, Y_pred, average="macro", **kw),
-        "micro_f1": f1_score(Y_true, Y_pred, average="micro", **kw),
-        "samples_f1": f1_score(Y_true, Y_pred, average="samples", **kw),
-        "hamming_loss": hamming_loss(Y_true, Y_pred),
-        "subset_accuracy": accuracy_score(Y_true, Y_pred),
-    }
 
 
 def evaluate(model_name, X, Y, splits, seed=0, factory=None):
@@ -48,21 +35,8 @@ def evaluate(model_name, X, Y, splits, seed=0, factory=None):
 
     The model is ``peers.make(model_name, seed)``, or ``factory(seed)``.
     """
-    per_split, fit_seconds = [], 0.0
-    try:
-        for train, test in splits:
-            model = factory(seed) if factory else peers.make(model_name, seed)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                start = time.perf_counter()
-                model.fit(X[train], Y[train])
-                fit_seconds += time.perf_counter() - start
-                per_split.append(scores(Y[test], model.predict(X[test])))
-    except Exception as exc:  # a peer that crashes is reported, not fatal
-        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
-    result = {m: float(np.mean([s[m] for s in per_split])) for m in METRICS}
-    result["fit_seconds"] = fit_seconds
-    return result
+    return protocol.evaluate(factory or (lambda s: peers.make(model_name, s)),
+                             X, Y, splits, seed)
 
 
 def markdown(results, meta):
@@ -82,9 +56,9 @@ def markdown(results, meta):
             for data in results:
                 r = results[data][model]
                 if "error" in r:
-                    cells.append("crashed")
+                    cells.append(_failure(r))
                 elif metric == "fit_ratio":
-                    ref = results[data].get(REFERENCE, {}).get("fit_seconds")
+                    ref = _reference(results[data], r)
                     cells.append(f"{r['fit_seconds'] / ref:.1f}x" if ref else "n/a")
                 else:
                     cells.append(f"{r[metric]:.3f}" if metric != "fit_seconds"
@@ -99,8 +73,6 @@ def markdown(results, meta):
     return "\n".join(lines) + "\n"
 
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- benchmark-summary:start -->", "<!-- benchmark-summary:end -->"
 HIGHER_IS_BETTER = {"macro_f1": True, "micro_f1": True, "samples_f1": True,
                     "hamming_loss": False, "subset_accuracy": True}
 
@@ -120,25 +92,42 @@ def summary(results, meta):
                 for m, up in HIGHER_IS_BETTER.items()} if ok else {}
         for model, r in models.items():
             if "error" in r:
-                lines.append(f"| {model} | crashed: {r['error'][:80]} |" + " |" * 7)
+                lines.append(f"| {model} | {_failure(r)}: {r['error'][:80]} |" + " |" * 7)
                 continue
             cells = [f"**{r[m]:.3f}**" if r[m] == best[m] else f"{r[m]:.3f}"
                      for m in HIGHER_IS_BETTER]
             cells.append(f"{r['fit_seconds']:.2f}")
-            cells.append(f"{r['fit_seconds'] / ref:.1f}x" if ref else "n/a")
+            own_ref = _reference(models, r)
+            cells.append(f"{r['fit_seconds'] / own_ref:.1f}x" if own_ref else "n/a")
             lines.append(f"| {model} | " + " | ".join(cells) + " |")
         lines.append("")
+    if any(m == boomer.NAME for models in results.values() for m in models):
+        lines.append(f"{boomer.NAME} runs in its own environment "
+                     "(`python benchmarks/boomer.py`); its fit ratio is to OvR(LogReg) "
+                     "measured in that run.")
     return "\n".join(lines)
 
 
-def update_readme(text, path=README):
-    """Replace the generated block of the README with ``text``."""
-    readme = path.read_text()
-    if START not in readme or END not in readme:
-        raise ValueError(f"{path} has no {START} ... {END} block to update.")
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+def _failure(r):
+    return "not run" if r["error"].startswith("not run") else "crashed"
+
+
+def _reference(models, r):
+    """Fit seconds of the reference peer measured in the same run as ``r``."""
+    return r.get("reference_fit_seconds") or models.get(REFERENCE, {}).get("fit_seconds")
+
+
+def add_boomer(results, folder):
+    """Add BOOMER's figures from ``boomer.json`` (own environment) to the results."""
+    path = pathlib.Path(folder) / "boomer.json"
+    found = json.loads(path.read_text())["results"] if path.exists() else {}
+    for data, models in results.items():
+        models[boomer.NAME] = found.get(data) or {
+            "error": "not run: mlrl-boomer needs its own environment; run "
+                     "`python benchmarks/boomer.py --setup` and "
+                     "`python benchmarks/boomer.py`, then this command again."
+        }
+    return results
 
 
 def main(argv=None):
@@ -167,12 +156,14 @@ def main(argv=None):
                 f"fit {r['fit_seconds']:.1f}s"
             )
             print(f"{name:9} {model:40} {shown}", flush=True)
+    if args.models is None:
+        add_boomer(results, args.out if (pathlib.Path(args.out) / "boomer.json").exists()
+                   else RESULTS)
     meta = report.run_meta("run.py", argv)
     report.write(args.out, stem, meta, results,
                  markdown(results, meta) + "\n" + summary(results, meta))
     if args.update_readme:
-        update_readme(summary(results, meta))
-        print(f"updated {README}")
+        report.update_readme("benchmark-summary", summary(results, meta))
     return results
 
 

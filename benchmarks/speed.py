@@ -162,6 +162,8 @@ def main(argv=None):
     parser.add_argument("--fits", type=int, default=None)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--update-readme", action="store_true",
+                        help="write the table into README.md")
     args = parser.parse_args(argv)
     calls = args.calls or (100 if args.quick else 300)
     fits = args.fits or (5 if args.quick else 50)
@@ -179,6 +181,8 @@ def main(argv=None):
     meta = report.run_meta("speed.py", argv, fits=fits, calls=calls)
     stem = "speed_quick" if args.quick else "speed"
     report.write(args.out, stem, meta, results, markdown(results, meta))
+    if args.update_readme:
+        report.update_readme("speed-summary", markdown(results, meta).split("\n", 2)[2])
     return results
 
 

@@ -42,15 +42,16 @@ def test_quick_benchmark_writes_report(tmp_path):
 
 
 def test_readme_block_is_replaced(tmp_path):
-    import run
+    import report
 
+    start, end = "<!-- table:start -->", "<!-- table:end -->"
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{run.START}\nold\n{run.END}\noutro\n")
-    run.update_readme("new table", readme)
-    assert readme.read_text() == f"intro\n{run.START}\nnew table\n{run.END}\noutro\n"
+    readme.write_text(f"intro\n{start}\nold\n{end}\noutro\n")
+    report.update_readme("table", "new table", readme)
+    assert readme.read_text() == f"intro\n{start}\nnew table\n{end}\noutro\n"
     readme.write_text("no block")
     with pytest.raises(ValueError, match="no .* block"):
-        run.update_readme("x", readme)
+        report.update_readme("table", "x", readme)
 
 
 def test_emotions_protocol_is_five_fold():
@@ -113,3 +114,23 @@ def test_scaling_and_plots_write_their_files(tmp_path, monkeypatch):
     written = plots.main(["--results", str(tmp_path), "--suffix", "_quick"])
     assert [p.name for p in written] == ["scaling_quick.png"]
     assert written[0].stat().st_size > 10_000
+
+
+def test_boomer_figures_are_merged_or_reported_as_not_run(tmp_path):
+    import run
+
+    figures = {"macro_f1": 0.5, "micro_f1": 0.6, "samples_f1": 0.6, "hamming_loss": 0.2,
+               "subset_accuracy": 0.1, "fit_seconds": 2.0}
+    results = {"yeast": {"OvR(LogReg)": dict(figures, fit_seconds=0.5)}}
+    run.add_boomer(results, tmp_path)
+    missing = results["yeast"]["BOOMER (mlrl-boomer defaults)"]
+    assert missing["error"].startswith("not run")
+    meta = {"command": "python benchmarks/run.py", "machine": "m", "date": "d"}
+    assert "| BOOMER (mlrl-boomer defaults) | not run:" in run.summary(results, meta)
+
+    (tmp_path / "boomer.json").write_text(json.dumps(
+        {"results": {"yeast": dict(figures, reference_fit_seconds=0.25)}}))
+    run.add_boomer(results, tmp_path)
+    table = run.summary(results, meta)
+    # BOOMER's fit ratio is to OvR measured in its own run: 2.0 / 0.25.
+    assert "| BOOMER (mlrl-boomer defaults) | **0.500** |" in table and "| 8.0x |" in table
