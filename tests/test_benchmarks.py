@@ -83,7 +83,7 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
         assert "error" not in figures, figures
         assert 0 < figures["latency_median_ms"] <= figures["latency_p90_ms"]
         assert figures["rows_per_second"] > 0 and figures["peak_rss_mb"] > 50
-        assert figures["fit_seconds"] > 0
+        assert figures["fit_seconds"] > 0 and figures["warm_fit_seconds"] > 0
     assert "| mlk (0.5) |" in (tmp_path / "speed_quick.md").read_text()
 
 
