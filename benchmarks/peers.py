@@ -21,7 +21,7 @@ BATCH_SIZE = 64
 HIDDEN = 256
 
 
-def _scikeras(seed):
+def _scikeras(seed, epochs):
     import keras
     from scikeras.wrappers import KerasClassifier
 
@@ -34,7 +34,7 @@ def _scikeras(seed):
 
     return KerasClassifier(
         model=build, loss="binary_crossentropy", optimizer="adam",
-        epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=0, random_state=seed,
+        epochs=epochs or EPOCHS, batch_size=BATCH_SIZE, verbose=0, random_state=seed,
     )
 
 
@@ -42,29 +42,39 @@ def _logreg():
     return LogisticRegression(max_iter=1000)
 
 
+# name -> factory(seed, epochs); epochs None is each model's benchmark default
+# (EPOCHS for the Keras models, scikit-learn's own max_iter for MLPClassifier).
 PEERS = {
-    "MLPClassifier": lambda seed: MLPClassifier(
-        hidden_layer_sizes=(HIDDEN,), batch_size=BATCH_SIZE, random_state=seed
+    "MLPClassifier": lambda seed, epochs: MLPClassifier(
+        hidden_layer_sizes=(HIDDEN,), batch_size=BATCH_SIZE, random_state=seed,
+        max_iter=epochs or 200,
     ),
-    "OvR(LogReg)": lambda seed: OneVsRestClassifier(_logreg()),
-    "MultiOutput(TunedThresholdCV(LogReg))": lambda seed: MultiOutputClassifier(
+    "OvR(LogReg)": lambda seed, epochs: OneVsRestClassifier(_logreg()),
+    "MultiOutput(TunedThresholdCV(LogReg))": lambda seed, epochs: MultiOutputClassifier(
         TunedThresholdClassifierCV(_logreg(), scoring="f1")
     ),
-    "ClassifierChain(LogReg)": lambda seed: ClassifierChain(_logreg(), random_state=seed),
+    "ClassifierChain(LogReg)": lambda seed, epochs: ClassifierChain(
+        _logreg(), random_state=seed
+    ),
     "scikeras (0.5)": _scikeras,
-    "mlk (0.5)": lambda seed: mlk(seed, threshold=0.5),
-    "mlk macro-F1 thresholds": lambda seed: mlk(seed, threshold="f1"),
-    "mlk micro-F1 thresholds": lambda seed: mlk(seed, threshold="micro_f1"),
+    "mlk (0.5)": lambda seed, epochs: mlk(seed, epochs, threshold=0.5),
+    "mlk macro-F1 thresholds": lambda seed, epochs: mlk(seed, epochs, threshold="f1"),
+    "mlk micro-F1 thresholds": lambda seed, epochs: mlk(seed, epochs, threshold="micro_f1"),
 }
 
 
-def mlk(seed, **params):
+def mlk(seed, epochs=None, **params):
     """Our estimator with the shared architecture and ``params`` on top."""
-    settings = dict(hidden_layer_sizes=(HIDDEN,), epochs=EPOCHS, batch_size=BATCH_SIZE,
-                    random_state=seed)
+    settings = dict(hidden_layer_sizes=(HIDDEN,), epochs=epochs or EPOCHS,
+                    batch_size=BATCH_SIZE, random_state=seed)
     return KerasMultiLabelClassifier(**{**settings, **params})
 
 
-def make(name, seed=0):
-    """A fresh pipeline: StandardScaler followed by the named model."""
-    return make_pipeline(StandardScaler(), PEERS[name](seed))
+def make(name, seed=0, epochs=None, scale=True):
+    """A fresh model, behind a StandardScaler unless ``scale`` is False.
+
+    ``epochs`` sets the passes over the data of every neural model
+    (MLPClassifier's ``max_iter`` included).
+    """
+    model = PEERS[name](seed, epochs)
+    return make_pipeline(StandardScaler(), model) if scale else model

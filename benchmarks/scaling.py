@@ -71,20 +71,13 @@ def sparse_set(n_samples, n_features, n_labels, nnz_per_row=50, seed=0):
     return X.tocsr().astype(np.float32), Y
 
 
-def _model(name):
+def time_fit(name, X, Y):
     import peers
 
-    peers.EPOCHS = EPOCHS
-    model = peers.PEERS[name](0)  # no scaler: sparse input stays sparse
-    if name == "MLPClassifier":
-        model.set_params(max_iter=EPOCHS)
-    return model
-
-
-def time_fit(name, X, Y):
     warnings.simplefilter("ignore")
+    model = peers.make(name, epochs=EPOCHS, scale=False)  # sparse input stays sparse
     start = time.perf_counter()
-    _model(name).fit(X, Y)
+    model.fit(X, Y)
     return time.perf_counter() - start
 
 

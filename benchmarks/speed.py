@@ -59,27 +59,17 @@ def _peak_rss_mb():
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def _make(name):
-    """The peer as the quality benchmark configures it, at EPOCHS epochs."""
-    import peers
-
-    peers.EPOCHS = EPOCHS
-    model = peers.make(name, seed=0)
-    if name == "MLPClassifier":
-        model.set_params(mlpclassifier__max_iter=EPOCHS)
-    return model
-
-
 def measure(name, calls, fits):
     """All figures of one model, in this process."""
     import datasets
+    import peers
 
     X, Y, splits = datasets.load("yeast")
     train, test = splits[0]
     X_train, Y_train = X[train].astype(np.float32), Y[train]
     warnings.simplefilter("ignore")
     start = time.perf_counter()
-    model = _make(name).fit(X_train, Y_train)
+    model = peers.make(name, epochs=EPOCHS).fit(X_train, Y_train)
     fit_seconds = time.perf_counter() - start
 
     rows = X[test].astype(np.float32)
@@ -99,7 +89,7 @@ def measure(name, calls, fits):
     rss, warm_fits = [], []
     for _ in range(fits):
         start = time.perf_counter()
-        model = _make(name).fit(X_train, Y_train)
+        model = peers.make(name, epochs=EPOCHS).fit(X_train, Y_train)
         warm_fits.append(time.perf_counter() - start)
         model.predict_proba(rows[:1])
         del model

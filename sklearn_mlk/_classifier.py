@@ -17,24 +17,23 @@ from sklearn.utils.validation import (
 from . import _backend
 from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
-from ._thresholds import OBJECTIVES, decide, fixed_thresholds, is_fixed
+from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 
 # Sigmoid outputs are clipped this far from 0 and 1 before taking logits.
 _PROBA_CLIP = 1e-7
 
 
-def _proba(model, from_probability, X):
-    """Probabilities of a trained network on X."""
+def _proba(model, from_probability, X, plan=None):
+    """Probabilities of a trained network on validated X."""
     from ._network import forward
 
-    outputs = forward(model, X)
+    outputs = forward(model, X, plan=plan)
     return outputs if from_probability else expit(outputs)
 
 
 def _best_epoch(history):
-    """The epoch (1-based) of lowest validation loss, or the last epoch."""
-    losses = history.get("val_loss") or history.get("loss") or [0.0]
-    return int(np.argmin(losses)) + 1 if "val_loss" in history else len(losses)
+    """The epoch (1-based) of lowest validation loss."""
+    return int(np.argmin(history["val_loss"])) + 1
 
 
 class _Trainer:
@@ -57,6 +56,15 @@ class _Trainer:
         from ._training import compile_model, make_optimizer, train
 
         est, routed = self.est, self.routed
+        early_stopping = self.early_stopping and epochs is None
+        if early_stopping and validation is None:
+            from ._splits import holdout_split
+
+            train_rows, val_rows = holdout_split(
+                Y, est.validation_fraction, seed, purpose="early_stopping with a hold-out"
+            )
+            validation = (X[val_rows], Y[val_rows], w[val_rows])
+            X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
         pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
         with _backend.seeded(seed):
             if warm_model is not None:
@@ -81,14 +89,12 @@ class _Trainer:
                 model, X, Y, w,
                 epochs=est.epochs if epochs is None else epochs,
                 batch_size=est.batch_size,
-                early_stopping=self.early_stopping and epochs is None,
-                validation_fraction=est.validation_fraction,
+                validation=validation if early_stopping else None,
                 n_iter_no_change=est.n_iter_no_change,
                 callbacks=est.callbacks,
                 verbose=est.verbose,
                 seed=seed,
                 fit_params=routed["fit"],
-                validation=validation,
             )
         return model, from_probability, history
 
@@ -425,25 +431,25 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
         classes = encoder.classes_
         self._check_label_limits(len(classes))
-        fixed = is_fixed(self.threshold)
-        if fixed:
-            thresholds = fixed_thresholds(self.threshold, len(classes))
+        fixed_cut = is_fixed(self.threshold)
+        if fixed_cut:
+            tuned = fixed(self.threshold, len(classes))
         warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(classes)
-        if not fixed and not self.refit and isinstance(self.threshold_cv, Integral):
+        if not fixed_cut and not self.refit and isinstance(self.threshold_cv, Integral):
             raise ValueError(
                 "refit=False needs a hold-out threshold_cv (a float); with "
                 f"threshold_cv={self.threshold_cv} the fold networks only score "
                 "their tuning rows and the final network is always refit."
             )
-        early_stopping = (not fixed) if self.early_stopping == "auto" else self.early_stopping
+        early_stopping = (not fixed_cut) if self.early_stopping == "auto" else self.early_stopping
         seed = _backend.draw_seed(self.random_state)
         trainer = _Trainer(self, routed, hidden, classes, early_stopping)
         history = {k: list(v) for k, v in self.history_.items()} if warm else {}
         warm_model = (self.model_, self._from_probability) if warm else None
 
-        if fixed:
+        if fixed_cut:
             model, from_probability, new_history = trainer.train(X, Y, sample_weight,
                                                                  warm_model, seed)
         elif isinstance(self.threshold_cv, Integral):
@@ -461,14 +467,15 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     held if early_stopping else None,
                 )
                 scores[test] = _proba(fold_model, fold_proba, held[0])
-                best_epochs.append(_best_epoch(fold_history))
+                if early_stopping:
+                    best_epochs.append(_best_epoch(fold_history))
                 del fold_model
             # With early stopping, the refit runs the folds' median best epoch.
             epochs = int(np.median(best_epochs)) if early_stopping else None
             model, from_probability, new_history = trainer.train(
                 X, Y, sample_weight, warm_model, seed, epochs=epochs
             )
-            tuning = (scores, Y, sample_weight)
+            tuned = self._tune(scores, Y, sample_weight)
         else:
             # One stratified hold-out: tuning data and early-stopping data.
             from ._splits import holdout_split
@@ -480,7 +487,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 None if self.refit else warm_model, seed,
                 held if early_stopping else None,
             )
-            tuning = (_proba(model, from_probability, held[0]), held[1], held[2])
+            tuned = self._tune(_proba(model, from_probability, held[0]), held[1], held[2])
             if self.refit:
                 # The final network sees every row, for the epochs that early
                 # stopping chose on the hold-out; the thresholds carry over.
@@ -489,11 +496,6 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     X, Y, sample_weight, warm_model, seed, epochs=epochs
                 )
 
-        if fixed:
-            scores = np.full(len(classes), np.nan)
-            status = np.full(len(classes), "fixed")
-        else:
-            thresholds, scores, status = self._tune(*tuning)
         for key, values in new_history.items():
             history.setdefault(key, []).extend(values)
         from ._inference import dense_plan
@@ -504,9 +506,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.model_ = model
         self.history_ = history
-        self.thresholds_ = thresholds
-        self.threshold_scores_ = scores
-        self.threshold_status_ = status
+        self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
 
     def _tune(self, S, Y, w):
@@ -540,20 +540,15 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._validate_params()
-        n_labels = len(self.classes_)
         if is_fixed(self.threshold):
-            thresholds = fixed_thresholds(self.threshold, n_labels)
-            scores = np.full(n_labels, np.nan)
-            status = np.full(n_labels, "fixed")
+            tuned = fixed(self.threshold, len(self.classes_))
         else:
             P = self.predict_proba(X)
             Y = self._target_encoder.transform(y)
             check_consistent_length(P, Y)
             w = _check_sample_weight(sample_weight, P, dtype=np.float64)
-            thresholds, scores, status = self._tune(P, Y, w)
-        self.thresholds_ = thresholds
-        self.threshold_scores_ = scores
-        self.threshold_status_ = status
+            tuned = self._tune(P, Y, w)
+        self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
 
     def _check_hidden_layer_sizes(self):
@@ -626,16 +621,18 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_labels)
             Independent probability of each label; rows need not sum to 1.
         """
-        outputs = self._forward(X)
-        return outputs if self._from_probability else expit(outputs)
+        check_is_fitted(self)
+        return _proba(self.model_, self._from_probability, self._validate_X(X), self._plan)
 
     def _forward(self, X):
         """The network's outputs for X: probabilities or logits, as it ends."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32)
         from ._network import forward
 
-        return forward(self.model_, X, plan=getattr(self, "_plan", None))
+        return forward(self.model_, self._validate_X(X), plan=self._plan)
+
+    def _validate_X(self, X):
+        return validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32)
 
     def predict(self, X):
         """Return the predicted labels as an indicator matrix.

@@ -19,6 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from .datasets import load_digit_properties
 
+
 def _report(name, Y_true, Y_pred, seconds, labels):
     p, r, f, support = precision_recall_fscore_support(Y_true, Y_pred, zero_division=0)
     print(f"\n{name}  (fit {seconds:.1f} s)")

@@ -124,9 +124,9 @@ def forward(model, X, batch_size=4096, plan=None):
         from ._inference import run_plan
 
         return np.concatenate([
-            run_plan(plan, X[start : start + batch_size]).astype(np.float64)
+            run_plan(plan, X[start : start + batch_size])
             for start in range(0, X.shape[0], batch_size)
-        ]) if X.shape[0] else np.empty((0, plan[-1][0].shape[1]))
+        ])
     return np.concatenate([
         ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
         for block in batches(X, batch_size)

@@ -15,21 +15,31 @@ def _dense(Y):
     return np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=np.int8)
 
 
-def _check_size(n_samples, needed, what):
+_FIXED_HINT = " Use a fixed threshold (e.g. threshold=0.5) to train on fewer."
+
+
+def _check_size(n_samples, needed, what, hint=""):
     if n_samples < needed:
         raise ValueError(
             f"{what} needs at least {needed} samples, got {n_samples} "
-            f"sample{'s' if n_samples != 1 else ''}. Use a fixed threshold "
-            f"(e.g. threshold=0.5) to train on fewer."
+            f"sample{'s' if n_samples != 1 else ''}.{hint}"
         )
 
 
-def holdout_split(Y, fraction, seed):
-    """(train, tuning) row indices, the tuning share about ``fraction``."""
+def holdout_split(Y, fraction, seed, purpose=None):
+    """(train, held-out) row indices, the held-out share about ``fraction``.
+
+    ``purpose`` names what the hold-out is for in the too-few-samples error;
+    by default, threshold tuning.
+    """
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 
     n_samples = Y.shape[0]
-    _check_size(n_samples, 2, f"Tuning thresholds on a hold-out of {fraction}")
+    if purpose is None:
+        _check_size(n_samples, 2, f"Tuning thresholds on a hold-out of {fraction}",
+                    _FIXED_HINT)
+    else:
+        _check_size(n_samples, 2, f"{purpose} of {fraction}")
     n_test = min(max(int(round(fraction * n_samples)), 1), n_samples - 1)
     Yd = _dense(Y)
     X = np.zeros((n_samples, 1))
@@ -50,7 +60,8 @@ def kfold_splits(Y, n_folds, seed):
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     n_samples = Y.shape[0]
-    _check_size(n_samples, n_folds, f"Tuning thresholds with threshold_cv={n_folds}")
+    _check_size(n_samples, n_folds, f"Tuning thresholds with threshold_cv={n_folds}",
+                _FIXED_HINT)
     Yd = _dense(Y)
     X = np.zeros((n_samples, 1))
     if Yd.shape[1] > 1:

@@ -107,9 +107,7 @@ _PER_LABEL = {"f1": _f1, "jaccard": _jaccard, "balanced_accuracy": _balanced_acc
 
 def is_fixed(threshold):
     """Whether ``threshold`` is a fixed cut (a number or one per label)."""
-    if isinstance(threshold, str) or callable(threshold):
-        return False
-    return True
+    return not (isinstance(threshold, str) or callable(threshold))
 
 
 def fixed_thresholds(threshold, n_labels):
@@ -169,10 +167,26 @@ class Curve(NamedTuple):
         tp, fp = self.tp[i], self.fp[i]
         return tp, fp, self.pos - tp, self.neg - fp
 
+    def index(self, threshold):
+        """The candidate that ``threshold`` selects: the scores at or above it."""
+        return max(int(np.searchsorted(-self.cut, -threshold, side="right")) - 1, 0)
 
-def _none_cut(top):
-    """A cut above the highest score: predicts no tuning sample."""
-    return (top + 1.0) / 2 if top < 1.0 else np.nextafter(max(top, 1.0), np.inf)
+
+def _cuts(s, ends):
+    """Candidate cuts for descending scores ``s`` whose tie groups end at ``ends``.
+
+    The first cut is above every score (predicts nothing); each other one is
+    halfway between a distinct score and the next lower one.
+    """
+    top = s[0]
+    none = (top + 1.0) / 2 if top < 1.0 else np.nextafter(max(top, 1.0), np.inf)
+    lower = np.append(s[ends[1:]], 0.0 if s[-1] > 0 else s[-1] - 1.0)
+    return np.concatenate(([none], (s[ends] + lower) / 2))
+
+
+def _tie_ends(s):
+    """Positions of the last score of each tie group in descending ``s``."""
+    return np.flatnonzero(np.append(s[:-1] != s[1:], True))
 
 
 def label_curves(S, Y, w):
@@ -205,9 +219,8 @@ def _curve(s, tp, pp, n_pos, n):
     if n == 0:
         zero = np.zeros(1)
         return Curve(np.array([1.0]), zero, zero, 0, 0)
-    ends = np.flatnonzero(np.append(s[:-1] != s[1:], True))  # last of each tie
-    lower = np.append(s[ends[1:]], 0.0 if s[-1] > 0 else s[-1] - 1.0)
-    cut = np.concatenate(([_none_cut(s[0])], (s[ends] + lower) / 2))
+    ends = _tie_ends(s)
+    cut = _cuts(s, ends)
     tp = np.concatenate(([0.0], tp[ends]))
     fp = np.concatenate(([0.0], pp[ends])) - tp
     np.maximum(fp, 0.0, out=fp)  # rounding of the cumulative sums
@@ -304,10 +317,9 @@ def samples_f1_cut(S, Y, w):
     after = _ratio(2 * tp_cum, n_true + pp_after)
     before = _ratio(2 * (tp_cum - y), n_true + pp_after - 1)
     gains = np.cumsum(w[rows] * (after - before)) / w.sum()
-    ends = np.flatnonzero(np.append(s[:-1] != s[1:], True))
+    ends = _tie_ends(s)
     values = np.concatenate(([0.0], gains[ends]))
-    lower = np.append(s[ends[1:]], 0.0 if s[-1] > 0 else s[-1] - 1.0)
-    cuts = np.concatenate(([_none_cut(s[0])], (s[ends] + lower) / 2))
+    cuts = _cuts(s, ends)
     i = int(np.argmax(values))
     return float(cuts[i]), float(values[i])
 
@@ -347,40 +359,29 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
     check_objective(objective)
     w = np.asarray(w, dtype=np.float64)
     n_labels = S.shape[1]
-    thresholds = np.empty(n_labels)
-    scores = np.zeros(n_labels)
-    status = np.empty(n_labels, dtype=object)
+    curves = label_curves(S, Y, w)
     if objective == "samples_f1":
         cut, _ = samples_f1_cut(S, Y, w)
-        curves = label_curves(S, Y, w)
-        for k, c in enumerate(curves):
-            i = int(np.searchsorted(-c.cut, -cut, side="right")) - 1
-            thresholds[k], scores[k] = cut, float(_f1(*c.counts(max(i, 0))))
-        status[:] = SHARED
-        return Tuned(thresholds, scores, status.astype(str))
+        scores = [_score_at(c, _f1, cut) for c in curves]
+        return Tuned(np.full(n_labels, cut), np.array(scores), np.full(n_labels, SHARED))
 
-    per_label = _PER_LABEL.get(objective, objective) if objective != "micro_f1" else _f1
-    curves = label_curves(S, Y, w)
-    pooled_cut, _ = best_cut(pooled_curve(S, Y, w), per_label)
-    free = []
-    for k, c in enumerate(curves):
-        reason = _fallback_reason(c, min_positives)
-        if reason:
-            thresholds[k] = pooled_cut
-            i = int(np.searchsorted(-c.cut, -pooled_cut, side="right")) - 1
-            scores[k] = float(_finite(per_label(*c.counts(max(i, 0)))))
-            status[k] = "fallback: " + reason
-        else:
-            free.append(k)
+    per_label = _f1 if objective == "micro_f1" else _PER_LABEL.get(objective, objective)
+    thresholds = np.empty(n_labels)
+    status = np.full(n_labels, TUNED, dtype=object)
+    reasons = [_fallback_reason(c, min_positives) for c in curves]
+    free = [k for k, reason in enumerate(reasons) if not reason]
+    if len(free) < n_labels:  # the pooled search sorts every score: only if needed
+        pooled_cut, _ = best_cut(pooled_curve(S, Y, w), per_label)
+        for k, reason in enumerate(reasons):
+            if reason:
+                thresholds[k] = pooled_cut
+                status[k] = "fallback: " + reason
     if objective == "micro_f1":
-        _tune_micro(curves, free, thresholds, status)
-        for k in free:
-            i = int(np.searchsorted(-curves[k].cut, -thresholds[k], side="right")) - 1
-            scores[k] = float(_f1(*curves[k].counts(i)))
+        _tune_micro(curves, free, thresholds)
     else:
         for k in free:
-            thresholds[k], scores[k] = best_cut(curves[k], per_label)
-            status[k] = TUNED
+            thresholds[k], _ = best_cut(curves[k], per_label)
+    scores = np.array([_score_at(c, per_label, cut) for c, cut in zip(curves, thresholds)])
     if fbr is not None:
         for k in free:
             if scores[k] < fbr:
@@ -389,8 +390,15 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
     return Tuned(thresholds, scores, status.astype(str))
 
 
-def _finite(value):
-    value = float(value)
+def fixed(threshold, n_labels):
+    """The :class:`Tuned` result of a fixed ``threshold``: no tuning scores."""
+    return Tuned(fixed_thresholds(threshold, n_labels), np.full(n_labels, np.nan),
+                 np.full(n_labels, FIXED))
+
+
+def _score_at(curve, objective, threshold):
+    """The objective of ``curve`` at ``threshold``; 0 where it is undefined."""
+    value = float(np.asarray(objective(*curve.counts(curve.index(threshold)))))
     return value if np.isfinite(value) else 0.0
 
 
@@ -408,20 +416,18 @@ def _fallback_reason(curve, min_positives):
     return ""
 
 
-def _tune_micro(curves, free, thresholds, status):
-    fixed = [k for k in range(len(curves)) if k not in set(free)]
-    fixed_tp = fixed_pp = 0.0
-    for k in fixed:
-        c = curves[k]
-        i = int(np.searchsorted(-c.cut, -thresholds[k], side="right")) - 1
-        fixed_tp += c.tp[max(i, 0)]
-        fixed_pp += c.tp[max(i, 0)] + c.fp[max(i, 0)]
+def _tune_micro(curves, free, thresholds):
+    """Set the free labels' thresholds to the exact micro-F1 optimum, the others
+    (already set) held fixed."""
+    held = set(range(len(curves))) - set(free)
+    at = {k: curves[k].index(thresholds[k]) for k in held}
+    fixed_tp = sum(curves[k].tp[i] for k, i in at.items())
+    fixed_pp = sum(curves[k].tp[i] + curves[k].fp[i] for k, i in at.items())
     total_pos = sum(c.pos for c in curves)
     start = {k: int(np.argmax(_f1(*curves[k].counts(slice(None))))) for k in free}
     choice = _micro_f1_cuts(curves, free, fixed_tp, fixed_pp, total_pos, start)
     for k, i in choice.items():
         thresholds[k] = curves[k].cut[i]
-        status[k] = TUNED
 
 
 # -- decoding ------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """Compiling and training a Keras model on an encoded multi-label problem."""
 
-import numpy as np
 import scipy.sparse as sp
 
 import keras
@@ -34,41 +33,25 @@ def compile_model(model, optimizer, pos_weight, from_probability, compile_params
     )
 
 
-def validation_split(n_samples, fraction, seed):
-    """Shuffled (train, validation) row indices for early stopping."""
-    if n_samples < 2:
-        raise ValueError(
-            f"early_stopping needs at least 2 samples to hold some out, got {n_samples}."
-        )
-    n_val = min(max(int(round(fraction * n_samples)), 1), n_samples - 1)
-    order = np.random.default_rng(seed).permutation(n_samples)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
 def _dense(Y):
     return Y.toarray() if sp.issparse(Y) else Y
 
 
-def train(model, X, Y, w, *, epochs, batch_size, early_stopping, validation_fraction,
-          n_iter_no_change, callbacks, verbose, seed, fit_params, validation=None):
+def train(model, X, Y, w, *, epochs, batch_size, validation, n_iter_no_change,
+          callbacks, verbose, seed, fit_params):
     """Run ``Model.fit`` and return the per-epoch history as a dict of lists.
 
     Sparse X is fed by :class:`SparseBatches`, one densified batch at a time;
-    dense X goes to ``Model.fit`` as arrays. With ``early_stopping``, the
-    ``validation`` rows ``(X, Y, w)`` are monitored when given, else a random
-    ``validation_fraction`` of the rows is held out.
+    dense X goes to ``Model.fit`` as arrays. Given ``validation`` rows
+    ``(X, Y, w)``, training stops early on their loss and keeps the best
+    epoch's weights.
     """
     sparse = sp.issparse(X)
     callbacks = list(callbacks or [])
     fit_params = dict(fit_params)
     shuffle = fit_params.pop("shuffle", True)
-    if early_stopping:
-        if validation is None:
-            train_rows, val_rows = validation_split(X.shape[0], validation_fraction, seed)
-            X_val, Y_val, w_val = X[val_rows], Y[val_rows], w[val_rows]
-            X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
-        else:
-            X_val, Y_val, w_val = validation
+    if validation is not None:
+        X_val, Y_val, w_val = validation
         fit_params["validation_data"] = (
             SparseBatches(X_val, Y_val, w_val, batch_size, seed, shuffle=False)
             if sparse else (X_val, _dense(Y_val), w_val)

@@ -14,10 +14,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import datasets  # noqa: E402
 
 
-@pytest.mark.skipif(
-    not (datasets.data_dir() / "emotions.npz").exists(),
+needs_data = pytest.mark.skipif(
+    not all((datasets.data_dir() / f"{name}.npz").exists() for name in datasets.SETS),
     reason="shared benchmark data sets not found",
 )
+
+
+@needs_data
 def test_quick_benchmark_writes_report(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
@@ -56,9 +59,8 @@ def test_readme_block_is_replaced(tmp_path):
         report.update_readme("table", "x", readme)
 
 
+@needs_data
 def test_emotions_protocol_is_five_fold():
-    if not (datasets.data_dir() / "emotions.npz").exists():
-        pytest.skip("shared benchmark data sets not found")
     X, Y, splits = datasets.load("emotions")
     assert len(splits) == 5
     test_rows = np.concatenate([test for _, test in splits])
@@ -66,10 +68,7 @@ def test_emotions_protocol_is_five_fold():
 
 
 
-@pytest.mark.skipif(
-    not (datasets.data_dir() / "yeast.npz").exists(),
-    reason="shared benchmark data sets not found",
-)
+@needs_data
 def test_speed_benchmark_reports_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick",

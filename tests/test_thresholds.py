@@ -74,13 +74,19 @@ def test_search_matches_scikit_learn_metrics():
     assert fbeta_score(y, s >= cut, beta=0.5, sample_weight=w) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_micro_f1_search_equals_exhaustive_search(seed):
+def _tiny_problem(seed, max_rows, max_labels):
+    """Scores on a 0.1 grid (ties), 0/1 targets and integer weights."""
     rng = np.random.default_rng(seed)
-    n, n_labels = rng.integers(2, 7), rng.integers(2, 4)
+    n, n_labels = rng.integers(2, max_rows + 1), rng.integers(2, max_labels + 1)
     S = np.round(rng.random((n, n_labels)), 1)
     Y = (rng.random((n, n_labels)) < 0.4).astype(int)
-    w = rng.integers(1, 4, n).astype(float)
+    return S, Y, rng.integers(1, 4, n).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_micro_f1_search_equals_exhaustive_search(seed):
+    S, Y, w = _tiny_problem(seed, max_rows=6, max_labels=3)
+    n_labels = S.shape[1]
     tuned = T.tune(S, Y, w, "micro_f1", min_positives=0)
     got = f1_score(Y, S >= tuned.thresholds, average="micro", sample_weight=w,
                    zero_division=0)
@@ -94,11 +100,7 @@ def test_micro_f1_search_equals_exhaustive_search(seed):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_samples_f1_search_equals_exhaustive_search(seed):
-    rng = np.random.default_rng(seed)
-    n, n_labels = rng.integers(2, 12), rng.integers(2, 5)
-    S = np.round(rng.random((n, n_labels)), 1)
-    Y = (rng.random((n, n_labels)) < 0.4).astype(int)
-    w = rng.integers(1, 4, n).astype(float)
+    S, Y, w = _tiny_problem(seed, max_rows=11, max_labels=4)
     cut, value = T.samples_f1_cut(S, Y, w)
 
     def samples_f1(t):
@@ -235,9 +237,8 @@ def test_decoding_limits_hold(P, low, extra):
         assert np.all(counts <= high)
     plain = P >= thresholds
     # Limits only change rows that break them; kept labels are the largest margins.
-    within = (plain.sum(axis=1) >= low) & (
-        high is None or plain.sum(axis=1) <= (high if high is not None else n_labels)
-    )
+    plain_counts = plain.sum(axis=1)
+    within = (plain_counts >= low) & (plain_counts <= (n_labels if high is None else high))
     np.testing.assert_array_equal(D[within], plain[within])
     margin = P - thresholds
     for i in range(len(P)):
