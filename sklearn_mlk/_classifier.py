@@ -136,9 +136,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Stop when the loss on held-out rows has not improved for
         ``n_iter_no_change`` epochs and restore the weights of the best epoch.
         The held-out rows are the threshold-tuning rows when thresholds are
-        learned, else a ``validation_fraction`` of the data (stratified over labels). ``"auto"``
-        is on when thresholds are learned (their tuning rows are held out
-        anyway) and off with a fixed threshold.
+        learned, else a ``validation_fraction`` of the data, stratified over
+        labels. ``"auto"`` is on when thresholds are learned (their tuning
+        rows are held out anyway) and off with a fixed threshold.
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping with a fixed
         threshold.
