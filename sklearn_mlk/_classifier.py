@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
@@ -24,9 +25,17 @@ _PROBA_CLIP = 1e-7
 
 
 def _proba(model, from_probability, X, plan=None):
-    """Probabilities of a trained network on validated X."""
+    """Probabilities of a trained network on validated X.
+
+    Without a ``plan`` (tuning scores during fit), sparse X gets one made here
+    so that it is multiplied as it is rather than densified block by block.
+    """
     from ._network import forward
 
+    if plan is None and sp.issparse(X):
+        from ._inference import dense_plan
+
+        plan = dense_plan(model, X.shape[1], seed=0)
     outputs = forward(model, X, plan=plan)
     return outputs if from_probability else expit(outputs)
 
@@ -51,7 +60,7 @@ class _Trainer:
 
         ``epochs`` given runs that many epochs without early stopping.
         """
-        from ._losses import positive_weights
+        from ._losses import LossSpec, positive_weights
         from ._network import build_model, output_is_probability
         from ._training import compile_model, make_optimizer, train
 
@@ -66,6 +75,8 @@ class _Trainer:
             validation = (X[val_rows], Y[val_rows], w[val_rows])
             X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
         pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
+        # Building draws the initial weights (and dropout seeds) from
+        # process-wide generators, so it is the part that needs the seed.
         with _backend.seeded(seed):
             if warm_model is not None:
                 model, from_probability = warm_model
@@ -81,21 +92,24 @@ class _Trainer:
                         "dropout": est.dropout,
                     },
                 )
-                from_probability = output_is_probability(model, len(self.classes))
-            optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
-            compile_model(model, optimizer, pos_weight, from_probability,
-                          routed["compile"], est.focal_gamma)
-            history = train(
-                model, X, Y, w,
-                epochs=est.epochs if epochs is None else epochs,
-                batch_size=est.batch_size,
-                validation=validation if early_stopping else None,
-                n_iter_no_change=est.n_iter_no_change,
-                callbacks=est.callbacks,
-                verbose=est.verbose,
-                seed=seed,
-                fit_params=routed["fit"],
-            )
+                from_probability = output_is_probability(model, len(self.classes),
+                                                         X.shape[1])
+        optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
+        loss = LossSpec.of(pos_weight, not from_probability, est.focal_gamma)
+        compile_model(model, optimizer, loss, routed["compile"])
+        history = train(
+            model, X, Y, w,
+            loss=loss,
+            epochs=est.epochs if epochs is None else epochs,
+            batch_size=est.batch_size,
+            validation=validation if early_stopping else None,
+            n_iter_no_change=est.n_iter_no_change,
+            callbacks=est.callbacks,
+            verbose=est.verbose,
+            seed=seed,
+            fit_params=routed["fit"],
+            compile_params=routed["compile"],
+        )
         return model, from_probability, history
 
 

@@ -40,8 +40,8 @@ def dense_plan(model, n_features, seed=0):
         name = getattr(layer.activation, "__name__", None)
         if name not in _ACTIVATIONS:
             return None
-        kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel), dtype=np.float64)
-        bias = (np.asarray(keras.ops.convert_to_numpy(layer.bias), dtype=np.float64)
+        kernel = np.asarray(layer.kernel.numpy(), dtype=np.float64)
+        bias = (np.asarray(layer.bias.numpy(), dtype=np.float64)
                 if layer.use_bias else None)
         plan.append((kernel, bias, name))
     if not plan or plan[0][0].shape[0] != n_features:

@@ -8,6 +8,7 @@ weights each row by its first positive label only.
 
 import numbers
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 from keras import ops
@@ -98,3 +99,21 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
         return -ops.mean(positive + negative, axis=-1)
 
     return loss
+
+
+class LossSpec(NamedTuple):
+    """A hashable description of the training loss; :meth:`make` builds it."""
+
+    pos_weight: tuple
+    from_logits: bool
+    focal_gamma: float = 0.0
+
+    @classmethod
+    def of(cls, pos_weight, from_logits, focal_gamma=0.0):
+        weights = tuple(float(v) for v in np.asarray(pos_weight, dtype=np.float32))
+        return cls(weights, bool(from_logits), float(focal_gamma))
+
+    def make(self):
+        return weighted_binary_crossentropy(
+            self.pos_weight, from_logits=self.from_logits, focal_gamma=self.focal_gamma
+        )

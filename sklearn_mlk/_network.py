@@ -16,6 +16,9 @@ from scipy.special import logit
 import keras
 from keras import layers, ops
 
+# Cap on the values of one densified block of sparse X (64 MiB of float32).
+DENSE_BLOCK_VALUES = 2**24
+
 
 def build_default_mlp(meta, hidden_layer_sizes, activation, dropout):
     """An MLP ending in one logit per label, biases set to the label priors."""
@@ -80,13 +83,21 @@ def _call_builder(build, meta, model_params, compile_params):
     return build(**kwargs)
 
 
-def output_is_probability(model, n_labels):
-    """Check the output layout; True if it is sigmoid, False if logits."""
-    if len(model.outputs) != 1:
+def output_is_probability(model, n_labels, n_features):
+    """Check the output layout; True if it is sigmoid, False if logits.
+
+    A subclassed model that has not been called yet has no symbolic outputs;
+    it is built by a call on one row of zeros.
+    """
+    outputs = getattr(model, "outputs", None)
+    if outputs is None:
+        outputs = model(np.zeros((1, n_features), dtype=np.float32))
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    if len(outputs) != 1:
         raise ValueError(
-            f"The model must have exactly one output, got {len(model.outputs)}."
+            f"The model must have exactly one output, got {len(outputs)}."
         )
-    shape = tuple(model.outputs[0].shape)
+    shape = (None, *tuple(outputs[0].shape)[1:])
     if len(shape) != 2 or shape[-1] != n_labels:
         raise ValueError(
             f"The model's output must have shape (None, {n_labels}), one unit "
@@ -127,6 +138,9 @@ def forward(model, X, batch_size=4096, plan=None):
             run_plan(plan, X[start : start + batch_size])
             for start in range(0, X.shape[0], batch_size)
         ])
+    if sp.issparse(X):
+        # Densified blocks stay under 64 MiB, however wide X is.
+        batch_size = max(1, min(batch_size, DENSE_BLOCK_VALUES // max(X.shape[1], 1)))
     return np.concatenate([
         ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
         for block in batches(X, batch_size)

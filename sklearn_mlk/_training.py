@@ -4,7 +4,8 @@ import scipy.sparse as sp
 
 import keras
 
-from ._losses import weighted_binary_crossentropy
+from . import _compiled
+from ._backend import seeded, tensorflow_seeded
 from ._network import SparseBatches
 
 
@@ -22,30 +23,35 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
     return type(optimizer).from_config(config)
 
 
-def compile_model(model, optimizer, pos_weight, from_probability, compile_params,
-                  focal_gamma=0.0):
-    model.compile(
-        optimizer=optimizer,
-        loss=weighted_binary_crossentropy(
-            pos_weight, from_logits=not from_probability, focal_gamma=focal_gamma
-        ),
-        **compile_params,
-    )
+def compile_model(model, optimizer, loss, compile_params):
+    """Compile with the loss described by ``loss`` (a :class:`LossSpec`)."""
+    model.compile(optimizer=optimizer, loss=loss.make(), **compile_params)
 
 
 def _dense(Y):
     return Y.toarray() if sp.issparse(Y) else Y
 
 
-def train(model, X, Y, w, *, epochs, batch_size, validation, n_iter_no_change,
-          callbacks, verbose, seed, fit_params):
-    """Run ``Model.fit`` and return the per-epoch history as a dict of lists.
+def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_change,
+          callbacks, verbose, seed, fit_params, compile_params):
+    """Train a compiled model; return the per-epoch history as a dict of lists.
 
-    Sparse X is fed by :class:`SparseBatches`, one densified batch at a time;
+    Plain networks train through the compiled loop of
+    :mod:`sklearn_mlk._compiled`; with callbacks, routed fit or compile
+    parameters, a subclassed model or a backend other than TensorFlow, through
+    ``Model.fit``. Sparse X is fed by :class:`SparseBatches`, one densified batch at a time;
     dense X goes to ``Model.fit`` as arrays. Given ``validation`` rows
     ``(X, Y, w)``, training stops early on their loss and keeps the best
     epoch's weights.
     """
+    batch_size = min(batch_size, X.shape[0])
+    if _compiled.applies(model, callbacks, fit_params, compile_params):
+        return _compiled.train(
+            model, loss, X, Y, w,
+            epochs=epochs, batch_size=batch_size, validation=validation,
+            patience=n_iter_no_change, shuffle=fit_params.get("shuffle", True),
+            verbose=verbose, seed=seed,
+        )
     sparse = sp.issparse(X)
     callbacks = list(callbacks or [])
     fit_params = dict(fit_params)
@@ -63,17 +69,18 @@ def train(model, X, Y, w, *, epochs, batch_size, validation, n_iter_no_change,
                 restore_best_weights=True,
             )
         )
-    batch_size = min(batch_size, X.shape[0])
     if sparse:
         data = {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
     else:
         data = {"x": X, "y": _dense(Y), "sample_weight": w,
                 "batch_size": batch_size, "shuffle": shuffle}
-    history = model.fit(
-        **data,
-        epochs=epochs,
-        callbacks=callbacks,
-        verbose=min(int(verbose), 2),
-        **fit_params,
-    )
+    # Model.fit shuffles with process-wide generators.
+    with seeded(seed), tensorflow_seeded(seed):
+        history = model.fit(
+            **data,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=min(int(verbose), 2),
+            **fit_params,
+        )
     return {key: [float(v) for v in values] for key, values in history.history.items()}

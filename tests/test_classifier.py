@@ -10,6 +10,8 @@ import scipy.sparse as sp
 from conftest import tiny
 from sklearn.base import clone
 
+from sklearn_mlk._network import forward
+
 keras = pytest.importorskip("keras")
 
 
@@ -91,8 +93,7 @@ def test_sparse_features_match_dense(data):
     np.testing.assert_allclose(clf.predict_proba(X), sparse.predict_proba(X), atol=0.02)
 
 
-def test_sparse_features_are_densified_one_batch_at_a_time(data, monkeypatch):
-    X, Y = data
+def _spy_on_densifying(monkeypatch):
     seen = []
     original = sp.csr_matrix.toarray
 
@@ -101,15 +102,36 @@ def test_sparse_features_are_densified_one_batch_at_a_time(data, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
-    clf = tiny(batch_size=16).fit(sp.csr_matrix(X), Y)
-    assert seen and max(seen) == 16
-    seen.clear()
+    return seen
+
+
+def test_sparse_features_are_never_densified_whole(data, monkeypatch):
+    X, Y = data
+    seen = _spy_on_densifying(monkeypatch)
+    # The default MLP reads its input with a Dense layer: sparse batches.
+    clf = tiny(batch_size=16, threshold="f1").fit(sp.csr_matrix(X), Y)
+    assert seen == []
     big = sp.csr_matrix(np.repeat(X, 30, axis=0))
     clf.predict_proba(big)
     assert seen == []  # the NumPy prediction path multiplies sparse blocks as they are
-    clf._plan = None  # the Keras path densifies one block at a time
-    clf.predict_proba(big)
-    assert len(seen) > 1 and max(seen) < big.shape[0]
+    # Without a plan the model runs through Keras, one densified block at a time.
+    forward(clf.model_, big, batch_size=1000)
+    assert len(seen) > 1 and max(seen) == 1000
+
+
+def test_sparse_batches_are_densified_for_other_first_layers(data, monkeypatch):
+    X, Y = data
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.Dropout(0.1)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
+
+    seen = _spy_on_densifying(monkeypatch)
+    dense = tiny(model=build, batch_size=16, fit__shuffle=False).fit(X, Y)
+    sparse = tiny(model=build, batch_size=16, fit__shuffle=False).fit(sp.csr_matrix(X), Y)
+    assert seen and max(seen) == 16
+    np.testing.assert_allclose(dense.predict_proba(X), sparse.predict_proba(X), atol=1e-5)
 
 
 def test_constant_labels_are_legal():

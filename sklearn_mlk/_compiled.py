@@ -1,0 +1,325 @@
+"""A compiled training loop reused across fits (TensorFlow backend).
+
+``Model.fit`` spends tens of milliseconds per epoch in its data adapter and
+callbacks, and every new model traces a new training function, so a process
+that fits many networks (a grid search, cross-validation, threshold folds)
+pays the tracing again and again and its memory grows fit after fit
+(tensorflow/tensorflow#61791, keras-team/keras#17458).
+
+For a network that trains with Keras's standard step, this module runs each
+epoch as one call of a compiled TensorFlow function. The function is traced
+once per architecture, optimizer configuration and loss (and per thread), on a
+private copy of the network: a fit copies its freshly initialised weights into
+the copy, trains there, and copies the trained weights back. Repeated fits of
+one configuration neither retrace nor allocate new graphs. The few most
+recently used copies are kept; :func:`clear` releases them.
+
+Everything else (other backends, callbacks, routed fit or compile parameters,
+subclassed models) trains through ``Model.fit``.
+"""
+
+import collections
+import json
+import threading
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._backend import get_keras, seeded
+from ._network import DENSE_BLOCK_VALUES
+
+# How many compiled copies are kept, most recently used first.
+_CACHE_SIZE = 4
+# Rows per forward pass when the validation loss is computed.
+_EVAL_ROWS = 4096
+
+_cache = collections.OrderedDict()
+_lock = threading.Lock()
+
+
+def clear():
+    """Release every cached copy and its compiled functions."""
+    with _lock:
+        _cache.clear()
+
+
+def applies(model, callbacks, fit_params, compile_params):
+    """Whether ``model`` can train through the compiled loop."""
+    keras = get_keras()
+    if keras.backend.backend() != "tensorflow":
+        return False
+    if callbacks or compile_params or set(fit_params) - {"shuffle"}:
+        return False
+    # Keras's own Functional and Sequential classes train with the standard
+    # step; a subclass may override train_step, compute_loss or call.
+    if not type(model).__module__.startswith("keras."):
+        return False
+    if len(getattr(model, "inputs", None) or ()) != 1 or len(model.outputs) != 1:
+        return False
+    return _key(model, model.optimizer, None) is not None
+
+
+def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
+          shuffle, verbose, seed):
+    """Train ``model`` (compiled with ``loss``) in place; return its history.
+
+    Early stopping follows ``keras.callbacks.EarlyStopping`` with
+    ``restore_best_weights=True``: given ``validation`` rows ``(X, Y, w)``,
+    training stops once their loss has not improved for ``patience`` epochs,
+    and the weights of the epoch with the lowest loss are kept.
+    """
+    key = _key(model, model.optimizer, loss)
+    with _lock:
+        loop = _cache.pop(key, None)
+    if loop is None:
+        loop = _Loop(model, model.optimizer, loss.make())
+    try:
+        history = loop.run(model, X, Y, w, epochs=epochs, batch_size=batch_size,
+                           validation=validation, patience=patience,
+                           shuffle=shuffle, verbose=verbose, seed=seed)
+    finally:
+        with _lock:
+            _cache[key] = loop
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return history
+
+
+def _key(model, optimizer, loss):
+    """What a compiled copy depends on, or None if it cannot be described."""
+    try:
+        architecture = model.get_config()
+        optimizer_config = dict(optimizer.get_config(), name=None)
+    except (NotImplementedError, TypeError, AttributeError):
+        return None
+    names = {layer.name: f"#{i}" for i, layer in enumerate(model.layers)}
+    names[model.name] = "#model"
+    return (
+        threading.get_ident(),
+        _dumps(_canonical(architecture, names)),
+        tuple(type(layer) for layer in model.layers),
+        tuple((tuple(v.shape), str(v.dtype)) for v in model.variables),
+        type(optimizer),
+        _dumps(optimizer_config),
+        loss,
+    )
+
+
+def _canonical(config, names):
+    """The config without layer names and initialisers (weights are copied in)."""
+    if isinstance(config, dict):
+        return {k: _canonical(v, names) for k, v in config.items()
+                if not k.endswith("_initializer")}
+    if isinstance(config, (list, tuple)):
+        return [_canonical(v, names) for v in config]
+    if isinstance(config, str):
+        return names.get(config, config)
+    return config
+
+
+def _dumps(config):
+    return json.dumps(config, sort_keys=True, default=repr)
+
+
+def _dense(block):
+    block = block.toarray() if sp.issparse(block) else block
+    return np.asarray(block, dtype=np.float32)
+
+
+def _sparse_tensor(block):
+    """A CSR block (canonical format) as a float32 ``tf.SparseTensor``."""
+    import tensorflow as tf
+
+    rows = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
+    indices = np.column_stack([rows, block.indices.astype(np.int64)])
+    return tf.SparseTensor(indices, block.data.astype(np.float32, copy=False),
+                           block.shape)
+
+
+def _canonical_csr(X):
+    """X as CSR with sorted, unique indices; the caller's matrix is not modified."""
+    X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def _reads_input_with_dense_only(model):
+    """Whether every layer reading the input is a Dense layer.
+
+    A Dense layer multiplies a ``tf.SparseTensor`` as it is, so such a network
+    trains on sparse batches without densifying them.
+    """
+    keras = get_keras()
+    source = model.inputs[0]
+    readers = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            inputs = layer.input
+        except (AttributeError, ValueError):
+            return False
+        inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if any(tensor is source for tensor in inputs):
+            readers.append(layer)
+    return bool(readers) and all(type(layer) is keras.layers.Dense for layer in readers)
+
+
+class _Loop:
+    """A private copy of one network with its optimizer and compiled functions."""
+
+    def __init__(self, model, optimizer, loss):
+        import tensorflow as tf
+
+        # from_config rather than clone_model, which would also compile the
+        # copy and fail to deserialise the loss. The copy's own initial
+        # weights are never used; seeding keeps its draws from touching the
+        # process-wide generators.
+        with seeded(0):
+            self.model = type(model).from_config(model.get_config())
+        self.optimizer = type(optimizer).from_config(optimizer.get_config())
+        self.optimizer.build(self.model.trainable_variables)
+        self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
+        self.loss = loss
+        x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+        y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
+        w = tf.TensorSpec([None], tf.float32)
+        order = tf.TensorSpec([None], tf.int32)
+        size = tf.TensorSpec([], tf.int32)
+        self._step = tf.function(self._train_step, input_signature=[x, y, w])
+        self._epoch = tf.function(self._train_epoch,
+                                  input_signature=[x, y, w, order, size])
+        self._evaluate = tf.function(self._loss_sum, input_signature=[x, y, w])
+        # Sparse X: batches stay sparse where the network reads them with
+        # Dense layers only, else they are densified one at a time.
+        self._n_features = int(np.prod(model.inputs[0].shape[1:]))
+        self._sparse_input = (len(model.inputs[0].shape) == 2
+                              and _reads_input_with_dense_only(model))
+        if self._sparse_input:
+            x = tf.SparseTensorSpec([None, self._n_features], tf.float32)
+            self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w])
+            self._sparse_evaluate = tf.function(self._loss_sum,
+                                                input_signature=[x, y, w])
+
+    # Compiled functions -------------------------------------------------
+
+    def _objective(self, x, y, w, training):
+        """Keras's loss: weighted mean over the batch plus layer losses."""
+        import tensorflow as tf
+
+        outputs = tf.cast(self.model(x, training=training), tf.float32)
+        total = tf.reduce_sum(self.loss(y, outputs) * w)
+        extra = self.model.losses
+        extra = tf.add_n([tf.cast(v, tf.float32) for v in extra]) if extra else 0.0
+        return total, extra
+
+    def _train_step(self, x, y, w):
+        import tensorflow as tf
+
+        rows = tf.cast(tf.shape(x)[0], tf.float32)
+        with tf.GradientTape() as tape:
+            total, extra = self._objective(x, y, w, training=True)
+            value = total / rows + extra
+        variables = self.model.trainable_variables
+        self.optimizer.apply(tape.gradient(value, variables), variables)
+        return value
+
+    def _train_epoch(self, X, Y, w, order, batch_size):
+        import tensorflow as tf
+
+        n = tf.shape(order)[0]
+        total = tf.constant(0.0)
+        for i in tf.range((n + batch_size - 1) // batch_size):
+            rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
+            value = self._train_step(tf.gather(X, rows), tf.gather(Y, rows),
+                                     tf.gather(w, rows))
+            total += value * tf.cast(tf.shape(rows)[0], tf.float32)
+        return total / tf.cast(n, tf.float32)
+
+    def _loss_sum(self, x, y, w):
+        return self._objective(x, y, w, training=False)
+
+    # Python side --------------------------------------------------------
+
+    def run(self, model, X, Y, w, *, epochs, batch_size, validation, patience,
+            shuffle, verbose, seed):
+        import tensorflow as tf
+
+        for mine, theirs in zip(self.model.variables, model.variables):
+            mine.assign(theirs.value)
+        for variable, start in zip(self.optimizer.variables, self._optimizer_start):
+            variable.assign(start)
+        rng = np.random.default_rng(seed)
+        n = X.shape[0]
+        sparse = sp.issparse(X)
+        if sparse:
+            X = _canonical_csr(X)
+        Y = _dense(Y)
+        w = np.asarray(w, dtype=np.float32)
+        if not sparse:
+            tensors = [tf.convert_to_tensor(a) for a in (_dense(X), Y, w)]
+        history = {"loss": []}
+        if validation is not None:
+            history["val_loss"] = []
+            best, best_weights, wait = np.inf, None, 0
+        for epoch in range(epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            if sparse:
+                loss = self._sparse_epoch(X, Y, w, order, batch_size)
+            else:
+                loss = float(self._epoch(*tensors, order.astype(np.int32), batch_size))
+            history["loss"].append(loss)
+            line = f"Epoch {epoch + 1}/{epochs} - loss: {loss:.4f}"
+            stop = False
+            if validation is not None:
+                val_loss = self._validation_loss(*validation)
+                history["val_loss"].append(val_loss)
+                line += f" - val_loss: {val_loss:.4f}"
+                wait += 1
+                if val_loss < best:
+                    best, wait = val_loss, 0
+                    best_weights = [v.numpy() for v in self.model.variables]
+                stop = wait >= patience and epoch > 0
+            if verbose:
+                print(line, flush=True)
+            if stop:
+                break
+        if validation is not None and best_weights is not None:
+            for variable, value in zip(self.model.variables, best_weights):
+                variable.assign(value)
+        for theirs, mine in zip(model.variables, self.model.variables):
+            theirs.assign(mine.value)
+        return history
+
+    def _feed(self, block):
+        """A block of rows of X in the form the compiled functions take."""
+        if not sp.issparse(block):
+            return np.asarray(block, dtype=np.float32)
+        return _sparse_tensor(block) if self._sparse_input else _dense(block)
+
+    def _sparse_epoch(self, X, Y, w, order, batch_size):
+        step = self._sparse_step if self._sparse_input else self._step
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            total += float(step(self._feed(X[rows]), Y[rows], w[rows])) * len(rows)
+        return total / len(order)
+
+    def _validation_loss(self, X, Y, w):
+        sparse = sp.issparse(X)
+        if sparse:
+            X = _canonical_csr(X)
+        evaluate = self._sparse_evaluate if sparse and self._sparse_input else self._evaluate
+        rows = _EVAL_ROWS
+        if sparse and not self._sparse_input:
+            rows = max(1, min(rows, DENSE_BLOCK_VALUES // self._n_features))
+        Y = _dense(Y)
+        w = np.asarray(w, dtype=np.float32)
+        total = extra = 0.0
+        for start in range(0, X.shape[0], rows):
+            part = slice(start, start + rows)
+            block_total, extra = evaluate(self._feed(X[part]), Y[part], w[part])
+            total += float(block_total)
+        return total / X.shape[0] + float(extra)

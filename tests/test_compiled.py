@@ -1,0 +1,152 @@
+"""The compiled training loop: same training as Model.fit, reused across fits."""
+
+import gc
+import threading
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import tiny
+
+from sklearn_mlk import _compiled
+
+keras = pytest.importorskip("keras")
+psutil = pytest.importorskip("psutil")
+
+
+class _Passive(keras.callbacks.Callback):
+    """A callback that does nothing; its presence routes training to Model.fit."""
+
+
+def _through_model_fit(**params):
+    return tiny(callbacks=[_Passive()], **params)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    _compiled.clear()
+    yield
+    _compiled.clear()
+
+
+@pytest.mark.parametrize("params", [
+    dict(batch_size=200),  # one full batch per epoch
+    dict(batch_size=32),  # ragged last batch
+    dict(batch_size=32, class_weight="balanced", focal_gamma=1.0),
+])
+def test_same_training_as_model_fit(data, params):
+    X, Y = data
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=len(X))
+    params = dict(params, epochs=4, fit__shuffle=False)
+    compiled = tiny(**params).fit(X, Y, sample_weight=w)
+    assert len(_compiled._cache) == 1
+    reference = _through_model_fit(**params).fit(X, Y, sample_weight=w)
+    np.testing.assert_allclose(compiled.history_["loss"], reference.history_["loss"],
+                               rtol=1e-4)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+
+
+def test_same_early_stopping_as_model_fit(data):
+    X, Y = data
+    params = dict(early_stopping=True, n_iter_no_change=2, epochs=60,
+                  learning_rate=0.05, fit__shuffle=False, batch_size=40)
+    compiled = tiny(**params).fit(X, Y)
+    reference = _through_model_fit(**params).fit(X, Y)
+    assert len(compiled.history_["val_loss"]) == len(reference.history_["val_loss"]) < 60
+    np.testing.assert_allclose(compiled.history_["val_loss"],
+                               reference.history_["val_loss"], rtol=1e-4)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+
+
+def test_repeated_fits_reuse_one_traced_loop(data):
+    X, Y = data
+    for seed in range(3):
+        tiny(random_state=seed).fit(X, Y)
+    tiny(random_state=0).fit(sp.csr_matrix(X), Y)
+    (loop,) = _compiled._cache.values()
+    assert loop._epoch.experimental_get_tracing_count() == 1
+    assert loop._sparse_step.experimental_get_tracing_count() == 1
+    # Another architecture gets its own loop.
+    tiny(hidden_layer_sizes=(5,)).fit(X, Y)
+    assert len(_compiled._cache) == 2
+
+
+def test_the_cached_copy_is_private(data):
+    X, Y = data
+    first = tiny(random_state=0).fit(X, Y)
+    before = first.predict_proba(X)
+    tiny(random_state=1, epochs=10).fit(X, Y)
+    np.testing.assert_array_equal(first.predict_proba(X), before)
+    (loop,) = _compiled._cache.values()
+    assert loop.model is not first.model_
+
+
+def test_reproducible_with_dropout_whether_or_not_cached(data):
+    X, Y = data
+    params = dict(dropout=0.5, random_state=3, epochs=3)
+    cold = tiny(**params).fit(X, Y).predict_proba(X)  # traces the loop
+    warm = tiny(**params).fit(X, Y).predict_proba(X)  # reuses it
+    np.testing.assert_array_equal(cold, warm)
+    other = tiny(**dict(params, random_state=4)).fit(X, Y).predict_proba(X)
+    assert np.abs(other - warm).max() > 1e-4
+
+
+def test_fits_in_parallel_threads_match_sequential_fits(data):
+    X, Y = data
+    seeds = [0, 1, 2, 3]
+    sequential = [tiny(random_state=s).fit(X, Y).predict_proba(X) for s in seeds]
+    results = {}
+
+    def fit(seed):
+        results[seed] = tiny(random_state=seed).fit(X, Y).predict_proba(X)
+
+    threads = [threading.Thread(target=fit, args=(s,)) for s in seeds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for seed, expected in zip(seeds, sequential):
+        np.testing.assert_allclose(results[seed], expected, atol=1e-6)
+
+
+def test_verbose_prints_one_line_per_epoch(data, capsys):
+    X, Y = data
+    tiny(epochs=3, verbose=1, early_stopping=True).fit(X, Y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
+    assert len(lines) == 3
+    assert lines[-1].startswith("Epoch 3/3 - loss: ") and "val_loss: " in lines[-1]
+
+
+def test_subclassed_models_and_callbacks_train_through_model_fit(data):
+    X, Y = data
+
+    class Custom(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(Y.shape[1])
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    clf = tiny(model=lambda: Custom()).fit(X, Y)
+    assert _compiled._cache == {}
+    assert clf.predict_proba(X).shape == Y.shape
+    _through_model_fit().fit(X, Y)
+    assert _compiled._cache == {}
+
+
+def test_memory_stays_flat_over_repeated_fits(data):
+    """Fits through Model.fit grew by about 5 MB each; the bound is generous."""
+    X, Y = data
+    process = psutil.Process()
+    for _ in range(5):
+        tiny(hidden_layer_sizes=(32,), epochs=5).fit(X, Y)
+    gc.collect()
+    before = process.memory_info().rss
+    for seed in range(40):
+        tiny(hidden_layer_sizes=(32,), epochs=5, random_state=seed).fit(X, Y)
+    gc.collect()
+    growth_mb = (process.memory_info().rss - before) / 2**20
+    assert growth_mb < 40, f"resident memory grew by {growth_mb:.1f} MB over 40 fits"
