@@ -49,7 +49,7 @@ def quality_plot(report, path):
 
 
 def latency_plot(report, path):
-    results = {m: r for m, r in report["results"].items() if "error" not in r}
+    results = {m: r for m, r in report["results"]["models"].items() if "error" not in r}
     models = list(results)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     y = np.arange(len(models))

@@ -3,6 +3,7 @@
     python benchmarks/run.py            # all sets, all models
     python benchmarks/run.py --quick    # emotions only, about a minute
     python benchmarks/run.py --datasets yeast --models "mlk (0.5)" "OvR(LogReg)"
+    python benchmarks/run.py --speed    # then speed and memory (benchmarks/speed.py)
 
 Models run one at a time in this process. The report (Markdown) and the raw
 figures (JSON) go to benchmarks/results/. Fit time is also given as a ratio to
@@ -139,6 +140,9 @@ def main(argv=None):
     parser.add_argument("--name", default=None, help="file stem of the report")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the summary tables into README.md")
+    parser.add_argument("--speed", action="store_true",
+                        help="then run benchmarks/speed.py (with --quick and "
+                             "--update-readme when given)")
     args = parser.parse_args(argv)
 
     sets = args.datasets or (["emotions"] if args.quick else list(datasets.SETS))
@@ -164,6 +168,11 @@ def main(argv=None):
                  markdown(results, meta) + "\n" + summary(results, meta))
     if args.update_readme:
         report.update_readme("benchmark-summary", summary(results, meta))
+    if args.speed:
+        import speed
+
+        speed.main(["--quick"] * args.quick + ["--update-readme"] * args.update_readme
+                   + (["--out", args.out] if args.out != str(RESULTS) else []))
     return results
 
 

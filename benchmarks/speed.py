@@ -3,6 +3,7 @@
     python benchmarks/speed.py                 # yeast, 50 repeated fits
     python benchmarks/speed.py --quick         # 5 repeated fits, fewer calls
     python benchmarks/speed.py --models "mlk (0.5)" MLPClassifier
+    python benchmarks/speed.py --skip grid import sparse   # per-model figures only
 
 Per model, on yeast's standard training split with 20 epochs (the neural
 models: one hidden layer of 256, batch 64):
@@ -15,6 +16,18 @@ models: one hidden layer of 256, batch 64):
 - peak resident memory of the process (fit and predictions included);
 - resident memory growth over ``--fits`` consecutive fits in one process
   (memory after the last fit minus memory after the first).
+
+Three more sections:
+
+- grid: ``GridSearchCV`` over 4 learning rates x 5 folds (20 fits and a refit)
+  with ``n_jobs=1`` and ``n_jobs=2``, each in a fresh process: the first call
+  (worker start-up and imports included) and a repeat of it (workers warm);
+- import: seconds of ``import sklearn_mlk`` against ``import sklearn.base``
+  and ``import keras``, each the median over fresh interpreters;
+- sparse: peak resident memory of one fit on a 1e6 x 1e5 CSR matrix with 10
+  non-zeros per row (0.01% dense; densified it would take 400 GB), loaded
+  from disk in a fresh process; one epoch at batch 1024 (``--quick``: 1e5 x
+  1e5).
 
 Models run one after another, each in a fresh process, so peak memory is the
 model's own and no two models share the cores. Timings are also given as
@@ -29,6 +42,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 
@@ -44,6 +58,17 @@ MODELS = ("MLPClassifier", "scikeras (0.5)", "mlk (0.5)", "mlk macro-F1 threshol
           "OvR(LogReg)")
 REFERENCE = "MLPClassifier"
 EPOCHS = 20
+SECTIONS = ("grid", "import", "sparse")
+LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
+# Each model's learning-rate parameter inside peers.make's pipeline.
+GRIDS = {
+    "MLPClassifier": "mlpclassifier__learning_rate_init",
+    "scikeras (0.5)": "kerasclassifier__optimizer__learning_rate",
+    "mlk (0.5)": "kerasmultilabelclassifier__learning_rate",
+}
+IMPORTS = ("sklearn.base", "sklearn_mlk", "keras")
+SPARSE_MODELS = ("mlk (0.5)", "mlk macro-F1 thresholds", "MLPClassifier")
+SPARSE_BATCH = 1024
 
 
 def _rss_mb():
@@ -59,20 +84,24 @@ def _peak_rss_mb():
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def measure(name, calls, fits):
-    """All figures of one model, in this process."""
+def _yeast():
     import datasets
-    import peers
 
     X, Y, splits = datasets.load("yeast")
     train, test = splits[0]
-    X_train, Y_train = X[train].astype(np.float32), Y[train]
+    return X[train].astype(np.float32), Y[train], X[test].astype(np.float32)
+
+
+def measure(name, calls, fits):
+    """All figures of one model, in this process."""
+    import peers
+
+    X_train, Y_train, rows = _yeast()
     warnings.simplefilter("ignore")
     start = time.perf_counter()
     model = peers.make(name, epochs=EPOCHS).fit(X_train, Y_train)
     fit_seconds = time.perf_counter() - start
 
-    rows = X[test].astype(np.float32)
     model.predict_proba(rows[:1])  # first call may build caches
     latencies = []
     for i in range(calls):
@@ -107,14 +136,119 @@ def measure(name, calls, fits):
     }
 
 
-def run_in_subprocess(name, calls, fits):
-    command = [sys.executable, __file__, "--one", name, "--calls", str(calls),
-               "--fits", str(fits)]
+def grid_search(name, n_jobs):
+    """Seconds of a first GridSearchCV call and of a repeat, in this process."""
+    import peers
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    X_train, Y_train, _ = _yeast()
+    warnings.simplefilter("ignore")
+    search = GridSearchCV(
+        peers.make(name, epochs=EPOCHS), {GRIDS[name]: LEARNING_RATES},
+        cv=KFold(5, shuffle=True, random_state=0), scoring="f1_macro", n_jobs=n_jobs,
+    )
+    seconds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        search.fit(X_train, Y_train)
+        seconds.append(time.perf_counter() - start)
+    return {"first_seconds": seconds[0], "repeat_seconds": seconds[1]}
+
+
+def import_seconds(module, repeats):
+    """Median seconds of ``import module`` in fresh interpreters."""
+    code = ("import time; t = time.perf_counter(); import {}; "
+            "print(time.perf_counter() - t)").format(module)
+    seconds = []
+    for _ in range(repeats):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                text=True, check=True)
+        seconds.append(float(result.stdout.strip().splitlines()[-1]))
+    return float(np.median(seconds))
+
+
+def sparse_shape(quick):
+    return (100_000 if quick else 1_000_000), 100_000
+
+
+def write_sparse_set(path, quick):
+    """Save the sparse problem (10 non-zeros per row, 20 labels) to ``path``."""
+    import scipy.sparse as sp
+    from scaling import sparse_set
+
+    n_samples, n_features = sparse_shape(quick)
+    X, Y = sparse_set(n_samples, n_features, 20, nnz_per_row=10)
+    sp.save_npz(path / "X.npz", X, compressed=False)
+    np.save(path / "Y.npy", Y)
+
+
+def sparse_fit(name, path):
+    """Peak memory of one fit on the saved sparse problem, in this process."""
+    import peers
+    import scipy.sparse as sp
+
+    X = sp.load_npz(path / "X.npz").tocsr()
+    Y = np.load(path / "Y.npy")
+    warnings.simplefilter("ignore")
+    model = peers.make(name, epochs=1, scale=False)
+    model.set_params(batch_size=SPARSE_BATCH)
+    before = _rss_mb()
+    start = time.perf_counter()
+    model.fit(X, Y)
+    seconds = time.perf_counter() - start
+    model.predict_proba(X[:10_000])
+    return {
+        "shape": list(X.shape), "nnz": int(X.nnz),
+        "data_mb": (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20,
+        "rss_before_fit_mb": before, "peak_rss_mb": _peak_rss_mb(),
+        "fit_seconds": seconds,
+    }
+
+
+def run_in_subprocess(*args):
+    command = [sys.executable, __file__, "--one", json.dumps(args)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1][:300]
                 if result.stderr.strip() else f"exit {result.returncode}"}
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _one(args):
+    """Run one measurement named by the parent process."""
+    kind, *rest = args
+    if kind == "model":
+        return measure(*rest)
+    if kind == "grid":
+        return grid_search(*rest)
+    return sparse_fit(rest[0], pathlib.Path(rest[1]))
+
+
+def run_sections(sections, quick):
+    out = {}
+    if "grid" in sections:
+        out["grid"] = {}
+        for name in GRIDS:
+            r = {f"n_jobs={n}": run_in_subprocess("grid", name, n) for n in (1, 2)}
+            out["grid"][name] = r
+            print(f"grid     {name:24} " + "  ".join(
+                f"{k}: {v.get('error') or format(v['repeat_seconds'], '.1f') + 's'}"
+                for k, v in r.items()), flush=True)
+    if "import" in sections:
+        out["import"] = {m: import_seconds(m, 3 if quick else 7) for m in IMPORTS}
+        print("import   " + "  ".join(f"{m} {s:.2f}s" for m, s in out["import"].items()),
+              flush=True)
+    if "sparse" in sections:
+        out["sparse"] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            write_sparse_set(pathlib.Path(tmp), quick)
+            for name in SPARSE_MODELS:
+                r = run_in_subprocess("sparse", name, tmp)
+                out["sparse"][name] = r
+                print(f"sparse   {name:24} " + (r.get("error") or
+                      f"peak {r['peak_rss_mb']:.0f} MB, fit {r['fit_seconds']:.1f}s"),
+                      flush=True)
+    return out
 
 
 def markdown(results, meta):
@@ -150,12 +284,64 @@ def markdown(results, meta):
     return "\n".join(lines) + "\n"
 
 
+def sections_markdown(sections):
+    lines = []
+    grid = sections.get("grid")
+    if grid:
+        lines += [
+            "", f"GridSearchCV, {len(LEARNING_RATES)} learning rates x 5 folds on yeast, "
+            "each setting in a fresh process. Speed-up is n_jobs=1 seconds over "
+            "n_jobs=2 seconds (above 1: parallel is faster).", "",
+            "| model | n_jobs=1 first s | n_jobs=2 first s | speed-up first "
+            "| n_jobs=1 repeat s | n_jobs=2 repeat s | speed-up repeat |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, r in grid.items():
+            one, two = r["n_jobs=1"], r["n_jobs=2"]
+            if "error" in one or "error" in two:
+                lines.append(f"| {name} | crashed: {one.get('error') or two.get('error')} |"
+                             + " |" * 5)
+                continue
+            lines.append(
+                f"| {name} | {one['first_seconds']:.1f} | {two['first_seconds']:.1f} "
+                f"| {one['first_seconds'] / two['first_seconds']:.2f}x "
+                f"| {one['repeat_seconds']:.1f} | {two['repeat_seconds']:.1f} "
+                f"| {one['repeat_seconds'] / two['repeat_seconds']:.2f}x |"
+            )
+    imports = sections.get("import")
+    if imports:
+        base = imports["sklearn.base"]
+        lines += ["", "Import time, median over fresh interpreters; ratio to "
+                  "`import sklearn.base`.", "", "| import | seconds | ratio |",
+                  "|---|---|---|"]
+        lines += [f"| `import {m}` | {s:.2f} | {s / base:.2f}x |"
+                  for m, s in imports.items()]
+    sparse = sections.get("sparse")
+    if sparse:
+        first = next((r for r in sparse.values() if "shape" in r), None)
+        if first:
+            n, d = first["shape"]
+            lines += ["", f"Sparse X: {n:,} x {d:,} CSR, {first['nnz']:,} non-zeros "
+                      f"({first['data_mb']:.0f} MB as CSR; {n * d * 4 / 1e9:,.0f} GB "
+                      f"as dense float32); one fit of 1 epoch at batch {SPARSE_BATCH}, "
+                      "in a fresh process that loads the matrix.", "",
+                      "| model | RSS before fit MB | peak RSS MB | fit s |",
+                      "|---|---|---|---|"]
+        for name, r in sparse.items():
+            lines.append(f"| {name} | crashed: {r['error']} | | |" if "error" in r else
+                         f"| {name} | {r['rss_before_fit_mb']:.0f} "
+                         f"| {r['peak_rss_mb']:.0f} | {r['fit_seconds']:.1f} |")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--models", nargs="+", choices=MODELS)
     parser.add_argument("--calls", type=int, default=None)
     parser.add_argument("--fits", type=int, default=None)
+    parser.add_argument("--skip", nargs="+", choices=SECTIONS, default=[],
+                        help="sections not to run")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--update-readme", action="store_true",
@@ -164,21 +350,23 @@ def main(argv=None):
     calls = args.calls or (100 if args.quick else 300)
     fits = args.fits or (5 if args.quick else 50)
     if args.one:
-        print(json.dumps(measure(args.one, calls, fits)))
+        print(json.dumps(_one(json.loads(args.one))))
         return None
     results = {}
     for name in args.models or MODELS:
-        results[name] = run_in_subprocess(name, calls, fits)
+        results[name] = run_in_subprocess("model", name, calls, fits)
         r = results[name]
         print(f"{name:28} " + (r.get("error") or
               f"fit {r['fit_seconds']:.2f}s (warm {r['warm_fit_seconds']:.2f}s)  1 row {r['latency_median_ms']:.3f} ms  "
               f"{r['rows_per_second']:,.0f} rows/s  peak {r['peak_rss_mb']:.0f} MB  "
               f"growth {r['rss_growth_mb']:+.1f} MB"), flush=True)
+    sections = run_sections([s for s in SECTIONS if s not in args.skip], args.quick)
     meta = report.run_meta("speed.py", argv, fits=fits, calls=calls)
     stem = "speed_quick" if args.quick else "speed"
-    report.write(args.out, stem, meta, results, markdown(results, meta))
+    text = markdown(results, meta) + sections_markdown(sections)
+    report.write(args.out, stem, meta, {"models": results, **sections}, text)
     if args.update_readme:
-        report.update_readme("speed-summary", markdown(results, meta).split("\n", 2)[2])
+        report.update_readme("speed-summary", text.split("\n", 2)[2])
     return results
 
 

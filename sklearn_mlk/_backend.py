@@ -20,12 +20,40 @@ from sklearn.utils import check_random_state
 _SEED_LOCK = threading.RLock()
 
 
+_threads_limited = False
+
+
 def get_keras():
     """Import and return the ``keras`` module."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
+    if not _threads_limited:
+        _limit_threads(keras)
     return keras
+
+
+def _limit_threads(keras):
+    """Size TensorFlow's thread pools by ``OMP_NUM_THREADS`` when it is set.
+
+    joblib's worker processes (``GridSearchCV(n_jobs=k)``, ``cross_validate``
+    and the like) get ``OMP_NUM_THREADS = cores // k`` so that parallel fits
+    do not oversubscribe the cores. TensorFlow does not read it and starts
+    pools as wide as the machine in every worker; this applies the limit.
+    It can only happen before TensorFlow runs its first operation.
+    """
+    global _threads_limited
+    _threads_limited = True
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if not threads.isdigit() or int(threads) < 1 or keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    except RuntimeError:  # the runtime is already initialised
+        pass
 
 
 def draw_seed(random_state):

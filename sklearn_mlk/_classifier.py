@@ -60,6 +60,7 @@ class _Trainer:
 
         ``epochs`` given runs that many epochs without early stopping.
         """
+        _backend.get_keras()  # first, so that thread limits apply before TensorFlow starts
         from ._losses import LossSpec, positive_weights
         from ._network import build_model, output_is_probability
         from ._training import compile_model, make_optimizer, train

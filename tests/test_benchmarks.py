@@ -73,19 +73,50 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick",
          "--models", "MLPClassifier", "mlk (0.5)", "--fits", "2", "--calls", "20",
-         "--out", str(tmp_path)],
+         "--skip", "grid", "sparse", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((tmp_path / "speed_quick.json").read_text())
     assert report["meta"]["fits"] == 2
     for name in ("MLPClassifier", "mlk (0.5)"):
-        figures = report["results"][name]
+        figures = report["results"]["models"][name]
         assert "error" not in figures, figures
         assert 0 < figures["latency_median_ms"] <= figures["latency_p90_ms"]
         assert figures["rows_per_second"] > 0 and figures["peak_rss_mb"] > 50
         assert figures["fit_seconds"] > 0 and figures["warm_fit_seconds"] > 0
-    assert "| mlk (0.5) |" in (tmp_path / "speed_quick.md").read_text()
+    imports = report["results"]["import"]
+    assert set(imports) == {"sklearn.base", "sklearn_mlk", "keras"}
+    assert all(seconds > 0 for seconds in imports.values())
+    assert "grid" not in report["results"] and "sparse" not in report["results"]
+    text = (tmp_path / "speed_quick.md").read_text()
+    assert "| mlk (0.5) |" in text and "| `import sklearn_mlk` |" in text
+
+
+@needs_data
+def test_grid_search_section_times_both_settings(monkeypatch):
+    import speed
+
+    monkeypatch.setattr(speed, "EPOCHS", 2)
+    monkeypatch.setattr(speed, "LEARNING_RATES", [1e-3, 1e-2])
+    figures = {f"n_jobs={n}": speed.grid_search("mlk (0.5)", n) for n in (1, 2)}
+    for r in figures.values():
+        assert r["first_seconds"] > 0 and r["repeat_seconds"] > 0
+    text = speed.sections_markdown({"grid": {"mlk (0.5)": figures}})
+    speedup = figures["n_jobs=1"]["repeat_seconds"] / figures["n_jobs=2"]["repeat_seconds"]
+    assert f"| {speedup:.2f}x |" in text
+
+
+def test_sparse_section_fits_from_disk(tmp_path, monkeypatch):
+    import speed
+
+    monkeypatch.setattr(speed, "sparse_shape", lambda quick: (3_000, 20_000))
+    speed.write_sparse_set(tmp_path, quick=True)
+    r = speed.sparse_fit("mlk (0.5)", tmp_path)
+    assert r["shape"] == [3_000, 20_000] and 0 < r["nnz"] <= 30_000
+    assert r["fit_seconds"] > 0 and r["peak_rss_mb"] >= r["rss_before_fit_mb"] > 0
+    text = speed.sections_markdown({"sparse": {"mlk (0.5)": r}})
+    assert "3,000 x 20,000 CSR" in text and "| mlk (0.5) |" in text
 
 
 def test_generated_sparse_set_is_tfidf_shaped():
