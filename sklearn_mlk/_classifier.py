@@ -160,7 +160,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to ``Model.fit``.
+        Extra callbacks passed to ``Model.fit``. Given callbacks, the network
+        trains through ``Model.fit`` rather than the compiled loop (see Notes).
     class_weight : None, "balanced", dict or array-like of shape (n_labels,), \
             default=None
         Weight of each label's positive examples in the loss. ``"balanced"``
@@ -221,11 +222,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Seeds weight initialisation, dropout, shuffling and the validation
         split. Process-wide random state is restored after the fit.
     verbose : int, default=0
-        Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+        Progress output: 0 silent; otherwise one line per epoch (through
+        ``Model.fit``: 1 a progress bar, 2 one line per epoch).
     **routed_params : dict
         Parameters routed to Keras: ``model__<name>`` to the model callable,
         ``compile__<name>`` to ``Model.compile``, ``fit__<name>`` to
-        ``Model.fit`` and ``optimizer__<name>`` to the optimizer.
+        ``Model.fit`` and ``optimizer__<name>`` to the optimizer. Routed
+        compile or fit parameters (other than ``fit__shuffle``) train through
+        ``Model.fit``.
 
     Attributes
     ----------
@@ -253,6 +257,26 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``"floored"`` (below ``fbr``), ``"fixed"``, or ``"fallback: <why>"``
         (the pooled threshold, for too few positives, no negatives or
         constant scores).
+
+    Notes
+    -----
+    On the TensorFlow backend, a network built from Keras's own layers and
+    model classes trains in a compiled loop rather than ``Model.fit``: each
+    epoch is one call of a TensorFlow function, traced once per architecture,
+    optimizer and loss and reused by later fits in the same thread, so that
+    repeated fits (grid searches, cross-validation) neither trace again nor
+    grow in memory. It computes the same loss, gradient steps and early
+    stopping as ``Model.fit``. The four most recently used configurations are
+    kept. Callbacks, routed compile or fit parameters, subclassed models and
+    other backends train through ``Model.fit``.
+
+    Sparse X is never densified whole: a network whose input feeds only
+    ``Dense`` layers (the default MLP) trains on sparse batches; any other
+    densifies one batch at a time.
+
+    When ``OMP_NUM_THREADS`` is set (as joblib does in its worker processes,
+    to ``cores // n_jobs``), TensorFlow's thread pools follow it, so that
+    ``GridSearchCV(n_jobs=k)`` does not oversubscribe the cores.
 
     See Also
     --------
@@ -507,6 +531,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 # The final network sees every row, for the epochs that early
                 # stopping chose on the hold-out; the thresholds carry over.
                 epochs = _best_epoch(new_history) if early_stopping else None
+                del model  # not alive beside the final network
                 model, from_probability, new_history = trainer.train(
                     X, Y, sample_weight, warm_model, seed, epochs=epochs
                 )

@@ -28,12 +28,15 @@ import scipy.sparse as sp
 from ._backend import get_keras, seeded
 from ._network import DENSE_BLOCK_VALUES
 
-# How many compiled copies are kept, most recently used first.
+# How many compiled copies are kept, most recently used first, and the
+# largest network (in weight values) that gets one.
 _CACHE_SIZE = 4
+_CACHE_MAX_VALUES = 2**22
 # Rows per forward pass when the validation loss is computed.
 _EVAL_ROWS = 4096
 
 _cache = collections.OrderedDict()
+_unbuildable = set()
 _lock = threading.Lock()
 
 
@@ -41,6 +44,7 @@ def clear():
     """Release every cached copy and its compiled functions."""
     with _lock:
         _cache.clear()
+        _unbuildable.clear()
 
 
 def applies(model, callbacks, fit_params, compile_params):
@@ -63,16 +67,41 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
           shuffle, verbose, seed):
     """Train ``model`` (compiled with ``loss``) in place; return its history.
 
+    Returns None, having changed nothing, when the network cannot be copied
+    from its config; the caller then trains it through ``Model.fit``.
+
     Early stopping follows ``keras.callbacks.EarlyStopping`` with
     ``restore_best_weights=True``: given ``validation`` rows ``(X, Y, w)``,
     training stops once their loss has not improved for ``patience`` epochs,
     and the weights of the epoch with the lowest loss are kept.
     """
+    if sum(int(np.prod(v.shape)) for v in model.variables) > _CACHE_MAX_VALUES:
+        # A large network trains in place: a copy would double its memory,
+        # and its fit outlasts the tracing many times over.
+        loop = _Loop(model, model.optimizer, loss.make(), private=False)
+        try:
+            return loop.run(model, X, Y, w, epochs=epochs, batch_size=batch_size,
+                            validation=validation, patience=patience,
+                            shuffle=shuffle, verbose=verbose, seed=seed)
+        finally:
+            # The compiled functions refer back to the loop; break the cycle
+            # so that the optimizer state is freed now, not at the next
+            # garbage collection.
+            loop.__dict__.clear()
     key = _key(model, model.optimizer, loss)
     with _lock:
         loop = _cache.pop(key, None)
     if loop is None:
-        loop = _Loop(model, model.optimizer, loss.make())
+        if key in _unbuildable:
+            return None
+        try:
+            loop = _Loop(model, model.optimizer, loss.make())
+        except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError):
+            # A layer, activation or other object that cannot be rebuilt from
+            # its config (unregistered custom code): Model.fit trains it.
+            with _lock:
+                _unbuildable.add(key)
+            return None
     try:
         history = loop.run(model, X, Y, w, epochs=epochs, batch_size=batch_size,
                            validation=validation, patience=patience,
@@ -121,6 +150,13 @@ def _dumps(config):
     return json.dumps(config, sort_keys=True, default=repr)
 
 
+def _compact(array):
+    """A constant array as one value of its dtype, any other as it is."""
+    if array.size > 1 and (array == array.flat[0]).all():
+        return array.dtype.type(array.flat[0])
+    return array
+
+
 def _dense(block):
     block = block.toarray() if sp.issparse(block) else block
     return np.asarray(block, dtype=np.float32)
@@ -145,11 +181,12 @@ def _canonical_csr(X):
     return X
 
 
-def _reads_input_with_dense_only(model):
-    """Whether every layer reading the input is a Dense layer.
+def _sole_dense_reader(model):
+    """The Dense layer that alone reads the model's input, or None.
 
-    A Dense layer multiplies a ``tf.SparseTensor`` as it is, so such a network
-    trains on sparse batches without densifying them.
+    Such a layer can multiply a sparse batch with
+    ``tf.sparse.sparse_dense_matmul`` (a sparse gradient, no densifying),
+    which is many times faster than Keras's own sparse matmul.
     """
     keras = get_keras()
     source = model.inputs[0]
@@ -160,28 +197,41 @@ def _reads_input_with_dense_only(model):
         try:
             inputs = layer.input
         except (AttributeError, ValueError):
-            return False
+            return None
         inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         if any(tensor is source for tensor in inputs):
             readers.append(layer)
-    return bool(readers) and all(type(layer) is keras.layers.Dense for layer in readers)
+    if len(readers) != 1 or len(source.shape) != 2:
+        return None
+    (layer,) = readers
+    plain = (type(layer) is keras.layers.Dense and layer.activity_regularizer is None
+             and not getattr(layer, "lora_enabled", False)
+             and getattr(layer, "quantization_mode", None) is None
+             and layer.compute_dtype == "float32")
+    return layer if plain else None
 
 
 class _Loop:
-    """A private copy of one network with its optimizer and compiled functions."""
+    """A network (a private copy, or the model itself) with its optimizer and
+    compiled functions."""
 
-    def __init__(self, model, optimizer, loss):
+    def __init__(self, model, optimizer, loss, private=True):
         import tensorflow as tf
 
-        # from_config rather than clone_model, which would also compile the
-        # copy and fail to deserialise the loss. The copy's own initial
-        # weights are never used; seeding keeps its draws from touching the
-        # process-wide generators.
-        with seeded(0):
-            self.model = type(model).from_config(model.get_config())
+        if private:
+            # from_config rather than clone_model, which would also compile
+            # the copy and fail to deserialise the loss. The copy's own
+            # initial weights are never used; seeding keeps its draws from
+            # touching the process-wide generators.
+            with seeded(0):
+                self.model = type(model).from_config(model.get_config())
+        else:
+            self.model = model
         self.optimizer = type(optimizer).from_config(optimizer.get_config())
         self.optimizer.build(self.model.trainable_variables)
-        self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
+        # Initial optimizer state, to start every fit from; constant arrays
+        # (zeroed moments) are kept as one value, not as a copy.
+        self._optimizer_start = [_compact(v.numpy()) for v in self.optimizer.variables]
         self.loss = loss
         x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
         y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
@@ -192,12 +242,14 @@ class _Loop:
         self._epoch = tf.function(self._train_epoch,
                                   input_signature=[x, y, w, order, size])
         self._evaluate = tf.function(self._loss_sum, input_signature=[x, y, w])
-        # Sparse X: batches stay sparse where the network reads them with
-        # Dense layers only, else they are densified one at a time.
+        # Sparse X: where one Dense layer alone reads the input, batches stay
+        # sparse and that layer is applied here; the rest of the network runs
+        # as a model of its own. Otherwise batches are densified one at a time.
         self._n_features = int(np.prod(model.inputs[0].shape[1:]))
-        self._sparse_input = (len(model.inputs[0].shape) == 2
-                              and _reads_input_with_dense_only(model))
+        self._first = _sole_dense_reader(self.model)
+        self._sparse_input = self._first is not None
         if self._sparse_input:
+            self._rest = get_keras().Model(self._first.output, self.model.outputs)
             x = tf.SparseTensorSpec([None, self._n_features], tf.float32)
             self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w])
             self._sparse_evaluate = tf.function(self._loss_sum,
@@ -209,7 +261,15 @@ class _Loop:
         """Keras's loss: weighted mean over the batch plus layer losses."""
         import tensorflow as tf
 
-        outputs = tf.cast(self.model(x, training=training), tf.float32)
+        if isinstance(x, tf.SparseTensor):
+            first = self._first
+            hidden = tf.sparse.sparse_dense_matmul(x, first.kernel.value)
+            if first.use_bias:
+                hidden = tf.nn.bias_add(hidden, first.bias.value)
+            outputs = self._rest(first.activation(hidden), training=training)
+        else:
+            outputs = self.model(x, training=training)
+        outputs = tf.cast(outputs, tf.float32)
         total = tf.reduce_sum(self.loss(y, outputs) * w)
         extra = self.model.losses
         extra = tf.add_n([tf.cast(v, tf.float32) for v in extra]) if extra else 0.0
@@ -247,10 +307,11 @@ class _Loop:
             shuffle, verbose, seed):
         import tensorflow as tf
 
-        for mine, theirs in zip(self.model.variables, model.variables):
-            mine.assign(theirs.value)
+        if self.model is not model:
+            for mine, theirs in zip(self.model.variables, model.variables):
+                mine.assign(theirs.value)
         for variable, start in zip(self.optimizer.variables, self._optimizer_start):
-            variable.assign(start)
+            variable.assign(np.broadcast_to(start, variable.shape))
         rng = np.random.default_rng(seed)
         n = X.shape[0]
         sparse = sp.issparse(X)
@@ -289,8 +350,9 @@ class _Loop:
         if validation is not None and best_weights is not None:
             for variable, value in zip(self.model.variables, best_weights):
                 variable.assign(value)
-        for theirs, mine in zip(model.variables, self.model.variables):
-            theirs.assign(mine.value)
+        if self.model is not model:
+            for theirs, mine in zip(model.variables, self.model.variables):
+                theirs.assign(mine.value)
         return history
 
     def _feed(self, block):

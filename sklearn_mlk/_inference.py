@@ -12,6 +12,7 @@ batch; any other model runs through Keras.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
 
 _ACTIVATIONS = {
@@ -21,6 +22,9 @@ _ACTIVATIONS = {
     "tanh": lambda x: np.tanh(x, out=x),
 }
 _PROBE_ROWS = 8
+# A first-layer kernel larger than this stays float32 (a wide sparse input):
+# a float64 copy would double the memory of the largest weight matrix.
+_FLOAT64_MAX_VALUES = 2**22
 
 
 def dense_plan(model, n_features, seed=0):
@@ -40,7 +44,9 @@ def dense_plan(model, n_features, seed=0):
         name = getattr(layer.activation, "__name__", None)
         if name not in _ACTIVATIONS:
             return None
-        kernel = np.asarray(layer.kernel.numpy(), dtype=np.float64)
+        kernel = layer.kernel.numpy()
+        if plan or kernel.size <= _FLOAT64_MAX_VALUES:
+            kernel = kernel.astype(np.float64)
         bias = (np.asarray(layer.bias.numpy(), dtype=np.float64)
                 if layer.use_bias else None)
         plan.append((kernel, bias, name))
@@ -59,11 +65,17 @@ def run_plan(plan, X):
     """The plan's float64 outputs for a dense or CSR block X.
 
     Float64 makes a row's output independent of the rows computed with it
-    (BLAS kernels for one row and for many round float32 differently).
+    (BLAS kernels for one row and for many round float32 differently). The
+    exception is a very large first kernel, kept in float32 (see
+    ``_FLOAT64_MAX_VALUES``): sparse blocks are multiplied row by row anyway,
+    dense ones in float32.
     """
     h = X
     for kernel, bias, activation in plan:
-        h = np.asarray(h @ kernel)  # a CSR block times a dense kernel is dense
+        if kernel.dtype == np.float32 and not sp.issparse(h):
+            h = np.asarray(h, dtype=np.float32)  # no float64 copy of the kernel
+        # A CSR block times a dense kernel is dense.
+        h = np.asarray(h @ kernel, dtype=np.float64)
         if bias is not None:
             h += bias
         h = _ACTIVATIONS[activation](h)

@@ -46,12 +46,14 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
     """
     batch_size = min(batch_size, X.shape[0])
     if _compiled.applies(model, callbacks, fit_params, compile_params):
-        return _compiled.train(
+        history = _compiled.train(
             model, loss, X, Y, w,
             epochs=epochs, batch_size=batch_size, validation=validation,
             patience=n_iter_no_change, shuffle=fit_params.get("shuffle", True),
             verbose=verbose, seed=seed,
         )
+        if history is not None:
+            return history
     sparse = sp.issparse(X)
     callbacks = list(callbacks or [])
     fit_params = dict(fit_params)

@@ -137,6 +137,25 @@ def test_subclassed_models_and_callbacks_train_through_model_fit(data):
     assert _compiled._cache == {}
 
 
+def _unregistered_activation(x):
+    return x * keras.ops.sigmoid(x)
+
+
+def test_networks_that_cannot_be_copied_train_through_model_fit(data):
+    X, Y = data
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.Dense(8, activation=_unregistered_activation)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
+
+    compiled = tiny(model=build, fit__shuffle=False).fit(X, Y)
+    assert _compiled._cache == {}
+    reference = _through_model_fit(model=build, fit__shuffle=False).fit(X, Y)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-6)
+
+
 def test_memory_stays_flat_over_repeated_fits(data):
     """Fits through Model.fit grew by about 5 MB each; the bound is generous."""
     X, Y = data
@@ -150,3 +169,26 @@ def test_memory_stays_flat_over_repeated_fits(data):
     gc.collect()
     growth_mb = (process.memory_info().rss - before) / 2**20
     assert growth_mb < 40, f"resident memory grew by {growth_mb:.1f} MB over 40 fits"
+
+
+def test_sparse_batches_train_as_dense_ones(data):
+    X, Y = data
+    params = dict(batch_size=32, fit__shuffle=False, early_stopping=True, epochs=4)
+    dense = tiny(**params).fit(X, Y)
+    sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
+    (loop,) = _compiled._cache.values()
+    assert loop._sparse_input  # the first Dense layer multiplies sparse batches
+    np.testing.assert_allclose(sparse.history_["val_loss"], dense.history_["val_loss"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+
+
+def test_large_networks_train_in_place_without_a_cached_copy(data, monkeypatch):
+    X, Y = data
+    monkeypatch.setattr(_compiled, "_CACHE_MAX_VALUES", 10)
+    params = dict(epochs=3, fit__shuffle=False)
+    in_place = tiny(**params).fit(X, Y)
+    assert _compiled._cache == {}
+    reference = _through_model_fit(**params).fit(X, Y)
+    np.testing.assert_allclose(in_place.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
