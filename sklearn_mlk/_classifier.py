@@ -37,7 +37,7 @@ def _proba(model, from_probability, X, plan=None):
 
         plan = dense_plan(model, X.shape[1], seed=0)
     outputs = forward(model, X, plan=plan)
-    return outputs if from_probability else expit(outputs)
+    return outputs if from_probability else expit(outputs, out=outputs)
 
 
 def _best_epoch(history):

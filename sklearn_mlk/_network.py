@@ -134,6 +134,8 @@ def forward(model, X, batch_size=4096, plan=None):
     if plan is not None:
         from ._inference import run_plan
 
+        if X.shape[0] <= batch_size:  # one block: no copy into a new array
+            return run_plan(plan, X)
         return np.concatenate([
             run_plan(plan, X[start : start + batch_size])
             for start in range(0, X.shape[0], batch_size)
