@@ -104,3 +104,29 @@ def test_a_large_first_kernel_stays_float32(data, monkeypatch):
         got = _inference.run_plan(clf._plan, rows)
         assert got.dtype == np.float64
         np.testing.assert_allclose(expected, got, rtol=1e-4, atol=1e-5)
+
+
+def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch):
+    from sklearn_mlk import _classifier
+
+    X, Y = data
+    clf = tiny().fit(X, Y)
+    slow = clf.predict_proba(X.tolist())  # a list goes through validate_data
+    calls = []
+    original = _classifier.validate_data
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_classifier, "validate_data", spy)
+    for rows in (X, X.astype(np.float32), np.asfortranarray(X)):
+        np.testing.assert_array_equal(clf.predict_proba(rows), slow)
+    assert calls == []
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict_proba(bad)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict_proba(X[:, :3])
+    assert len(calls) == 2 and np.isnan(bad[3, 2])  # checked by validate_data, unchanged
