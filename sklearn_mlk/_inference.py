@@ -4,8 +4,8 @@ Calling a Keras model costs a framework dispatch per call (about a millisecond
 on TensorFlow, far more through ``Model.predict``). For the default MLP, and
 any model that is a chain of ``Dense`` layers (``Dropout`` is the identity at
 inference), the same outputs come from a few NumPy matrix products over the
-trained weights (in float64). Sparse inputs are multiplied as they are, never
-densified.
+trained weights, in float32 like the model itself. Sparse inputs are
+multiplied as they are, never densified.
 
 A plan is only used after it reproduced the model's own outputs on a probe
 batch; any other model runs through Keras.
@@ -22,9 +22,6 @@ _ACTIVATIONS = {
     "tanh": lambda x: np.tanh(x, out=x),
 }
 _PROBE_ROWS = 8
-# A first-layer kernel larger than this stays float32 (a wide sparse input):
-# a float64 copy would double the memory of the largest weight matrix.
-_FLOAT64_MAX_VALUES = 2**22
 
 
 def dense_plan(model, n_features, seed=0):
@@ -44,10 +41,8 @@ def dense_plan(model, n_features, seed=0):
         name = getattr(layer.activation, "__name__", None)
         if name not in _ACTIVATIONS:
             return None
-        kernel = layer.kernel.numpy()
-        if plan or kernel.size <= _FLOAT64_MAX_VALUES:
-            kernel = kernel.astype(np.float64)
-        bias = (np.asarray(layer.bias.numpy(), dtype=np.float64)
+        kernel = np.asarray(layer.kernel.numpy(), dtype=np.float32)
+        bias = (np.asarray(layer.bias.numpy(), dtype=np.float32)
                 if layer.use_bias else None)
         plan.append((kernel, bias, name))
     if not plan or plan[0][0].shape[0] != n_features:
@@ -62,21 +57,17 @@ def dense_plan(model, n_features, seed=0):
 
 
 def run_plan(plan, X):
-    """The plan's float64 outputs for a dense or CSR block X.
+    """The plan's outputs (as float64) for a dense or CSR block X.
 
-    Float64 makes a row's output independent of the rows computed with it
-    (BLAS kernels for one row and for many round float32 differently). The
-    exception is a very large first kernel, kept in float32 (see
-    ``_FLOAT64_MAX_VALUES``): sparse blocks are multiplied row by row anyway,
-    dense ones in float32.
+    The products run in float32, as in the model: a row's outputs can differ
+    in the last float32 digits with the rows computed beside it, as they do
+    through Keras.
     """
-    h = X
+    h = X if sp.issparse(X) else np.asarray(X, dtype=np.float32)
     for kernel, bias, activation in plan:
-        if kernel.dtype == np.float32 and not sp.issparse(h):
-            h = np.asarray(h, dtype=np.float32)  # no float64 copy of the kernel
         # A CSR block times a dense kernel is dense.
-        h = np.asarray(h @ kernel, dtype=np.float64)
+        h = np.asarray(h @ kernel, dtype=np.float32)
         if bias is not None:
             h += bias
         h = _ACTIVATIONS[activation](h)
-    return h
+    return h.astype(np.float64)

@@ -90,20 +90,17 @@ def test_plan_survives_pickling(data):
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
 
 
-def test_a_large_first_kernel_stays_float32(data, monkeypatch):
+def test_plan_runs_in_float32_and_returns_float64(data):
     from sklearn_mlk import _inference
 
     X, Y = data
-    monkeypatch.setattr(_inference, "_FLOAT64_MAX_VALUES", 10)
     clf = tiny().fit(X, Y)
-    kernels = [kernel for kernel, _, _ in clf._plan]
-    assert kernels[0].dtype == np.float32
-    assert all(kernel.dtype == np.float64 for kernel in kernels[1:])
+    assert all(kernel.dtype == np.float32 for kernel, _, _ in clf._plan)
     expected = clf.model_.predict(X.astype(np.float32), verbose=0)
-    for rows in (X, sp.csr_matrix(X)):
+    for rows in (X, sp.csr_matrix(X), sp.csr_matrix(X, dtype=np.float32)):
         got = _inference.run_plan(clf._plan, rows)
         assert got.dtype == np.float64
-        np.testing.assert_allclose(expected, got, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(expected, got, rtol=1e-5, atol=1e-6)
 
 
 def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch):
