@@ -268,7 +268,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     repeated fits (grid searches, cross-validation) neither trace again nor
     grow in memory. It computes the same loss, gradient steps and early
     stopping as ``Model.fit``. The four most recently used configurations are
-    kept. Callbacks, routed compile or fit parameters, subclassed models and
+    kept (networks of over 4M weights train in place, uncached). Callbacks, routed compile or fit parameters, subclassed models and
     other backends train through ``Model.fit``.
 
     Sparse X is never densified whole: a network whose input feeds only

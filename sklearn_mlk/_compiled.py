@@ -12,7 +12,13 @@ once per architecture, optimizer configuration and loss (and per thread), on a
 private copy of the network: a fit copies its freshly initialised weights into
 the copy, trains there, and copies the trained weights back. Repeated fits of
 one configuration neither retrace nor allocate new graphs. The few most
-recently used copies are kept; :func:`clear` releases them.
+recently used copies are kept; :func:`clear` releases them. A network too
+large to be worth a copy (over ``_CACHE_MAX_VALUES`` weights) trains in place
+with a loop of its own, traced for that fit only.
+
+Sparse X stays sparse where one ``Dense`` layer alone reads the input (the
+default MLP): that layer is applied with ``tf.sparse.sparse_dense_matmul``,
+which multiplies only the non-zeros, forward and backward.
 
 Everything else (other backends, callbacks, routed fit or compile parameters,
 subclassed models) trains through ``Model.fit``.
