@@ -84,9 +84,9 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
     if sum(int(np.prod(v.shape)) for v in model.variables) > _CACHE_MAX_VALUES:
         # A large network trains in place: a copy would double its memory,
         # and its fit outlasts the tracing many times over.
-        loop = _Loop(model, model.optimizer, loss.make(), private=False)
+        loop = _Loop(model, model.optimizer, loss, private=False)
         try:
-            return loop.run(model, X, Y, w, epochs=epochs, batch_size=batch_size,
+            return loop.run(model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,
                             validation=validation, patience=patience,
                             shuffle=shuffle, verbose=verbose, seed=seed)
         finally:
@@ -101,7 +101,7 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
         if key in _unbuildable:
             return None
         try:
-            loop = _Loop(model, model.optimizer, loss.make())
+            loop = _Loop(model, model.optimizer, loss)
         except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError):
             # A layer, activation or other object that cannot be rebuilt from
             # its config (unregistered custom code): Model.fit trains it.
@@ -109,7 +109,7 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
                 _unbuildable.add(key)
             return None
     try:
-        history = loop.run(model, X, Y, w, epochs=epochs, batch_size=batch_size,
+        history = loop.run(model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,
                            validation=validation, patience=patience,
                            shuffle=shuffle, verbose=verbose, seed=seed)
     finally:
@@ -136,7 +136,8 @@ def _key(model, optimizer, loss):
         tuple((tuple(v.shape), str(v.dtype)) for v in model.variables),
         type(optimizer),
         _dumps(optimizer_config),
-        loss,
+        # The positive weights are a variable of the loop, set at each fit.
+        None if loss is None else loss._replace(pos_weight=len(loss.pos_weight)),
     )
 
 
@@ -238,7 +239,11 @@ class _Loop:
         # Initial optimizer state, to start every fit from; constant arrays
         # (zeroed moments) are kept as one value, not as a copy.
         self._optimizer_start = [_compact(v.numpy()) for v in self.optimizer.variables]
-        self.loss = loss
+        # Per-label positive weights change with the data (class_weight=
+        # "balanced"); they are a variable, so the same loop serves all.
+        self._pos_weight = tf.Variable(np.ones(len(loss.pos_weight), dtype=np.float32),
+                                       trainable=False)
+        self.loss = loss._replace(pos_weight=self._pos_weight).make()
         x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
         y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
         w = tf.TensorSpec([None], tf.float32)
@@ -309,7 +314,7 @@ class _Loop:
 
     # Python side --------------------------------------------------------
 
-    def run(self, model, X, Y, w, *, epochs, batch_size, validation, patience,
+    def run(self, model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
             shuffle, verbose, seed):
         import tensorflow as tf
 
@@ -318,6 +323,7 @@ class _Loop:
                 mine.assign(theirs.value)
         for variable, start in zip(self.optimizer.variables, self._optimizer_start):
             variable.assign(np.broadcast_to(start, variable.shape))
+        self._pos_weight.assign(np.asarray(loss.pos_weight, dtype=np.float32))
         rng = np.random.default_rng(seed)
         n = X.shape[0]
         sparse = sp.issparse(X)

@@ -70,13 +70,19 @@ def _check_weight(value, label):
 def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
     """Mean over labels of binary cross-entropy with per-label positive weights.
 
+    ``pos_weight`` is an array, or a backend variable whose current value is
+    read at each call.
+
     ``focal_gamma > 0`` gives the focal loss (Lin et al. 2017): each term is
     scaled by ``(1 - p_true) ** focal_gamma``, so well-classified examples
     count less. Written with ``keras.ops`` only, so it runs on every Keras
     backend.
     """
-    pos_weight = np.asarray(pos_weight, dtype=np.float32)
-    unweighted = bool(np.all(pos_weight == 1.0))
+    if isinstance(pos_weight, (np.ndarray, list, tuple)):
+        pos_weight = np.asarray(pos_weight, dtype=np.float32)
+        unweighted = bool(np.all(pos_weight == 1.0))
+    else:  # a backend variable, read at each call
+        unweighted = False
     gamma = float(focal_gamma)
 
     def loss(y_true, y_pred):

@@ -68,6 +68,10 @@ def test_repeated_fits_reuse_one_traced_loop(data):
     (loop,) = _compiled._cache.values()
     assert loop._epoch.experimental_get_tracing_count() == 1
     assert loop._sparse_step.experimental_get_tracing_count() == 1
+    # Positive weights vary with the data; they do not make a new loop.
+    tiny(class_weight="balanced").fit(X[:100], Y[:100])
+    tiny(class_weight="balanced").fit(X[100:], Y[100:])
+    assert len(_compiled._cache) == 1 and loop._epoch.experimental_get_tracing_count() == 1
     # Another architecture gets its own loop.
     tiny(hidden_layer_sizes=(5,)).fit(X, Y)
     assert len(_compiled._cache) == 2
