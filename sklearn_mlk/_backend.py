@@ -115,8 +115,8 @@ def tensorflow_seeded(seed):
     """Set TensorFlow's global seed for the block only (for ``Model.fit``).
 
     ``Model.fit`` shuffles with TensorFlow's global seed. Setting that seed
-    clears TensorFlow's eager caches, which costs about 50 ms, so only the
-    ``Model.fit`` path pays it.
+    clears TensorFlow's eager caches, which slows the operations that follow,
+    so only the ``Model.fit`` path pays it.
     """
     if seed is None or "tensorflow" not in sys.modules:
         yield

@@ -2,8 +2,9 @@
 
 from numbers import Integral, Real
 
+from typing import NamedTuple
+
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit, logit
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -25,20 +26,21 @@ from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 _PROBA_CLIP = 1e-7
 
 
-def _proba(model, from_probability, X, plan=None):
-    """Probabilities of a trained network on validated X.
+class _Trained(NamedTuple):
+    """A trained network with its output kind, history and NumPy plan."""
 
-    Without a ``plan`` (tuning scores during fit), sparse X gets one made here
-    so that it is multiplied as it is rather than densified block by block.
-    """
+    model: object
+    from_probability: bool
+    history: dict
+    plan: object
+
+
+def _proba(net, X):
+    """Probabilities of a trained network on validated X."""
     from ._network import forward
 
-    if plan is None and sp.issparse(X):
-        from ._inference import dense_plan
-
-        plan = dense_plan(model, X.shape[1], seed=0)
-    outputs = forward(model, X, plan=plan)
-    return outputs if from_probability else expit(outputs, out=outputs)
+    outputs = forward(net.model, X, plan=net.plan)
+    return outputs if net.from_probability else expit(outputs, out=outputs)
 
 
 def _best_epoch(history):
@@ -57,11 +59,11 @@ class _Trainer:
         self.classes = classes
 
     def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
-        """Return ``(model, from_probability, history)`` trained on X, Y, w.
+        """Return the :class:`_Trained` network for X, Y, w.
 
         ``epochs`` given runs that many epochs without early stopping.
         """
-        _backend.get_keras()  # first, so that thread limits apply before TensorFlow starts
+        _backend.get_keras()  # first: thread limits apply before TensorFlow starts
         from ._losses import LossSpec, positive_weights
         from ._network import build_model, output_is_probability
         from ._training import compile_model, make_optimizer, train
@@ -97,7 +99,7 @@ class _Trainer:
                 from_probability = output_is_probability(model, len(self.classes),
                                                          X.shape[1])
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
-        loss = LossSpec.of(pos_weight, not from_probability, est.focal_gamma)
+        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma)
         compile_model(model, optimizer, loss, routed["compile"])
         history = train(
             model, X, Y, w,
@@ -112,7 +114,10 @@ class _Trainer:
             fit_params=routed["fit"],
             compile_params=routed["compile"],
         )
-        return model, from_probability, history
+        from ._inference import dense_plan
+
+        return _Trained(model, from_probability, history,
+                        dense_plan(model, X.shape[1], seed))
 
 
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -268,12 +273,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     repeated fits (grid searches, cross-validation) neither trace again nor
     grow in memory. It computes the same loss, gradient steps and early
     stopping as ``Model.fit``. The four most recently used configurations are
-    kept (networks of over 4M weights train in place, uncached). Callbacks, routed compile or fit parameters, subclassed models and
-    other backends train through ``Model.fit``.
+    kept (networks of over 4M weights train in place, uncached). Callbacks,
+    routed compile or fit parameters, subclassed models and other backends
+    train through ``Model.fit``.
 
-    Sparse X is never densified whole: a network whose input feeds only
-    ``Dense`` layers (the default MLP) trains on sparse batches; any other
-    densifies one batch at a time.
+    Sparse X is never densified whole: a network whose input is read by one
+    ``Dense`` layer alone (the default MLP) trains on sparse batches; any
+    other densifies one batch at a time.
 
     When ``OMP_NUM_THREADS`` is set (as joblib does in its worker processes,
     to ``cores // n_jobs``), TensorFlow's thread pools follow it, so that
@@ -490,8 +496,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         warm_model = (self.model_, self._from_probability) if warm else None
 
         if fixed_cut:
-            model, from_probability, new_history = trainer.train(X, Y, sample_weight,
-                                                                 warm_model, seed)
+            net = trainer.train(X, Y, sample_weight, warm_model, seed)
         elif isinstance(self.threshold_cv, Integral):
             # Out-of-fold scores from fresh fold networks, then a refit on all rows.
             from ._splits import kfold_splits
@@ -502,19 +507,17 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             for i, (train, test) in enumerate(folds):
                 # Each fold's tuning rows double as its early-stopping data.
                 held = (X[test], Y[test], sample_weight[test])
-                fold_model, fold_proba, fold_history = trainer.train(
+                fold = trainer.train(
                     X[train], Y[train], sample_weight[train], None, seed + 1 + i,
                     held if early_stopping else None,
                 )
-                scores[test] = _proba(fold_model, fold_proba, held[0])
+                scores[test] = _proba(fold, held[0])
                 if early_stopping:
-                    best_epochs.append(_best_epoch(fold_history))
-                del fold_model
+                    best_epochs.append(_best_epoch(fold.history))
+                del fold
             # With early stopping, the refit runs the folds' median best epoch.
             epochs = int(np.median(best_epochs)) if early_stopping else None
-            model, from_probability, new_history = trainer.train(
-                X, Y, sample_weight, warm_model, seed, epochs=epochs
-            )
+            net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
             tuned = self._tune(scores, Y, sample_weight)
         else:
             # One stratified hold-out: tuning data and early-stopping data.
@@ -522,30 +525,25 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
             train, test = holdout_split(Y, self.threshold_cv, seed)
             held = (X[test], Y[test], sample_weight[test])
-            model, from_probability, new_history = trainer.train(
+            net = trainer.train(
                 X[train], Y[train], sample_weight[train],
                 None if self.refit else warm_model, seed,
                 held if early_stopping else None,
             )
-            tuned = self._tune(_proba(model, from_probability, held[0]), held[1], held[2])
+            tuned = self._tune(_proba(net, held[0]), held[1], held[2])
             if self.refit:
                 # The final network sees every row, for the epochs that early
                 # stopping chose on the hold-out; the thresholds carry over.
-                epochs = _best_epoch(new_history) if early_stopping else None
-                del model  # not alive beside the final network
-                model, from_probability, new_history = trainer.train(
-                    X, Y, sample_weight, warm_model, seed, epochs=epochs
-                )
+                epochs = _best_epoch(net.history) if early_stopping else None
+                net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
 
-        for key, values in new_history.items():
+        for key, values in net.history.items():
             history.setdefault(key, []).extend(values)
-        from ._inference import dense_plan
-
         self._target_encoder = encoder
-        self._from_probability = from_probability
-        self._plan = dense_plan(model, X.shape[1], seed)
+        self._from_probability = net.from_probability
+        self._plan = net.plan
         self.classes_ = classes
-        self.model_ = model
+        self.model_ = net.model
         self.history_ = history
         self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
@@ -662,8 +660,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_labels)
             Independent probability of each label; rows need not sum to 1.
         """
-        check_is_fitted(self)
-        return _proba(self.model_, self._from_probability, self._validate_X(X), self._plan)
+        outputs = self._forward(X)
+        return outputs if self._from_probability else expit(outputs, out=outputs)
 
     def _forward(self, X):
         """The network's outputs for X: probabilities or logits, as it ends."""

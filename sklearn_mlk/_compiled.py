@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._backend import get_keras, seeded
+from ._losses import weighted_binary_crossentropy
 from ._network import DENSE_BLOCK_VALUES
 
 # How many compiled copies are kept, most recently used first, and the
@@ -64,17 +65,16 @@ def applies(model, callbacks, fit_params, compile_params):
     # step; a subclass may override train_step, compute_loss or call.
     if not type(model).__module__.startswith("keras."):
         return False
-    if len(getattr(model, "inputs", None) or ()) != 1 or len(model.outputs) != 1:
-        return False
-    return _key(model, model.optimizer, None) is not None
+    return len(getattr(model, "inputs", None) or ()) == 1 and len(model.outputs) == 1
 
 
 def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
           shuffle, verbose, seed):
     """Train ``model`` (compiled with ``loss``) in place; return its history.
 
-    Returns None, having changed nothing, when the network cannot be copied
-    from its config; the caller then trains it through ``Model.fit``.
+    Returns None, having changed nothing, when the network cannot be
+    described or copied by its config; the caller then trains it through
+    ``Model.fit``.
 
     Early stopping follows ``keras.callbacks.EarlyStopping`` with
     ``restore_best_weights=True``: given ``validation`` rows ``(X, Y, w)``,
@@ -95,6 +95,8 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
             # garbage collection.
             loop.__dict__.clear()
     key = _key(model, model.optimizer, loss)
+    if key is None:
+        return None
     with _lock:
         loop = _cache.pop(key, None)
     if loop is None:
@@ -137,7 +139,8 @@ def _key(model, optimizer, loss):
         type(optimizer),
         _dumps(optimizer_config),
         # The positive weights are a variable of the loop, set at each fit.
-        None if loss is None else loss._replace(pos_weight=len(loss.pos_weight)),
+        loss.from_logits,
+        loss.focal_gamma,
     )
 
 
@@ -243,7 +246,8 @@ class _Loop:
         # "balanced"); they are a variable, so the same loop serves all.
         self._pos_weight = tf.Variable(np.ones(len(loss.pos_weight), dtype=np.float32),
                                        trainable=False)
-        self.loss = loss._replace(pos_weight=self._pos_weight).make()
+        self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
+                                                 loss.focal_gamma)
         x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
         y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
         w = tf.TensorSpec([None], tf.float32)
@@ -335,6 +339,7 @@ class _Loop:
             tensors = [tf.convert_to_tensor(a) for a in (_dense(X), Y, w)]
         history = {"loss": []}
         if validation is not None:
+            validation = self._validation_blocks(*validation)
             history["val_loss"] = []
             best, best_weights, wait = np.inf, None, 0
         for epoch in range(epochs):
@@ -347,7 +352,7 @@ class _Loop:
             line = f"Epoch {epoch + 1}/{epochs} - loss: {loss:.4f}"
             stop = False
             if validation is not None:
-                val_loss = self._validation_loss(*validation)
+                val_loss = self._validation_loss(validation)
                 history["val_loss"].append(val_loss)
                 line += f" - val_loss: {val_loss:.4f}"
                 wait += 1
@@ -381,16 +386,21 @@ class _Loop:
             total += float(step(self._feed(X[rows]), Y[rows], w[rows])) * len(rows)
         return total / len(order)
 
-    def _validation_loss(self, X, Y, w):
+    def _validation_blocks(self, X, Y, w):
+        """The validation rows prepared once, for every epoch's loss: X in
+        canonical CSR form when sparse, Y dense, and the rows per block."""
         sparse = sp.issparse(X)
         if sparse:
             X = _canonical_csr(X)
-        evaluate = self._sparse_evaluate if sparse and self._sparse_input else self._evaluate
         rows = _EVAL_ROWS
         if sparse and not self._sparse_input:
             rows = max(1, min(rows, DENSE_BLOCK_VALUES // self._n_features))
-        Y = _dense(Y)
-        w = np.asarray(w, dtype=np.float32)
+        return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
+
+    def _validation_loss(self, validation):
+        X, Y, w, rows = validation
+        evaluate = (self._sparse_evaluate if sp.issparse(X) and self._sparse_input
+                    else self._evaluate)
         total = extra = 0.0
         for start in range(0, X.shape[0], rows):
             part = slice(start, start + rows)

@@ -108,16 +108,12 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
 
 
 class LossSpec(NamedTuple):
-    """A hashable description of the training loss; :meth:`make` builds it."""
+    """The training loss: per-label positive weights, logits or probabilities,
+    focal gamma; :meth:`make` builds it."""
 
-    pos_weight: tuple
+    pos_weight: np.ndarray
     from_logits: bool
     focal_gamma: float = 0.0
-
-    @classmethod
-    def of(cls, pos_weight, from_logits, focal_gamma=0.0):
-        weights = tuple(float(v) for v in np.asarray(pos_weight, dtype=np.float32))
-        return cls(weights, bool(from_logits), float(focal_gamma))
 
     def make(self):
         return weighted_binary_crossentropy(

@@ -39,8 +39,8 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
     Plain networks train through the compiled loop of
     :mod:`sklearn_mlk._compiled`; with callbacks, routed fit or compile
     parameters, a subclassed model or a backend other than TensorFlow, through
-    ``Model.fit``. Sparse X is fed by :class:`SparseBatches`, one densified batch at a time;
-    dense X goes to ``Model.fit`` as arrays. Given ``validation`` rows
+    ``Model.fit``, which gets sparse X from :class:`SparseBatches` one
+    densified batch at a time and dense X as arrays. Given ``validation`` rows
     ``(X, Y, w)``, training stops early on their loss and keeps the best
     epoch's weights.
     """
