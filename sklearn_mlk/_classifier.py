@@ -5,7 +5,7 @@ from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import logit
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _backend
+from ._inference import sigmoid_
 from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
@@ -40,7 +41,7 @@ def _proba(net, X):
     from ._network import forward
 
     outputs = forward(net.model, X, plan=net.plan)
-    return outputs if net.from_probability else expit(outputs, out=outputs)
+    return outputs if net.from_probability else sigmoid_(outputs)
 
 
 def _best_epoch(history):
@@ -661,7 +662,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             Independent probability of each label; rows need not sum to 1.
         """
         outputs = self._forward(X)
-        return outputs if self._from_probability else expit(outputs, out=outputs)
+        return outputs if self._from_probability else sigmoid_(outputs)
 
     def _forward(self, X):
         """The network's outputs for X: probabilities or logits, as it ends."""

@@ -134,12 +134,7 @@ def forward(model, X, batch_size=4096, plan=None):
     if plan is not None:
         from ._inference import run_plan
 
-        if X.shape[0] <= batch_size:  # one block: no copy into a new array
-            return run_plan(plan, X)
-        return np.concatenate([
-            run_plan(plan, X[start : start + batch_size])
-            for start in range(0, X.shape[0], batch_size)
-        ])
+        return run_plan(plan, X)  # in blocks of its own size
     if sp.issparse(X):
         # Densified blocks stay under 64 MiB, however wide X is.
         batch_size = max(1, min(batch_size, DENSE_BLOCK_VALUES // max(X.shape[1], 1)))

@@ -127,3 +127,69 @@ def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch
     with pytest.raises(ValueError, match="features"):
         clf.predict_proba(X[:, :3])
     assert len(calls) == 2 and np.isnan(bad[3, 2])  # checked by validate_data, unchanged
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_sigmoid_matches_expit(dtype):
+    from scipy.special import expit
+
+    from sklearn_mlk._inference import sigmoid_
+
+    x = np.concatenate([
+        np.linspace(-800, 800, 20001),
+        np.random.default_rng(0).normal(scale=10, size=20000),
+    ]).astype(dtype)
+    expected = expit(x)
+    got = sigmoid_(x.copy())
+    assert got.dtype == dtype
+    normal = expected > np.finfo(dtype).tiny
+    ulps = np.abs(got - expected)[normal] / np.spacing(expected[normal])
+    assert ulps.max() <= 4
+    # Where exp(-x) overflows: 0 instead of a subnormal number, never NaN.
+    assert np.all(got[~normal] <= np.finfo(dtype).tiny)
+    assert np.all(np.isfinite(got))
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Force the blocked, scratch-buffer path with blocks of a few rows."""
+    from sklearn_mlk import _inference
+
+    monkeypatch.setattr(_inference, "_SMALL_VALUES", 1)
+    monkeypatch.setattr(_inference, "_BLOCK_VALUES", 7 * 16)
+    return _inference
+
+
+def test_blocked_path_equals_model_predict(data, small_blocks):
+    X, Y = data
+    clf = tiny(hidden_layer_sizes=(16, 9)).fit(X, Y)
+    expected = _keras_proba(clf, X)
+    for rows in (X, np.asfortranarray(X), sp.csr_matrix(X)):
+        np.testing.assert_allclose(clf.predict_proba(rows), expected, rtol=1e-5, atol=1e-6)
+    # Each call returns its own array: a later call does not overwrite it.
+    first = clf.predict_proba(X)
+    kept = first.copy()
+    clf.predict_proba(X[::-1].copy())
+    np.testing.assert_array_equal(first, kept)
+    assert len(small_blocks._SCRATCH.pair[0]) >= 7 * 16
+
+
+def test_threads_predict_with_their_own_scratch(data, small_blocks):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, Y = data
+    clf = tiny(hidden_layer_sizes=(256,)).fit(X, Y)
+    # Blocks large enough for NumPy to release the GIL in the products.
+    small_blocks._BLOCK_VALUES = 512 * 256
+    big = np.tile(X, (20, 1))
+    inputs = [np.roll(big, shift, axis=0) for shift in range(4)]
+    sequential = [clf.predict_proba(rows) for rows in inputs]
+
+    def repeat(rows):
+        return [clf.predict_proba(rows) for _ in range(10)]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(repeat, inputs))
+    for expected, got in zip(sequential, results):
+        for proba in got:
+            np.testing.assert_array_equal(proba, expected)
