@@ -1,5 +1,6 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
+import gc
 from numbers import Integral, Real
 
 from typing import NamedTuple
@@ -25,6 +26,8 @@ from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 
 # Sigmoid outputs are clipped this far from 0 and 1 before taking logits.
 _PROBA_CLIP = 1e-7
+# Weights above which a network that is done with is collected at once.
+_COLLECT_ABOVE = 2**22
 
 
 class _Trained(NamedTuple):
@@ -42,6 +45,17 @@ def _proba(net, X):
 
     outputs = forward(net.model, X, plan=net.plan)
     return outputs if net.from_probability else sigmoid_(outputs)
+
+
+def _worth_collecting(net):
+    """Whether freeing ``net`` is worth a garbage collection.
+
+    Keras models hold reference cycles, so dropping the last reference to
+    one does not free it. A collection does, but it is slow with TensorFlow
+    loaded: only worth it for a wide network, whose weights, plan and training
+    buffers would otherwise stay alive beside the next one.
+    """
+    return net.model.count_params() > _COLLECT_ABOVE
 
 
 def _best_epoch(history):
@@ -273,8 +287,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     optimizer and loss and reused by later fits in the same thread, so that
     repeated fits (grid searches, cross-validation) neither trace again nor
     grow in memory. It computes the same loss, gradient steps and early
-    stopping as ``Model.fit``. The four most recently used configurations are
-    kept (networks of over 4M weights train in place, uncached). Callbacks,
+    stopping as ``Model.fit``; a plain Adam (the default) updates each
+    weight tensor with TensorFlow's fused Adam kernel, the same update in one
+    pass and without temporaries. The four most recently used configurations
+    are kept (networks of over 4M weights train in place, uncached). Callbacks,
     routed compile or fit parameters, subclassed models and other backends
     train through ``Model.fit``.
 
@@ -515,7 +531,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 scores[test] = _proba(fold, held[0])
                 if early_stopping:
                     best_epochs.append(_best_epoch(fold.history))
+                collect = _worth_collecting(fold)
                 del fold
+                if collect:
+                    gc.collect()
             # With early stopping, the refit runs the folds' median best epoch.
             epochs = int(np.median(best_epochs)) if early_stopping else None
             net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
@@ -536,6 +555,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 # The final network sees every row, for the epochs that early
                 # stopping chose on the hold-out; the thresholds carry over.
                 epochs = _best_epoch(net.history) if early_stopping else None
+                collect = _worth_collecting(net)
+                del net  # before the next network is built
+                if collect:
+                    gc.collect()
                 net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
 
         for key, values in net.history.items():

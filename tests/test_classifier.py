@@ -395,3 +395,31 @@ def test_multioutput_check_passes_with_a_fixed_half_threshold():
     check_classifier_multioutput(
         "KerasMultiLabelClassifier", tiny(hidden_layer_sizes=(16,), epochs=20)
     )
+
+
+@pytest.mark.parametrize("threshold_cv", [0.25, 3])
+def test_a_large_network_is_freed_before_the_next_is_built(data, monkeypatch, threshold_cv):
+    import weakref
+
+    from sklearn_mlk import _classifier
+
+    X, Y = data
+    monkeypatch.setattr(_classifier, "_COLLECT_ABOVE", 0)  # every network counts as large
+    original = _classifier._Trainer.train
+    earlier = []
+
+    def train(self, *args, **kwargs):
+        alive = [ref() is not None for ref in earlier]
+        net = original(self, *args, **kwargs)
+        earlier.append(weakref.ref(net.model))
+        train.alive_at_start.append(alive)
+        return net
+
+    train.alive_at_start = []
+    monkeypatch.setattr(_classifier._Trainer, "train", train)
+    clf = tiny(threshold="f1", threshold_cv=threshold_cv).fit(X, Y)
+    n_networks = 2 if threshold_cv == 0.25 else 4
+    assert len(train.alive_at_start) == n_networks
+    # No earlier network is alive when the next one is built.
+    assert all(not any(alive) for alive in train.alive_at_start)
+    assert earlier[-1]() is clf.model_

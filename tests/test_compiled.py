@@ -196,3 +196,57 @@ def test_large_networks_train_in_place_without_a_cached_copy(data, monkeypatch):
     reference = _through_model_fit(**params).fit(X, Y)
     np.testing.assert_allclose(in_place.predict_proba(X), reference.predict_proba(X),
                                atol=1e-5)
+
+
+def test_plain_adam_takes_the_fused_update(data):
+    from sklearn_mlk._fused_adam import FusedAdam
+
+    X, Y = data
+    tiny().fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert isinstance(loop.optimizer, FusedAdam)
+
+
+@pytest.mark.parametrize("params", [
+    dict(optimizer__amsgrad=True),
+    dict(optimizer__clipnorm=0.1),
+    dict(optimizer__weight_decay=0.01),
+    dict(optimizer="sgd"),
+])
+def test_other_optimizers_keep_keras_update_in_the_loop(data, params):
+    from sklearn_mlk._fused_adam import FusedAdam
+
+    X, Y = data
+    params = dict(params, epochs=3, fit__shuffle=False, learning_rate=0.05)
+    compiled = tiny(**params).fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert isinstance(loop.optimizer, keras.optimizers.Optimizer)
+    assert not isinstance(loop.optimizer, FusedAdam)
+    reference = _through_model_fit(**params).fit(X, Y)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+
+
+def test_fused_adam_equals_keras_adam(data, monkeypatch):
+    X, Y = data
+    params = dict(epochs=5, batch_size=32, learning_rate=0.03, fit__shuffle=False)
+    fused = tiny(**params).fit(sp.csr_matrix(X), Y)
+    _compiled.clear()
+    monkeypatch.setattr(_compiled, "fusable", lambda *args: False)  # Keras's Adam in the loop
+    plain = tiny(**params).fit(sp.csr_matrix(X), Y)
+    np.testing.assert_allclose(fused.history_["loss"], plain.history_["loss"], rtol=1e-5)
+    for a, b in zip(fused.model_.get_weights(), plain.model_.get_weights()):
+        np.testing.assert_allclose(a, b, atol=5e-5)  # float32 rounding of w + update
+
+
+def test_only_plain_adam_is_fusable():
+    from sklearn_mlk._fused_adam import fusable
+
+    variables = [keras.Variable(np.zeros((3, 2), np.float32))]
+    assert fusable(keras.optimizers.Adam(0.01), variables)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
+    assert not fusable(keras.optimizers.Adam(schedule), variables)
+    assert not fusable(keras.optimizers.Adam(0.01, use_ema=True), variables)
+    assert not fusable(keras.optimizers.AdamW(0.01), variables)
+    assert not fusable(keras.optimizers.Adam(0.01),
+                       [keras.Variable(np.zeros(3, np.float16), dtype="float16")])
