@@ -12,7 +12,8 @@ models: one hidden layer of 256, batch 64):
   median of the repeated fits (warm);
 - ``predict_proba`` latency for one row: median and 90th percentile over
   ``--calls`` calls;
-- rows per second of ``predict_proba`` on a 10,000-row batch (median of 5);
+- rows per second of ``predict_proba`` on a 10,000-row batch (median of 15
+  calls, after two untimed ones);
 - peak resident memory of the process (fit and predictions included);
 - resident memory growth over ``--fits`` consecutive fits in one process
   (memory after the last fit minus memory after the first).
@@ -110,9 +111,10 @@ def measure(name, calls, fits):
         model.predict_proba(row)
         latencies.append(time.perf_counter() - t)
     batch = np.resize(rows, (10_000, rows.shape[1]))
-    model.predict_proba(batch)
+    for _ in range(2):  # the first calls may map fresh memory
+        model.predict_proba(batch)
     batch_seconds = []
-    for _ in range(5):
+    for _ in range(15):
         t = time.perf_counter()
         model.predict_proba(batch)
         batch_seconds.append(time.perf_counter() - t)
