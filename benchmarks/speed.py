@@ -6,22 +6,17 @@
     python benchmarks/speed.py --skip grid import sparse   # per-model figures only
 
 Per model, on yeast's standard training split with 20 epochs (the neural
-models: one hidden layer of 256, batch 64), each model in a fresh process:
+models: one hidden layer of 256, batch 64):
 
 - fit seconds: the first fit in the process (start-up included) and the
   median of the repeated fits (warm);
-- peak resident memory of the process (fit and predictions included);
-- resident memory growth over ``--fits`` consecutive fits in one process
-  (memory after the last fit minus memory after the first).
-
-Prediction, in one process holding every model, the calls interleaved model
-after model in a rotating order so that a slow spell of the machine falls on
-all of them alike (after two untimed calls each):
-
 - ``predict_proba`` latency for one row: median and 90th percentile over
   ``--calls`` calls;
 - rows per second of ``predict_proba`` on a 10,000-row batch (median of 15
-  calls).
+  calls, after two untimed ones);
+- peak resident memory of the process (fit and predictions included);
+- resident memory growth over ``--fits`` consecutive fits in one process
+  (memory after the last fit minus memory after the first).
 
 Three more sections:
 
@@ -35,8 +30,8 @@ Three more sections:
   from disk in a fresh process; one epoch at batch 1024 (``--quick``: 1e5 x
   1e5).
 
-Processes run one after another, so peak memory is the model's own and no
-two measurements share the cores. Timings are also given as
+Models run one after another, each in a fresh process, so peak memory is the
+model's own and no two models share the cores. Timings are also given as
 ratios to MLPClassifier measured in the same run. Writes
 benchmarks/results/speed{,_quick}.{md,json}.
 """
@@ -98,8 +93,8 @@ def _yeast():
     return X[train].astype(np.float32), Y[train], X[test].astype(np.float32)
 
 
-def measure(name, fits):
-    """Fit time and memory of one model, in this process."""
+def measure(name, calls, fits):
+    """All figures of one model, in this process."""
     import peers
 
     X_train, Y_train, rows = _yeast()
@@ -107,7 +102,23 @@ def measure(name, fits):
     start = time.perf_counter()
     model = peers.make(name, epochs=EPOCHS).fit(X_train, Y_train)
     fit_seconds = time.perf_counter() - start
-    model.predict_proba(rows)
+
+    model.predict_proba(rows[:1])  # first call may build caches
+    latencies = []
+    for i in range(calls):
+        row = rows[i % len(rows): i % len(rows) + 1]
+        t = time.perf_counter()
+        model.predict_proba(row)
+        latencies.append(time.perf_counter() - t)
+    batch = np.resize(rows, (10_000, rows.shape[1]))
+    for _ in range(2):  # the first calls may map fresh memory
+        model.predict_proba(batch)
+    batch_seconds = []
+    for _ in range(15):
+        t = time.perf_counter()
+        model.predict_proba(batch)
+        batch_seconds.append(time.perf_counter() - t)
+    rows_per_second = len(batch) / float(np.median(batch_seconds))
 
     rss, warm_fits = [], []
     for _ in range(fits):
@@ -121,47 +132,13 @@ def measure(name, fits):
     return {
         "fit_seconds": fit_seconds,
         "warm_fit_seconds": float(np.median(warm_fits)) if warm_fits else fit_seconds,
+        "latency_median_ms": 1e3 * float(np.median(latencies)),
+        "latency_p90_ms": 1e3 * float(np.percentile(latencies, 90)),
+        "rows_per_second": rows_per_second,
         "peak_rss_mb": _peak_rss_mb(),
         "rss_growth_mb": rss[-1] - rss[0] if len(rss) > 1 else 0.0,
         "fits": fits,
     }
-
-
-def predict_side_by_side(names, calls):
-    """One-row latency and batch throughput of every model, in this process.
-
-    The calls are interleaved, model after model in a rotating order, so
-    that a slow spell of the machine falls on every model alike.
-    """
-    import peers
-
-    X_train, Y_train, rows = _yeast()
-    warnings.simplefilter("ignore")
-    models = {name: peers.make(name, epochs=EPOCHS).fit(X_train, Y_train)
-              for name in names}
-    batch = np.resize(rows, (10_000, rows.shape[1]))
-    for model in models.values():
-        for _ in range(2):  # first calls may build caches or map fresh memory
-            model.predict_proba(rows[:1])
-            model.predict_proba(batch)
-    latencies = {name: [] for name in names}
-    batch_seconds = {name: [] for name in names}
-    for i in range(calls):
-        row = rows[i % len(rows): i % len(rows) + 1]
-        for name in np.roll(names, i):
-            t = time.perf_counter()
-            models[name].predict_proba(row)
-            latencies[name].append(time.perf_counter() - t)
-    for i in range(15):
-        for name in np.roll(names, i):
-            t = time.perf_counter()
-            models[name].predict_proba(batch)
-            batch_seconds[name].append(time.perf_counter() - t)
-    return {name: {
-        "latency_median_ms": 1e3 * float(np.median(latencies[name])),
-        "latency_p90_ms": 1e3 * float(np.percentile(latencies[name], 90)),
-        "rows_per_second": len(batch) / float(np.median(batch_seconds[name])),
-    } for name in names}
 
 
 def grid_search(name, n_jobs):
@@ -247,8 +224,6 @@ def _one(args):
     kind, *rest = args
     if kind == "model":
         return measure(*rest)
-    if kind == "predict":
-        return predict_side_by_side(*rest)
     if kind == "grid":
         return grid_search(*rest)
     return sparse_fit(rest[0], pathlib.Path(rest[1]))
@@ -287,8 +262,7 @@ def markdown(results, meta):
         "# Speed and memory", "",
         f"Command: `{meta['command']}`  ",
         f"Machine: {meta['machine']}; {meta['date']}", "",
-        f"yeast training split, {EPOCHS} epochs; fits in one process per model, "
-        "predictions of all models interleaved in one process. Ratios are "
+        f"yeast training split, {EPOCHS} epochs; one process per model. Ratios are "
         f"to {REFERENCE} in the same run (below 1 is faster for times).", "",
         "| model | first fit s | warm fit s | warm fit ratio "
         "| predict_proba 1 row median ms | p90 ms "
@@ -383,12 +357,10 @@ def main(argv=None):
     if args.one:
         print(json.dumps(_one(json.loads(args.one))))
         return None
-    names = list(args.models or MODELS)
-    results = {name: run_in_subprocess("model", name, fits) for name in names}
-    predictions = run_in_subprocess("predict", names, calls)
-    for name, r in results.items():
-        if "error" not in r:
-            r.update(predictions.get(name) or {"error": predictions.get("error")})
+    results = {}
+    for name in args.models or MODELS:
+        results[name] = run_in_subprocess("model", name, calls, fits)
+        r = results[name]
         print(f"{name:28} " + (r.get("error") or
               f"fit {r['fit_seconds']:.2f}s (warm {r['warm_fit_seconds']:.2f}s)  1 row {r['latency_median_ms']:.3f} ms  "
               f"{r['rows_per_second']:,.0f} rows/s  peak {r['peak_rss_mb']:.0f} MB  "
