@@ -15,10 +15,11 @@ models: one hidden layer of 256, batch 64):
 - rows per second of ``predict_proba`` on a 10,000-row batch (median of 15
   calls, after two untimed ones);
 - both prediction figures at their best over ``--processes`` fresh processes
-  (5; 2 with ``--quick``), each fitting the model again: on some machines the
-  same code runs up to twice as slow in one process as in another, for every
-  model alike, and one process per model would compare a fast process with a
-  slow one. The figures of every process are in the JSON report;
+  (5; 2 with ``--quick``), each fitting the model again, run in rounds of one
+  process per model: on some machines the same code runs up to twice as slow
+  in one process as in another, or for a minute at a time, for every model
+  alike, and one process per model would compare a fast process with a slow
+  one. The figures of every process are in the JSON report;
 - peak resident memory of the process (fit and predictions included);
 - resident memory growth over ``--fits`` consecutive fits in one process
   (memory after the last fit minus memory after the first).
@@ -402,15 +403,20 @@ def main(argv=None):
     if args.one:
         print(json.dumps(_one(json.loads(args.one))))
         return None
-    results = {}
-    for name in args.models or MODELS:
-        results[name] = r = run_in_subprocess("model", name, calls, fits)
-        if "error" not in r:
-            others = [run_in_subprocess("predict", name, calls)
-                      for _ in range(processes - 1)]
-            measured = [r] + [p for p in others if "error" not in p]
+    names = list(args.models or MODELS)
+    results = {name: run_in_subprocess("model", name, calls, fits) for name in names}
+    # The further prediction processes run in rounds, one per model each, so
+    # that every model's processes are spread over the run alike.
+    measured = {name: [r] for name, r in results.items() if "error" not in r}
+    for _ in range(processes - 1):
+        for name, runs in measured.items():
+            p = run_in_subprocess("predict", name, calls)
+            if "error" not in p:
+                runs.append(p)
+    for name, r in results.items():
+        if name in measured:
             r.update(best_of([{key: p[key] for key in PREDICTION_FIGURES}
-                              for p in measured]))
+                              for p in measured[name]]))
         print(f"{name:28} " + (r.get("error") or
               f"fit {r['fit_seconds']:.2f}s (warm {r['warm_fit_seconds']:.2f}s)  1 row {r['latency_median_ms']:.3f} ms  "
               f"{r['rows_per_second']:,.0f} rows/s  peak {r['peak_rss_mb']:.0f} MB  "
