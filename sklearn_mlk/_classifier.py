@@ -2,7 +2,6 @@
 
 import gc
 from numbers import Integral, Real
-
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +25,7 @@ from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 
 # Sigmoid outputs are clipped this far from 0 and 1 before taking logits.
 _PROBA_CLIP = 1e-7
-# Weights above which a network that is done with is collected at once.
+# Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
 
 
@@ -47,17 +46,6 @@ def _proba(net, X):
     return outputs if net.from_probability else sigmoid_(outputs)
 
 
-def _worth_collecting(net):
-    """Whether freeing ``net`` is worth a garbage collection.
-
-    Keras models hold reference cycles, so dropping the last reference to
-    one does not free it. A collection does, but it is slow with TensorFlow
-    loaded: only worth it for a wide network, whose weights, plan and training
-    buffers would otherwise stay alive beside the next one.
-    """
-    return net.model.count_params() > _COLLECT_ABOVE
-
-
 def _best_epoch(history):
     """The epoch (1-based) of lowest validation loss."""
     return int(np.argmin(history["val_loss"])) + 1
@@ -72,13 +60,24 @@ class _Trainer:
         self.routed = routed
         self.hidden = hidden
         self.classes = classes
+        self._trained_large = False
 
     def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
         """Return the :class:`_Trained` network for X, Y, w.
 
         ``epochs`` given runs that many epochs without early stopping.
+
+        When the previous network this trainer returned was large, a garbage
+        collection frees it first (the caller drops its references before
+        asking for the next one). Keras models hold reference cycles, so
+        dropping the last reference does not free one, and a collection is
+        slow with TensorFlow loaded: only worth it for a wide network, whose
+        weights, plan and training buffers would otherwise stay alive beside
+        the next one.
         """
         _backend.get_keras()  # first: thread limits apply before TensorFlow starts
+        if self._trained_large:
+            gc.collect()
         from ._losses import LossSpec, positive_weights
         from ._network import build_model, output_is_probability
         from ._training import compile_model, make_optimizer, train
@@ -131,6 +130,7 @@ class _Trainer:
         )
         from ._inference import dense_plan
 
+        self._trained_large = model.count_params() > _COLLECT_ABOVE
         return _Trained(model, from_probability, history,
                         dense_plan(model, X.shape[1], seed))
 
@@ -531,10 +531,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 scores[test] = _proba(fold, held[0])
                 if early_stopping:
                     best_epochs.append(_best_epoch(fold.history))
-                collect = _worth_collecting(fold)
-                del fold
-                if collect:
-                    gc.collect()
+                del fold  # before the next network is built
             # With early stopping, the refit runs the folds' median best epoch.
             epochs = int(np.median(best_epochs)) if early_stopping else None
             net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
@@ -555,10 +552,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 # The final network sees every row, for the epochs that early
                 # stopping chose on the hold-out; the thresholds carry over.
                 epochs = _best_epoch(net.history) if early_stopping else None
-                collect = _worth_collecting(net)
                 del net  # before the next network is built
-                if collect:
-                    gc.collect()
                 net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
 
         for key, values in net.history.items():

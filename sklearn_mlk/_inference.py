@@ -22,8 +22,9 @@ _PROBE_ROWS = 8
 # scratch buffers that hold them.
 _BLOCK_VALUES = 2**20
 _SCRATCH = threading.local()
-# Below this many values, fresh arrays are cheap (they come from the heap,
-# not from the system) and the simplest path is the fastest.
+# Below this many values, fixed costs per call dominate: fresh arrays come
+# from the heap, not from the system, and ``expit`` beats the vectorised
+# sigmoid, so the simplest path is the fastest.
 _SMALL_VALUES = 2**13
 
 
@@ -102,34 +103,31 @@ def run_plan(plan, X):
     n_rows = X.shape[0]
     widest = max(kernel.shape[1] for kernel, _, _ in plan)
     if n_rows * widest < _SMALL_VALUES:
-        h = X if sp.issparse(X) else np.asarray(X, dtype=np.float32)
-        for kernel, bias, activation in plan:
-            h = np.asarray(h @ kernel, dtype=np.float32)
-            if bias is not None:
-                h += bias
-            h = _ACTIVATIONS[activation](h)
-        return h.astype(np.float64)
+        return _layers(plan, X, None).astype(np.float64)
     out = np.empty((n_rows, plan[-1][0].shape[1]), dtype=np.float64)
     block = max(1, min(n_rows, _BLOCK_VALUES // widest))
     scratch = _scratch(block * widest)
-    sparse = sp.issparse(X)
     for start in range(0, n_rows, block):
-        h = X[start : start + block]
-        rows = h.shape[0]
-        if not sparse:
-            h = np.asarray(h, dtype=np.float32)
-        for i, (kernel, bias, activation) in enumerate(plan):
-            if sp.issparse(h):
-                h = np.asarray(h @ kernel, dtype=np.float32)
-            else:
-                width = kernel.shape[1]
-                target = scratch[i % 2][: rows * width].reshape(rows, width)
-                h = np.matmul(h, kernel, out=target)
-            if bias is not None:
-                h += bias
-            h = _ACTIVATIONS[activation](h)
-        out[start : start + rows] = h
+        out[start : start + block] = _layers(plan, X[start : start + block], scratch)
     return out
+
+
+def _layers(plan, h, scratch):
+    """The plan applied to the rows h (float32): each dense product into a
+    scratch buffer when ``scratch`` is given, into a fresh array otherwise."""
+    if not sp.issparse(h):
+        h = np.asarray(h, dtype=np.float32)
+    rows = h.shape[0]
+    for i, (kernel, bias, activation) in enumerate(plan):
+        if scratch is None or sp.issparse(h):
+            h = np.asarray(h @ kernel, dtype=np.float32)
+        else:
+            width = kernel.shape[1]
+            h = np.matmul(h, kernel, out=scratch[i % 2][: rows * width].reshape(rows, width))
+        if bias is not None:
+            h += bias
+        h = _ACTIVATIONS[activation](h)
+    return h
 
 
 def _scratch(values):

@@ -401,25 +401,23 @@ def test_multioutput_check_passes_with_a_fixed_half_threshold():
 def test_a_large_network_is_freed_before_the_next_is_built(data, monkeypatch, threshold_cv):
     import weakref
 
-    from sklearn_mlk import _classifier
+    from sklearn_mlk import _classifier, _network
 
     X, Y = data
     monkeypatch.setattr(_classifier, "_COLLECT_ABOVE", 0)  # every network counts as large
-    original = _classifier._Trainer.train
-    earlier = []
+    built = []  # weak references to every network built, and who was alive then
+    alive_at_build = []
+    original = _network.build_model
 
-    def train(self, *args, **kwargs):
-        alive = [ref() is not None for ref in earlier]
-        net = original(self, *args, **kwargs)
-        earlier.append(weakref.ref(net.model))
-        train.alive_at_start.append(alive)
-        return net
+    def build_model(*args, **kwargs):
+        alive_at_build.append([ref() is not None for ref in built])
+        model = original(*args, **kwargs)
+        built.append(weakref.ref(model))
+        return model
 
-    train.alive_at_start = []
-    monkeypatch.setattr(_classifier._Trainer, "train", train)
+    monkeypatch.setattr(_network, "build_model", build_model)
     clf = tiny(threshold="f1", threshold_cv=threshold_cv).fit(X, Y)
-    n_networks = 2 if threshold_cv == 0.25 else 4
-    assert len(train.alive_at_start) == n_networks
+    assert len(built) == (2 if threshold_cv == 0.25 else 4)
     # No earlier network is alive when the next one is built.
-    assert all(not any(alive) for alive in train.alive_at_start)
-    assert earlier[-1]() is clf.model_
+    assert all(not any(alive) for alive in alive_at_build)
+    assert built[-1]() is clf.model_

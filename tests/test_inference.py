@@ -133,12 +133,14 @@ def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch
 def test_fast_sigmoid_matches_expit(dtype):
     from scipy.special import expit
 
+    from sklearn_mlk import _inference
     from sklearn_mlk._inference import sigmoid_
 
     x = np.concatenate([
         np.linspace(-800, 800, 20001),
         np.random.default_rng(0).normal(scale=10, size=20000),
     ]).astype(dtype)
+    assert x.size >= _inference._SMALL_VALUES  # the vectorised path, not expit
     expected = expit(x)
     got = sigmoid_(x.copy())
     assert got.dtype == dtype
