@@ -23,19 +23,19 @@ from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 
-# Sigmoid outputs are clipped this far from 0 and 1 before taking logits.
-_PROBA_CLIP = 1e-7
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
 
 
 class _Trained(NamedTuple):
-    """A trained network with its output kind, history and NumPy plan."""
+    """A trained network with its output kind, history and NumPy plan, and
+    the training loss of a constant prediction of its training rows."""
 
     model: object
     from_probability: bool
     history: dict
     plan: object
+    baseline: float
 
 
 def _proba(net, X):
@@ -128,11 +128,17 @@ class _Trainer:
             fit_params=routed["fit"],
             compile_params=routed["compile"],
         )
+        from ._divergence import check_history, check_outputs, check_weights, constant_loss
         from ._inference import dense_plan
+        from ._network import forward
 
         self._trained_large = model.count_params() > _COLLECT_ABOVE
-        return _Trained(model, from_probability, history,
-                        dense_plan(model, X.shape[1], seed))
+        check_history(history)
+        check_weights(model)
+        plan = dense_plan(model, X.shape[1], seed)
+        check_outputs(forward(model, X, plan=plan))
+        return _Trained(model, from_probability, history, plan,
+                        constant_loss(Y, w, pos_weight))
 
 
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -232,11 +238,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         samples scored higher than any seen in tuning. None disables it.
     min_labels : int >= 0, default=0
         Predict at least this many labels per sample, adding those with the
-        largest margin (probability minus threshold). Read at prediction time.
+        largest margin (probability minus threshold). Read at prediction time,
+        by :meth:`predict`, :meth:`predict_label_sets` and :meth:`score`;
+        :meth:`decision_function` is the margin before the limits.
     max_labels : int >= 1 or None, default=None
         Predict at most this many labels per sample, keeping the largest
         margins; ``min_labels=max_labels=k`` predicts exactly ``k``. Read at
-        prediction time.
+        prediction time, like ``min_labels``.
     warm_start : bool, default=False
         Continue training the fitted network instead of building a new one.
     random_state : int, RandomState instance or None, default=None
@@ -297,6 +305,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     Sparse X is never densified whole: a network whose input is read by one
     ``Dense`` layer alone (the default MLP) trains on sparse batches; any
     other densifies one batch at a time.
+
+    A fit whose training loss, weights or outputs on its training rows
+    become NaN or infinite raises a ``ValueError``; one whose training loss
+    ends more than ten times above that of predicting each label's frequency
+    warns (``ConvergenceWarning``). A fit that raises leaves the estimator as
+    it was before.
 
     When ``OMP_NUM_THREADS`` is set (as joblib does in its worker processes,
     to ``cores // n_jobs``), TensorFlow's thread pools follow it, so that
@@ -462,7 +476,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             A 0/1 indicator matrix of shape (n_samples, n_labels), or the
             labels of each sample, e.g. ``[["news", "sport"], [], ["tech"]]``.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the loss.
+            Weight of each sample in the loss: finite, non-negative and not
+            all zero.
 
         Returns
         -------
@@ -484,20 +499,28 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight):
         extra = self._routed_params()
-        check_names(extra, type(self).__name__, self._get_param_names(), TypeError)
+        check_names(extra, type(self).__name__, self._get_param_names())
         routed = split_routed(extra)
         hidden = self._check_hidden_layer_sizes()
+        warm = self.warm_start and hasattr(self, "model_")
+        previous_features = getattr(self, "n_features_in_", None)
         X = validate_data(self, X, reset=True, accept_sparse="csr", dtype=np.float32)
+        if warm and X.shape[1] != previous_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but warm_start=True continues "
+                f"training a network fitted on {previous_features}; set "
+                "warm_start=False to train a new network on them."
+            )
         encoder = MultiLabelTargetEncoder()
         Y = encoder.fit_transform(y)
         check_consistent_length(X, Y)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32,
+                                             ensure_non_negative=True)
         classes = encoder.classes_
         self._check_label_limits(len(classes))
         fixed_cut = is_fixed(self.threshold)
         if fixed_cut:
             tuned = fixed(self.threshold, len(classes))
-        warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(classes)
         if not fixed_cut and not self.refit and isinstance(self.threshold_cv, Integral):
@@ -555,6 +578,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 del net  # before the next network is built
                 net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
 
+        from ._divergence import warn_if_diverged
+
+        warn_if_diverged(net.history, net.baseline)
         for key, values in net.history.items():
             history.setdefault(key, []).extend(values)
         self._target_encoder = encoder
@@ -587,7 +613,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         y : array-like, sparse matrix, DataFrame or sequence of label sets
             Their true labels, in any format accepted by :meth:`fit`.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
+            Sample weights: finite, non-negative and not all zero.
 
         Returns
         -------
@@ -603,7 +629,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             P = self.predict_proba(X)
             Y = self._target_encoder.transform(y)
             check_consistent_length(P, Y)
-            w = _check_sample_weight(sample_weight, P, dtype=np.float64)
+            w = _check_sample_weight(sample_weight, P, dtype=np.float64,
+                                     ensure_non_negative=True)
             tuned = self._tune(P, Y, w)
         self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
@@ -645,9 +672,18 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Return each label's log-odds relative to its threshold.
 
-        ``logit(p) - logit(threshold)``: positive where the label passes its
-        threshold, and within a label in the same order as ``predict_proba``.
-        With ``threshold=0.5`` this is the network's logit.
+        ``logit(p) - logit(threshold)``: within a label in the same order as
+        ``predict_proba``, and positive exactly where the label passes its
+        threshold (``predict_proba(X) >= thresholds_``). Where float
+        probabilities cannot tell a score from its threshold (they round to
+        it, or saturate at 0 or 1), the margin is the smallest float of the
+        sign the probabilities give. With ``threshold=0.5`` this is the
+        network's logit. Thresholds of 0 and 1 give margins of ``+inf`` and
+        ``-inf``.
+
+        ``min_labels`` and ``max_labels`` are applied by :meth:`predict` only:
+        the margin is a score per label, and ranking metrics can use it as
+        it is. Without them, ``predict(X) == (decision_function(X) > 0)``.
 
         Parameters
         ----------
@@ -660,10 +696,22 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             Log-odds of each label minus the log-odds of its threshold.
         """
         outputs = self._forward(X)
-        if self._from_probability:
-            outputs = logit(np.clip(outputs, _PROBA_CLIP, 1 - _PROBA_CLIP))
-        cut = logit(np.clip(self.thresholds_, _PROBA_CLIP, 1 - _PROBA_CLIP))
-        return outputs - cut.astype(outputs.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cut = logit(np.clip(self.thresholds_, 0.0, 1.0)).astype(outputs.dtype)
+            if self._from_probability:
+                tiny = np.finfo(outputs.dtype).tiny
+                margin = logit(np.clip(outputs, tiny, 1 - np.finfo(outputs.dtype).epsneg))
+                proba = outputs
+            else:
+                margin = outputs.copy()
+                proba = sigmoid_(outputs)
+            margin -= cut
+        passed = proba >= self.thresholds_
+        # fmax and fmin also replace the NaN of infinite logits at infinite cuts.
+        least = np.finfo(margin.dtype).smallest_subnormal
+        np.fmax(margin, least, out=margin, where=passed)
+        np.fmin(margin, -least, out=margin, where=~passed)
+        return margin
 
     def predict_proba(self, X):
         """Return the probability of each label.

@@ -360,7 +360,9 @@ class _Loop:
                 loss = float(self._epoch(*tensors, order.astype(np.int32), batch_size))
             history["loss"].append(loss)
             line = f"Epoch {epoch + 1}/{epochs} - loss: {loss:.4f}"
-            stop = False
+            # A NaN or infinite loss ends training, as keras.callbacks.
+            # TerminateOnNaN does; the caller reports it.
+            stop = not np.isfinite(loss)
             if validation is not None:
                 val_loss = self._validation_loss(validation)
                 history["val_loss"].append(val_loss)
@@ -369,7 +371,7 @@ class _Loop:
                 if val_loss < best:
                     best, wait = val_loss, 0
                     best_weights = [v.numpy() for v in self.model.variables]
-                stop = wait >= patience and epoch > 0
+                stop = stop or (wait >= patience and epoch > 0)
             if verbose:
                 print(line, flush=True)
             if stop:

@@ -71,15 +71,26 @@ def _call_builder(build, meta, model_params, compile_params):
     for name, value in (("meta", meta), ("compile_kwargs", compile_params)):
         if accepts_any or name in signature.parameters:
             kwargs[name] = value
+    name = getattr(build, "__name__", type(build).__name__)
     if not accepts_any:
         unknown = sorted(set(kwargs) - set(signature.parameters))
         if unknown:
-            name = getattr(build, "__name__", type(build).__name__)
             raise ValueError(
                 f"The model callable {name}() does not accept the routed "
                 f"parameters {['model__' + u for u in unknown]}; it accepts "
                 f"{sorted(signature.parameters)}."
             )
+    missing = [
+        p.name for p in signature.parameters.values()
+        if p.default is inspect.Parameter.empty and p.name not in kwargs
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    if missing:
+        raise ValueError(
+            f"The model callable {name}() requires {missing}, which nothing "
+            f"passes to it: set {', '.join(f'model__{m}=...' for m in missing)} on "
+            "the estimator (meta and compile_kwargs are passed by the estimator)."
+        )
     return build(**kwargs)
 
 

@@ -7,6 +7,7 @@ a typo of a real parameter fails loudly, with the likely intended name.
 """
 
 import difflib
+import inspect
 
 ROUTES = ("model", "compile", "fit", "optimizer")
 
@@ -68,11 +69,58 @@ def unknown_parameter_message(name, owner, valid_names):
     )
 
 
-def check_names(names, owner, valid_names, error=ValueError):
-    """Raise ``error`` for the first name neither valid nor routed."""
+def check_names(names, owner, valid_names):
+    """Raise ``ValueError`` for the first name neither valid nor routed.
+
+    The same error, whether the name came through the constructor,
+    ``set_params`` or a parameter grid.
+    """
     for name in names:
         if name not in valid_names and not is_routed(name):
-            raise error(unknown_parameter_message(name, owner, valid_names))
+            raise ValueError(unknown_parameter_message(name, owner, valid_names))
+
+
+_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def keyword_names(function):
+    """The names ``function`` accepts as keywords, or None if it takes ``**kwargs``."""
+    parameters = inspect.signature(function).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind in _KEYWORD} - {"self"}
+
+
+def constructor_names(cls):
+    """The keywords of ``cls(...)``: its ``__init__``'s and those of the
+    classes it passes ``**kwargs`` on to (as Keras optimizers do)."""
+    names = set()
+    for klass in cls.__mro__[:-1]:  # object's takes nothing
+        if "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters.values()
+        names |= {p.name for p in parameters if p.kind in _KEYWORD}
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            break
+    return names - {"self"}
+
+
+def check_arguments(arguments, route, accepted, owner):
+    """Raise ``ValueError`` for a routed argument that ``owner`` does not take.
+
+    ``accepted`` is the set of names ``owner`` takes, or None for any name.
+    """
+    if accepted is None:
+        return
+    for argument in arguments:
+        if argument in accepted:
+            continue
+        message = (f"{route}__{argument} is routed to {owner}, which has no "
+                   f"argument {argument!r}")
+        close = difflib.get_close_matches(argument, sorted(accepted), n=1, cutoff=0.6)
+        if close:
+            raise ValueError(message + f"; did you mean '{route}__{close[0]}'?")
+        raise ValueError(message + f"; its arguments are {sorted(accepted)}.")
 
 
 def split_routed(params):

@@ -45,6 +45,25 @@ def _looks_like_label_sets(y):
     return any(isinstance(label, (str, bytes)) for item in items for label in item)
 
 
+def _labels_of(y):
+    """The set of labels in a sequence of label sets; each must be hashable."""
+    labels = set()
+    for i, item in enumerate(y):
+        for label in item:
+            try:
+                labels.add(label)
+            except TypeError:
+                raise _unhashable(label, i) from None
+    return labels
+
+
+def _unhashable(label, i):
+    return TypeError(
+        f"Labels in label sets must be hashable names such as str or int; "
+        f"sample {i} has the label {label!r} of type {type(label).__name__}. " + _HINT
+    )
+
+
 def _as_target(y):
     """Turn array-likes that only implement ``__array__`` into ndarrays."""
     if y is not None and hasattr(y, "__array__") and not (
@@ -110,11 +129,16 @@ def _as_indicator_array(y):
             "2-D 0/1 indicator. " + _HINT
         )
     if array.ndim != 2:
+        why = (
+            "A 1-D target is a single-label problem: use a binary or multiclass "
+            "classifier for it, or pass the labels of each sample as a set."
+            if array.ndim < 2 else
+            "Labels nested in lists are not label sets: each label must be a "
+            "name such as a str or int."
+        )
         raise ValueError(
             f"y must be 2-D (n_samples, n_labels), got an array of shape "
-            f"{array.shape}. A 1-D target is a single-label problem: use a "
-            "binary or multiclass classifier for it, or pass the labels of "
-            "each sample as a set. " + _HINT
+            f"{array.shape}. {why} " + _HINT
         )
     if array.dtype.kind not in "biuf":
         try:
@@ -153,13 +177,14 @@ class MultiLabelTargetEncoder(BaseEstimator):
         kind = _target_kind(y)
         classes = None
         if kind == "label_sets":
-            labels = {label for item in y for label in item}
+            labels = _labels_of(y)
             try:
                 classes = np.array(sorted(labels))
             except TypeError:
+                kinds = sorted({type(label).__name__ for label in labels})
                 raise TypeError(
                     "Labels in label sets must be mutually comparable (all str "
-                    "or all int) so they can be sorted."
+                    f"or all int) so they can be sorted; got a mix of {kinds}."
                 ) from None
         elif kind == "dataframe":
             classes = np.asarray(y.columns)
@@ -209,10 +234,13 @@ class MultiLabelTargetEncoder(BaseEstimator):
 
     def _encode_label_sets(self, y):
         indptr, indices, unknown = [0], [], set()
-        for item in y:
+        for i, item in enumerate(y):
             row = set()
             for label in item:
-                column = self._index.get(label)
+                try:
+                    column = self._index.get(label)
+                except TypeError:
+                    raise _unhashable(label, i) from None
                 if column is None:
                     unknown.add(label)
                 else:

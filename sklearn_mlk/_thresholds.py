@@ -176,11 +176,13 @@ def _cuts(s, ends):
     """Candidate cuts for descending scores ``s`` whose tie groups end at ``ends``.
 
     The first cut is above every score (predicts nothing); each other one is
-    halfway between a distinct score and the next lower one.
+    halfway between a distinct score and the next lower one, and the last,
+    below every score, is halfway to 0, or the lowest score itself where it is
+    0 (a probability cut never goes below 0).
     """
     top = s[0]
     none = (top + 1.0) / 2 if top < 1.0 else np.nextafter(max(top, 1.0), np.inf)
-    lower = np.append(s[ends[1:]], 0.0 if s[-1] > 0 else s[-1] - 1.0)
+    lower = np.append(s[ends[1:]], min(s[-1], 0.0))
     return np.concatenate(([none], (s[ends] + lower) / 2))
 
 
@@ -357,6 +359,11 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
         for the joint objectives) and a ``status`` string per label.
     """
     check_objective(objective)
+    if not np.isfinite(S).all():
+        raise ValueError(
+            "The scores to tune thresholds on hold NaN or infinite values; the "
+            "network's outputs on these samples are meaningless."
+        )
     w = np.asarray(w, dtype=np.float64)
     n_labels = S.shape[1]
     curves = label_curves(S, Y, w)

@@ -7,10 +7,19 @@ import keras
 from . import _compiled
 from ._backend import seeded, tensorflow_seeded
 from ._network import SparseBatches
+from ._routing import check_arguments, constructor_names, keyword_names
 
 
 def make_optimizer(optimizer, learning_rate, optimizer_params):
-    """A fresh optimizer: from a name, a class, or a copy of an instance."""
+    """A fresh optimizer: from a name, a class, or a copy of an instance.
+
+    Routed ``optimizer__`` names are checked against the optimizer class's
+    constructor first, so that a typo fails with a suggestion.
+    """
+    if optimizer_params:
+        cls = _optimizer_class(optimizer)
+        check_arguments(optimizer_params, "optimizer", constructor_names(cls),
+                        cls.__name__)
     params = dict(optimizer_params, learning_rate=learning_rate)
     if isinstance(optimizer, str):
         try:
@@ -23,8 +32,21 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
     return type(optimizer).from_config(config)
 
 
+def _optimizer_class(optimizer):
+    if isinstance(optimizer, type):
+        return optimizer
+    if isinstance(optimizer, str):
+        try:
+            return type(keras.optimizers.get(optimizer))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"Could not build optimizer {optimizer!r}: {exc}") from None
+    return type(optimizer)
+
+
 def compile_model(model, optimizer, loss, compile_params):
     """Compile with the loss described by ``loss`` (a :class:`LossSpec`)."""
+    check_arguments(compile_params, "compile", keyword_names(type(model).compile),
+                    "Model.compile")
     model.compile(optimizer=optimizer, loss=loss.make(), **compile_params)
 
 
@@ -44,6 +66,7 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
     ``(X, Y, w)``, training stops early on their loss and keeps the best
     epoch's weights.
     """
+    check_arguments(fit_params, "fit", keyword_names(type(model).fit), "Model.fit")
     batch_size = min(batch_size, X.shape[0])
     if _compiled.applies(model, callbacks, fit_params, compile_params):
         history = _compiled.train(
@@ -55,7 +78,8 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
         if history is not None:
             return history
     sparse = sp.issparse(X)
-    callbacks = list(callbacks or [])
+    # A NaN or infinite loss ends training; the caller reports it.
+    callbacks = [*(callbacks or ()), keras.callbacks.TerminateOnNaN()]
     fit_params = dict(fit_params)
     shuffle = fit_params.pop("shuffle", True)
     if validation is not None:

@@ -52,7 +52,7 @@ def test_decision_function_and_proba_agree(data, threshold):
     logits = margin + logit(clf.thresholds_)
     np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)),
                                rtol=1e-5)
-    np.testing.assert_array_equal(clf.predict(X), margin >= 0)
+    np.testing.assert_array_equal(clf.predict(X), margin > 0)
     if threshold == "f1":
         assert not np.allclose(clf.thresholds_, 0.5)  # the margin is not the logit
 
@@ -274,8 +274,8 @@ def test_bad_models_raise_clear_errors(data, model, match):
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"modle__units": 3}, TypeError, "did you mean 'model__units'"),
-        ({"model_units": 3}, TypeError, "did you mean 'model__units'"),
+        ({"modle__units": 3}, ValueError, "did you mean 'model__units'"),
+        ({"model_units": 3}, ValueError, "did you mean 'model__units'"),
         ({"optimizer__learning_rate": 0.1}, ValueError, "use learning_rate"),
         ({"fit__epochs": 3}, ValueError, "use epochs"),
         ({"model__units": 3}, ValueError, "default MLP takes none"),

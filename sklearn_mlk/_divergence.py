@@ -1,0 +1,85 @@
+"""Training that went wrong: non-finite values and divergence.
+
+Inputs of very different scales or too large a learning rate can drive a
+network's loss to NaN or infinity, or to values far above anything a constant
+prediction would give. Its outputs then mean nothing, so a fit that ends like
+this must not pass for a trained model: non-finite training is an error, and
+a loss that ends far above that of predicting each label's frequency is a
+:class:`~sklearn.exceptions.ConvergenceWarning`.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+_ADVICE = ("Scale the inputs (for example with sklearn.preprocessing."
+           "StandardScaler in a pipeline) or lower learning_rate.")
+# A training loss that ends this many times above the loss of predicting each
+# label's frequency has diverged: the network does worse than a constant.
+DIVERGED_RATIO = 10.0
+
+
+def check_history(history):
+    """Raise ``ValueError`` if an epoch's training loss is NaN or infinite."""
+    loss = np.asarray(history.get("loss", ()), dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(loss))
+    if bad.size:
+        raise ValueError(
+            f"Training failed: the loss became {loss[bad[0]]} at epoch "
+            f"{bad[0] + 1}, so the network's weights and outputs are meaningless. "
+            + _ADVICE
+        )
+
+
+def check_weights(model):
+    """Raise ``ValueError`` if one of the model's weights is NaN or infinite."""
+    from keras import ops
+
+    for variable in model.weights:
+        if not bool(ops.convert_to_numpy(ops.all(ops.isfinite(variable)))):
+            raise ValueError(
+                f"Training failed: the weights {variable.path!r} hold NaN or "
+                "infinite values. " + _ADVICE
+            )
+
+
+def check_outputs(outputs):
+    """Raise ``ValueError`` if the trained network's outputs on its own
+    training rows are NaN or infinite."""
+    if not np.isfinite(outputs).all():
+        raise ValueError(
+            "Training failed: the trained network's outputs on its own training "
+            "rows hold NaN or infinite values. " + _ADVICE
+        )
+
+
+def constant_loss(Y, w, pos_weight):
+    """The training loss of predicting each label's weighted frequency.
+
+    Binary cross-entropy with per-label positive weights, averaged over
+    labels and weighted over rows as the training loss is (a sum over rows
+    divided by their number). ``Y`` may be sparse.
+    """
+    n, n_labels = Y.shape
+    w = np.asarray(w, dtype=np.float64)
+    positives = np.asarray(Y.T @ w, dtype=np.float64).ravel()
+    total = w.sum()
+    p = np.clip(positives / total, 1e-7, 1 - 1e-7)
+    per_label = -(pos_weight * positives * np.log(p) + (total - positives) * np.log1p(-p))
+    return float(per_label.sum() / (n * n_labels))
+
+
+def warn_if_diverged(history, baseline):
+    """Warn when the last epoch's training loss is far above ``baseline``."""
+    loss = history.get("loss")
+    if not loss or baseline <= 0 or loss[-1] <= DIVERGED_RATIO * baseline:
+        return
+    warnings.warn(
+        f"Training diverged: the training loss ended at {loss[-1]:.4g}, "
+        f"{loss[-1] / baseline:.3g} times the {baseline:.4g} of predicting each "
+        "label's frequency, so the network does worse than a constant on its "
+        "own training data. " + _ADVICE,
+        ConvergenceWarning,
+        stacklevel=3,
+    )
