@@ -1,7 +1,8 @@
 """Benchmark data: the shared MULAN sets and their evaluation protocol.
 
-yeast and scene use their standard train/test split; emotions has none and is
-evaluated with ``KFold(5, shuffle=True, random_state=0)``.
+yeast and scene use their standard train/test split; emotions, enron, cal500
+and genbase have none and are evaluated with
+``KFold(5, shuffle=True, random_state=0)``. enron and genbase are sparse.
 """
 
 import os
@@ -13,7 +14,7 @@ from sklearn.model_selection import KFold
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "datasets"
-SETS = ("yeast", "scene", "emotions")
+SETS = ("yeast", "scene", "emotions", "enron", "cal500", "genbase")
 
 
 def data_dir():

@@ -34,7 +34,8 @@ def test_quick_benchmark_writes_report(tmp_path):
     assert "error" not in boomer or boomer["error"].startswith("not run")
     assert set(emotions) == {
         "MLPClassifier", "OvR(LogReg)", "MultiOutput(TunedThresholdCV(LogReg))",
-        "ClassifierChain(LogReg)", "scikeras (0.5)", "mlk (0.5)",
+        "ClassifierChain(LogReg)", "RandomForestClassifier", "ExtraTreesClassifier",
+        "OvR(HistGradientBoosting)", "scikeras (0.5)", "mlk (0.5)",
         "mlk macro-F1 thresholds", "mlk micro-F1 thresholds",
     }
     for name, figures in emotions.items():
