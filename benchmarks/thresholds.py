@@ -20,6 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -34,6 +36,10 @@ VARIANTS = {
     "fixed 0.5": {"threshold": 0.5},
     "hold-out, no refit": {"refit": False},
     "3-fold out-of-fold": {"threshold_cv": 3},
+    "3-fold ensemble": {"threshold_cv": 3, "refit": False},
+    "5-fold ensemble": {"threshold_cv": 5, "refit": False},
+    "5-fold ensemble, weight decay 1e-2": {"threshold_cv": 5, "refit": False,
+                                           "optimizer__weight_decay": 1e-2},
     "3-fold out-of-fold, micro-F1": {"threshold_cv": 3, "threshold": "micro_f1"},
     "no early stopping": {"early_stopping": False},
     "no dropout": {"dropout": 0.0},
@@ -49,6 +55,7 @@ def study(variants, sets, seeds):
     results = {}
     for data in sets:
         X, Y, splits = datasets.load(data)
+        scaler = StandardScaler(with_mean=not sp.issparse(X))  # sparse stays sparse
         results[data] = {}
         for name in variants:
             params = VARIANTS[name]
@@ -57,11 +64,11 @@ def study(variants, sets, seeds):
             train = splits[0][0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                make_pipeline(StandardScaler(), peers.mlk(0, epochs=1, **params)).fit(
+                make_pipeline(clone(scaler), peers.mlk(0, epochs=1, **params)).fit(
                     X[train], Y[train])
             runs = [
                 run.evaluate(name, X, Y, splits, seed=seed, factory=lambda s: make_pipeline(
-                    StandardScaler(), peers.mlk(s, **params)))
+                    clone(scaler), peers.mlk(s, **params)))
                 for seed in range(seeds)
             ]
             errors = [r["error"] for r in runs if "error" in r]

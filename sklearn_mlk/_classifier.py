@@ -1,8 +1,6 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
-import gc
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 from scipy.special import logit
@@ -22,123 +20,7 @@ from ._inference import sigmoid_
 from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
-
-# Weights above which the previous network is collected before the next is built.
-_COLLECT_ABOVE = 2**22
-
-
-class _Trained(NamedTuple):
-    """A trained network with its output kind, history and NumPy plan, and
-    the training loss of a constant prediction of its training rows."""
-
-    model: object
-    from_probability: bool
-    history: dict
-    plan: object
-    baseline: float
-
-
-def _proba(net, X):
-    """Probabilities of a trained network on validated X."""
-    from ._network import forward
-
-    outputs = forward(net.model, X, plan=net.plan)
-    return outputs if net.from_probability else sigmoid_(outputs)
-
-
-def _best_epoch(history):
-    """The epoch (1-based) of lowest validation loss."""
-    return int(np.argmin(history["val_loss"])) + 1
-
-
-class _Trainer:
-    """Builds, compiles and trains one network with an estimator's settings."""
-
-    def __init__(self, estimator, routed, hidden, classes, early_stopping):
-        self.est = estimator
-        self.early_stopping = early_stopping
-        self.routed = routed
-        self.hidden = hidden
-        self.classes = classes
-        self._trained_large = False
-
-    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
-        """Return the :class:`_Trained` network for X, Y, w.
-
-        ``epochs`` given runs that many epochs without early stopping.
-
-        When the previous network this trainer returned was large, a garbage
-        collection frees it first (the caller drops its references before
-        asking for the next one). Keras models hold reference cycles, so
-        dropping the last reference does not free one, and a collection is
-        slow with TensorFlow loaded: only worth it for a wide network, whose
-        weights, plan and training buffers would otherwise stay alive beside
-        the next one.
-        """
-        _backend.get_keras()  # first: thread limits apply before TensorFlow starts
-        if self._trained_large:
-            gc.collect()
-        from ._losses import LossSpec, positive_weights
-        from ._network import build_model, output_is_probability
-        from ._training import compile_model, make_optimizer, train
-
-        est, routed = self.est, self.routed
-        early_stopping = self.early_stopping and epochs is None
-        if early_stopping and validation is None:
-            from ._splits import holdout_split
-
-            train_rows, val_rows = holdout_split(
-                Y, est.validation_fraction, seed, purpose="early_stopping with a hold-out"
-            )
-            validation = (X[val_rows], Y[val_rows], w[val_rows])
-            X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
-        pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
-        # Building draws the initial weights (and dropout seeds) from
-        # process-wide generators, so it is the part that needs the seed.
-        with _backend.seeded(seed):
-            if warm_model is not None:
-                model, from_probability = warm_model
-            else:
-                model = build_model(
-                    est.model,
-                    est._meta(X, Y, self.classes, w),
-                    routed["model"],
-                    routed["compile"],
-                    {
-                        "hidden_layer_sizes": self.hidden,
-                        "activation": est.activation,
-                        "dropout": est.dropout,
-                    },
-                )
-                from_probability = output_is_probability(model, len(self.classes),
-                                                         X.shape[1])
-        optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
-        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma)
-        compile_model(model, optimizer, loss, routed["compile"])
-        history = train(
-            model, X, Y, w,
-            loss=loss,
-            epochs=est.epochs if epochs is None else epochs,
-            batch_size=est.batch_size,
-            validation=validation if early_stopping else None,
-            n_iter_no_change=est.n_iter_no_change,
-            callbacks=est.callbacks,
-            verbose=est.verbose,
-            seed=seed,
-            fit_params=routed["fit"],
-            compile_params=routed["compile"],
-        )
-        from ._divergence import check_history, check_outputs, check_weights, constant_loss
-        from ._inference import dense_plan
-        from ._network import forward
-
-        self._trained_large = model.count_params() > _COLLECT_ABOVE
-        check_history(history)
-        check_weights(model)
-        plan = dense_plan(model, X.shape[1], seed)
-        check_outputs(forward(model, X, plan=plan))
-        return _Trained(model, from_probability, history, plan,
-                        constant_loss(Y, w, pos_weight))
+from ._trainer import Trainer
 
 
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -220,14 +102,17 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         out that share of the rows: a network trains on the rest, with the
         hold-out as its early-stopping data, and scores the hold-out (see
         ``refit``). An int ``k`` trains ``k`` fold networks for out-of-fold
-        scores (each stopping early on its own tuning fold), then the final
-        network on all rows for their median best epoch (``k + 1``
-        trainings).
+        scores of every row, each stopping early on its own tuning fold (see
+        ``refit``).
     refit : bool, default=True
-        After tuning on the hold-out, train the final network on all rows (for
-        the number of epochs early stopping chose there); the thresholds carry
-        over. False keeps the network trained without the hold-out: one
-        training instead of two. k-fold tuning always refits.
+        Whether the kept network is trained again on all rows, for the number
+        of epochs early stopping chose (the hold-out's, or the folds' median);
+        the thresholds carry over. With a hold-out, False keeps the network
+        trained without the hold-out: one training instead of two. With ``k``
+        folds, False keeps the ``k`` fold networks as an ensemble: ``model_``
+        averages their outputs (logits, or probabilities for sigmoid
+        outputs), and predictions run through one fused NumPy plan; ``k``
+        trainings instead of ``k + 1``.
     min_positives : int >= 0, default=3
         Labels with fewer positives in the tuning data (or none, or no
         negatives, or constant scores) get the threshold tuned on all labels
@@ -523,60 +408,31 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             tuned = fixed(self.threshold, len(classes))
         if warm:
             self._check_warm_start(classes)
-        if not fixed_cut and not self.refit and isinstance(self.threshold_cv, Integral):
-            raise ValueError(
-                "refit=False needs a hold-out threshold_cv (a float); with "
-                f"threshold_cv={self.threshold_cv} the fold networks only score "
-                "their tuning rows and the final network is always refit."
-            )
         early_stopping = (not fixed_cut) if self.early_stopping == "auto" else self.early_stopping
         seed = _backend.draw_seed(self.random_state)
-        trainer = _Trainer(self, routed, hidden, classes, early_stopping)
+        trainer = Trainer(self, routed, hidden, classes, early_stopping)
         history = {k: list(v) for k, v in self.history_.items()} if warm else {}
         warm_model = (self.model_, self._from_probability) if warm else None
 
         if fixed_cut:
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
-        elif isinstance(self.threshold_cv, Integral):
-            # Out-of-fold scores from fresh fold networks, then a refit on all rows.
-            from ._splits import kfold_splits
-
-            scores = np.empty(Y.shape, dtype=np.float64)
-            folds = kfold_splits(Y, self.threshold_cv, seed)
-            best_epochs = []
-            for i, (train, test) in enumerate(folds):
-                # Each fold's tuning rows double as its early-stopping data.
-                held = (X[test], Y[test], sample_weight[test])
-                fold = trainer.train(
-                    X[train], Y[train], sample_weight[train], None, seed + 1 + i,
-                    held if early_stopping else None,
-                )
-                scores[test] = _proba(fold, held[0])
-                if early_stopping:
-                    best_epochs.append(_best_epoch(fold.history))
-                del fold  # before the next network is built
-            # With early stopping, the refit runs the folds' median best epoch.
-            epochs = int(np.median(best_epochs)) if early_stopping else None
-            net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
-            tuned = self._tune(scores, Y, sample_weight)
         else:
-            # One stratified hold-out: tuning data and early-stopping data.
-            from ._splits import holdout_split
+            from . import _tuning
 
-            train, test = holdout_split(Y, self.threshold_cv, seed)
-            held = (X[test], Y[test], sample_weight[test])
-            net = trainer.train(
-                X[train], Y[train], sample_weight[train],
-                None if self.refit else warm_model, seed,
-                held if early_stopping else None,
-            )
-            tuned = self._tune(_proba(net, held[0]), held[1], held[2])
-            if self.refit:
-                # The final network sees every row, for the epochs that early
-                # stopping chose on the hold-out; the thresholds carry over.
-                epochs = _best_epoch(net.history) if early_stopping else None
-                del net  # before the next network is built
-                net = trainer.train(X, Y, sample_weight, warm_model, seed, epochs=epochs)
+            if isinstance(self.threshold_cv, Integral):
+                tuning = _tuning.kfold(
+                    trainer, X, Y, sample_weight, warm_model, seed,
+                    k=self.threshold_cv, ensemble=not self.refit,
+                    early_stopping=early_stopping,
+                )
+            else:
+                tuning = _tuning.holdout(
+                    trainer, X, Y, sample_weight, warm_model, seed,
+                    fraction=self.threshold_cv, refit=self.refit,
+                    early_stopping=early_stopping,
+                )
+            net = tuning.net
+            tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
         from ._divergence import warn_if_diverged
 

@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import block_diag
 from scipy.special import expit
 
 _PROBE_ROWS = 8
@@ -78,13 +79,51 @@ def dense_plan(model, n_features, seed=0):
         plan.append((kernel, bias, name))
     if not plan or plan[0][0].shape[0] != n_features:
         return None
+    return plan if _reproduces(plan, model, n_features, seed) else None
+
+
+def _reproduces(plan, model, n_features, seed):
+    """Whether the plan gives the model's outputs on random rows."""
+    import keras
+
     probe = np.random.default_rng(seed).normal(size=(_PROBE_ROWS, n_features))
     probe = probe.astype(np.float32)
     expected = keras.ops.convert_to_numpy(model(probe, training=False))
     got = run_plan(plan, probe)
-    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+    return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def fuse_plans(plans, model, n_features, seed=0):
+    """One plan for the mean of several plans' outputs, or None.
+
+    The members run side by side as one wider network: their first layers
+    concatenated, their hidden layers block-diagonal, and their last layers
+    stacked and scaled by ``1 / k``, so the last product sums the members'
+    outputs into their mean. This holds for a linear last layer (logits) and
+    the same layer widths and activations in every member; ``model``, the
+    Keras model averaging the members, must give the same outputs on a probe.
+    """
+    if any(plan is None for plan in plans) or len({len(p) for p in plans}) != 1:
         return None
-    return plan
+    k, depth = len(plans), len(plans[0])
+    fused = []
+    for i, layers in enumerate(zip(*plans)):
+        activations = {activation for _, _, activation in layers}
+        if len(activations) != 1 or (i == depth - 1 and activations != {"linear"}):
+            return None
+        kernels = [kernel for kernel, _, _ in layers]
+        biases = [np.zeros(kernel.shape[1], np.float32) if bias is None else bias
+                  for kernel, bias, _ in layers]
+        if i == depth - 1:
+            stack = np.vstack if depth > 1 else np.add.reduce
+            kernel = (stack(kernels) / k).astype(np.float32)
+            bias = (np.add.reduce(biases) / k).astype(np.float32)
+        elif i == 0:
+            kernel, bias = np.hstack(kernels), np.concatenate(biases)
+        else:
+            kernel, bias = block_diag(*kernels), np.concatenate(biases)
+        fused.append((np.ascontiguousarray(kernel), bias, activations.pop()))
+    return fused if _reproduces(fused, model, n_features, seed) else None
 
 
 def run_plan(plan, X):

@@ -1,0 +1,164 @@
+"""Training one network with an estimator's settings, and ensembles of them."""
+
+import gc
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _backend
+from ._inference import sigmoid_
+
+# Weights above which the previous network is collected before the next is built.
+_COLLECT_ABOVE = 2**22
+
+
+class Trained(NamedTuple):
+    """A trained network with its output kind, history and NumPy plan, and
+    the training loss of a constant prediction of its training rows."""
+
+    model: object
+    from_probability: bool
+    history: dict
+    plan: object
+    baseline: float
+
+
+def proba(net, X):
+    """Probabilities of a trained network on validated X."""
+    from ._network import forward
+
+    outputs = forward(net.model, X, plan=net.plan)
+    return outputs if net.from_probability else sigmoid_(outputs)
+
+
+class Trainer:
+    """Builds, compiles and trains one network with an estimator's settings."""
+
+    def __init__(self, estimator, routed, hidden, classes, early_stopping):
+        self.est = estimator
+        self.early_stopping = early_stopping
+        self.routed = routed
+        self.hidden = hidden
+        self.classes = classes
+        self._trained_large = False
+
+    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
+        """Return the :class:`_Trained` network for X, Y, w.
+
+        ``epochs`` given runs that many epochs without early stopping.
+
+        When the previous network this trainer returned was large, a garbage
+        collection frees it first (the caller drops its references before
+        asking for the next one). Keras models hold reference cycles, so
+        dropping the last reference does not free one, and a collection is
+        slow with TensorFlow loaded: only worth it for a wide network, whose
+        weights, plan and training buffers would otherwise stay alive beside
+        the next one.
+        """
+        _backend.get_keras()  # first: thread limits apply before TensorFlow starts
+        if self._trained_large:
+            gc.collect()
+        from ._losses import LossSpec, positive_weights
+        from ._network import build_model, output_is_probability
+        from ._training import compile_model, make_optimizer, train
+
+        est, routed = self.est, self.routed
+        early_stopping = self.early_stopping and epochs is None
+        if early_stopping and validation is None:
+            from ._splits import holdout_split
+
+            train_rows, val_rows = holdout_split(
+                Y, est.validation_fraction, seed, purpose="early_stopping with a hold-out"
+            )
+            validation = (X[val_rows], Y[val_rows], w[val_rows])
+            X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
+        pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
+        # Building draws the initial weights (and dropout seeds) from
+        # process-wide generators, so it is the part that needs the seed.
+        with _backend.seeded(seed):
+            if warm_model is not None:
+                model, from_probability = warm_model
+            else:
+                model = build_model(
+                    est.model,
+                    est._meta(X, Y, self.classes, w),
+                    routed["model"],
+                    routed["compile"],
+                    {
+                        "hidden_layer_sizes": self.hidden,
+                        "activation": est.activation,
+                        "dropout": est.dropout,
+                    },
+                )
+                from_probability = output_is_probability(model, len(self.classes),
+                                                         X.shape[1])
+        optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
+        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma)
+        compile_model(model, optimizer, loss, routed["compile"])
+        history = train(
+            model, X, Y, w,
+            loss=loss,
+            epochs=est.epochs if epochs is None else epochs,
+            batch_size=est.batch_size,
+            validation=validation if early_stopping else None,
+            n_iter_no_change=est.n_iter_no_change,
+            callbacks=est.callbacks,
+            verbose=est.verbose,
+            seed=seed,
+            fit_params=routed["fit"],
+            compile_params=routed["compile"],
+        )
+        from ._divergence import check_history, check_outputs, check_weights, constant_loss
+        from ._inference import dense_plan
+        from ._network import forward
+
+        self._trained_large = model.count_params() > _COLLECT_ABOVE
+        check_history(history)
+        check_weights(model)
+        plan = dense_plan(model, X.shape[1], seed)
+        check_outputs(forward(model, X, plan=plan))
+        return Trained(model, from_probability, history, plan,
+                        constant_loss(Y, w, pos_weight))
+
+
+def members_of(warm):
+    """The fold networks of a warm ensemble, as ``(model, from_probability)``."""
+    model, from_probability = warm
+    import keras
+
+    members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    return [(member, from_probability) for member in members]
+
+
+def ensemble_of(nets, n_features):
+    """One :class:`Trained` network averaging the outputs of ``nets``.
+
+    Its model is a Keras model whose output is the mean of the members'
+    outputs (logits, or probabilities for sigmoid outputs); its plan is the
+    members' plans fused into one (see
+    :func:`sklearn_mlk._inference.fuse_plans`), or None. The history holds
+    each member's curves (``fold_<i>_loss``, ...) and their mean over the
+    members still training at each epoch (``loss``, ...).
+    """
+    from ._inference import fuse_plans
+    from ._network import average_model
+
+    model = average_model([net.model for net in nets], n_features)
+    plan = fuse_plans([net.plan for net in nets], model, n_features)
+    return Trained(model, nets[0].from_probability, _merged_history(nets), plan,
+                   float(np.mean([net.baseline for net in nets])))
+
+
+def _merged_history(nets):
+    history = {}
+    for key in nets[0].history:
+        curves = [net.history[key] for net in nets]
+        longest = max(len(curve) for curve in curves)
+        padded = np.full((len(curves), longest), np.nan)
+        for i, curve in enumerate(curves):
+            padded[i, : len(curve)] = curve
+        history[key] = np.nanmean(padded, axis=0).tolist()
+    for i, net in enumerate(nets):
+        for key, values in net.history.items():
+            history[f"fold_{i}_{key}"] = list(values)
+    return history

@@ -1,0 +1,96 @@
+"""Tuning schemes: where learned thresholds get their scores, and which network
+is kept.
+
+Thresholds are tuned on scores the network gave rows it was not trained on.
+
+- **Hold-out** (``threshold_cv`` a float): one network trains on the rest of
+  the rows, stopping early on the hold-out, and scores it; with ``refit`` the
+  kept network then trains on every row for the epochs early stopping chose.
+- **k-fold refit** (``threshold_cv=k``, ``refit=True``): ``k`` fold networks
+  give out-of-fold scores for every row; the kept network trains on every row
+  for their median best epoch.
+- **k-fold ensemble** (``threshold_cv=k``, ``refit=False``): the ``k`` fold
+  networks give out-of-fold scores for every row and are kept, averaged: one
+  Keras model whose output is the mean of theirs, predicted through one fused
+  NumPy plan.
+
+Each scheme returns the kept network and the tuning rows' scores, targets and
+weights.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Tuning(NamedTuple):
+    """The kept network and the data its thresholds are tuned on."""
+
+    net: object  # a _Trained
+    scores: np.ndarray
+    Y: object
+    w: np.ndarray
+
+
+def best_epoch(history):
+    """The epoch (1-based) of lowest validation loss."""
+    return int(np.argmin(history["val_loss"])) + 1
+
+
+def holdout(trainer, X, Y, w, warm, seed, *, fraction, refit, early_stopping):
+    """One stratified hold-out: tuning data and early-stopping data."""
+    from ._splits import holdout_split
+    from ._trainer import proba
+
+    train, test = holdout_split(Y, fraction, seed)
+    held = (X[test], Y[test], w[test])
+    net = trainer.train(X[train], Y[train], w[train], None if refit else warm, seed,
+                        held if early_stopping else None)
+    scores = proba(net, held[0])
+    if refit:
+        # The kept network sees every row, for the epochs that early stopping
+        # chose on the hold-out; the thresholds carry over.
+        epochs = best_epoch(net.history) if early_stopping else None
+        del net  # before the next network is built
+        net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
+    return Tuning(net, scores, held[1], held[2])
+
+
+def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
+    """Out-of-fold scores from ``k`` fold networks, then a refit or their ensemble.
+
+    Each fold's tuning rows double as its early-stopping data. With
+    ``ensemble``, a warm start continues each fold network on its own fold.
+    """
+    from ._splits import kfold_splits
+
+    from ._trainer import ensemble_of, members_of, proba
+
+    members = members_of(warm) if ensemble and warm is not None else None
+    if members is not None and len(members) != k:
+        raise ValueError(
+            f"warm_start=True with threshold_cv={k} and refit=False continues "
+            f"each of {k} fold networks, but the fitted model holds "
+            f"{len(members) or 'no'} fold networks; fit it afresh with "
+            "warm_start=False first."
+        )
+    scores = np.empty(Y.shape, dtype=np.float64)
+    kept, best_epochs = [], []
+    for i, (train, test) in enumerate(kfold_splits(Y, k, seed)):
+        held = (X[test], Y[test], w[test])
+        fold = trainer.train(X[train], Y[train], w[train],
+                             members[i] if members else None, seed + 1 + i,
+                             held if early_stopping else None)
+        scores[test] = proba(fold, held[0])
+        if ensemble:
+            kept.append(fold)
+        elif early_stopping:
+            best_epochs.append(best_epoch(fold.history))
+        del fold  # a refit scheme frees each fold network before the next
+    if ensemble:
+        net = ensemble_of(kept, X.shape[1])
+    else:
+        # With early stopping, the refit runs the folds' median best epoch.
+        epochs = int(np.median(best_epochs)) if early_stopping else None
+        net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
+    return Tuning(net, scores, Y, w)
