@@ -401,10 +401,10 @@ def test_multioutput_check_passes_with_a_fixed_half_threshold():
 def test_a_large_network_is_freed_before_the_next_is_built(data, monkeypatch, threshold_cv):
     import weakref
 
-    from sklearn_mlk import _classifier, _network
+    from sklearn_mlk import _network, _trainer
 
     X, Y = data
-    monkeypatch.setattr(_classifier, "_COLLECT_ABOVE", 0)  # every network counts as large
+    monkeypatch.setattr(_trainer, "_COLLECT_ABOVE", 0)  # every network counts as large
     built = []  # weak references to every network built, and who was alive then
     alive_at_build = []
     original = _network.build_model

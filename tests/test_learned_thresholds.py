@@ -5,10 +5,12 @@ import pathlib
 import numpy as np
 import pytest
 from conftest import tiny
+
+keras = pytest.importorskip("keras")
 from sklearn.metrics import f1_score
 
 from sklearn_mlk import FBeta, KerasMultiLabelClassifier
-from sklearn_mlk import _classifier
+from sklearn_mlk import _trainer
 from sklearn_mlk._splits import holdout_split, kfold_splits
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -17,13 +19,15 @@ DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"
 def _record_trainings(monkeypatch):
     """Record the rows and early-stopping data of every network trained."""
     calls = []
-    original = _classifier._Trainer.train
+    original = _trainer.Trainer.train
 
     def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
-        calls.append({"rows": X.shape[0], "validation": validation, "epochs": epochs})
-        return original(self, X, Y, w, warm_model, seed, validation, epochs)
+        net = original(self, X, Y, w, warm_model, seed, validation, epochs)
+        calls.append({"rows": X.shape[0], "validation": validation, "epochs": epochs,
+                      "X": X, "model": net.model})
+        return net
 
-    monkeypatch.setattr(_classifier._Trainer, "train", train)
+    monkeypatch.setattr(_trainer.Trainer, "train", train)
     return calls
 
 
@@ -45,8 +49,86 @@ def test_holdout_refit_trains_again_on_all_rows_for_the_best_epoch(data, monkeyp
     assert len(calls) == 2 and calls[0]["validation"] is not None
     assert calls[1]["rows"] == 200 and calls[1]["validation"] is None
     assert 1 <= calls[1]["epochs"] <= 8 and len(clf.history_["loss"]) == calls[1]["epochs"]
-    with pytest.raises(ValueError, match="refit=False needs a hold-out"):
-        tiny(threshold="f1", threshold_cv=3, refit=False).fit(X, Y)
+
+
+def _rows(X):
+    return {row.tobytes() for row in np.asarray(X, dtype=np.float32)}
+
+
+def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
+        data, monkeypatch):
+    X, Y = data
+    calls = _record_trainings(monkeypatch)
+    scored = []
+    proba = _trainer.proba
+
+    def spy(net, rows):
+        scored.append((net.model, rows))
+        return proba(net, rows)
+
+    monkeypatch.setattr(_trainer, "proba", spy)
+    clf = tiny(threshold="f1", threshold_cv=4, refit=False, epochs=6).fit(X, Y)
+    assert [c["rows"] for c in calls] == [150] * 4  # no refit
+    assert len(scored) == 4
+    trained_on = {id(c["model"]): _rows(c["X"]) for c in calls}
+    all_scored = set()
+    for model, rows in scored:
+        assert not _rows(rows) & trained_on[id(model)]  # out of fold
+        assert not _rows(rows) & all_scored  # each row once
+        all_scored |= _rows(rows)
+    assert all_scored == _rows(X)
+    # The kept model averages the four fold networks' logits.
+    members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    assert len(members) == 4
+    logits = np.mean([keras.ops.convert_to_numpy(m(X.astype(np.float32))) for m in members],
+                     axis=0)
+    np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)),
+                               rtol=1e-5, atol=1e-6)
+    assert {f"fold_{i}_loss" for i in range(4)} <= set(clf.history_)
+
+
+def test_fused_plan_equals_the_mean_of_the_members_plans():
+    from sklearn_mlk._inference import fuse_plans, run_plan
+
+    rng = np.random.default_rng(0)
+
+    def plan(widths):
+        return [(rng.normal(size=(a, b)).astype(np.float32),
+                 rng.normal(size=b).astype(np.float32), activation)
+                for (a, b), activation in zip(zip(widths, widths[1:]),
+                                              ["relu"] * (len(widths) - 2) + ["linear"])]
+
+    class Mean:  # stands in for the averaging Keras model
+        def __init__(self, plans):
+            self.plans = plans
+
+        def __call__(self, X, training=False):
+            return np.mean([run_plan(p, X) for p in self.plans], axis=0)
+
+    X = rng.normal(size=(50, 6)).astype(np.float32)
+    for widths in ([6, 3], [6, 8, 3], [6, 8, 5, 3]):
+        plans = [plan(widths) for _ in range(3)]
+        fused = fuse_plans(plans, Mean(plans), 6)
+        assert fused is not None and len(fused) == len(plans[0])
+        expected = np.mean([run_plan(p, X) for p in plans], axis=0)
+        np.testing.assert_allclose(run_plan(fused, X), expected, rtol=1e-4, atol=1e-5)
+    sigmoid_out = [[(k, b, "sigmoid") for k, b, _ in plan([6, 3])] for _ in range(2)]
+    assert fuse_plans(sigmoid_out, Mean(sigmoid_out), 6) is None  # not a mean of logits
+
+
+def test_ensemble_round_trips_and_warm_starts_each_member(data, tmp_path):
+    import pickle
+
+    X, Y = data
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=4).fit(X, Y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    before = clf.predict_proba(X)
+    clf.set_params(warm_start=True).fit(X, Y)
+    assert len(clf.history_["fold_0_loss"]) == 8  # four more epochs each
+    assert not np.allclose(clf.predict_proba(X), before)
+    with pytest.raises(ValueError, match="continues each of 4 fold networks.*holds 3"):
+        clf.set_params(threshold_cv=4).fit(X, Y)
 
 
 def test_kfold_trains_each_fold_then_refits_on_all_rows(data, monkeypatch):
