@@ -1,8 +1,8 @@
 """The models compared, each configured as a user would, behind a scaler.
 
-The scaler centres dense features and only scales sparse ones (centring would
-densify them); tree ensembles get the same inputs, and gradient boosting,
-which takes dense input only, gets sparse X densified.
+Dense features are standardised, sparse ones scaled by their largest absolute
+value (``MaxAbsScaler``: centring would densify them); gradient boosting, which
+takes dense input only, gets sparse X densified.
 
 Neural peers share our default architecture: one hidden layer of 256 ReLU
 units, Adam at 1e-3, batch 64, the same number of epochs. Our estimator runs
@@ -22,7 +22,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, StandardScaler
 
 from sklearn_mlk import KerasMultiLabelClassifier
 
@@ -96,11 +96,12 @@ def mlk(seed, epochs=None, **params):
 
 
 def make(name, seed=0, epochs=None, scale=True, sparse=False):
-    """A fresh model, behind a StandardScaler unless ``scale`` is False.
+    """A fresh model, behind a scaler unless ``scale`` is False.
 
     ``epochs`` sets the passes over the data of every neural model
     (MLPClassifier's ``max_iter`` included). For ``sparse`` input the scaler
-    does not centre.
+    is a ``MaxAbsScaler``.
     """
     model = PEERS[name](seed, epochs)
-    return make_pipeline(StandardScaler(with_mean=not sparse), model) if scale else model
+    scaler = MaxAbsScaler() if sparse else StandardScaler()
+    return make_pipeline(scaler, model) if scale else model

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler  # noqa: E402
 
 import datasets  # noqa: E402
 import peers  # noqa: E402
@@ -55,7 +55,7 @@ def study(variants, sets, seeds):
     results = {}
     for data in sets:
         X, Y, splits = datasets.load(data)
-        scaler = StandardScaler(with_mean=not sp.issparse(X))  # sparse stays sparse
+        scaler = MaxAbsScaler() if sp.issparse(X) else StandardScaler()  # sparse stays sparse
         results[data] = {}
         for name in variants:
             params = VARIANTS[name]

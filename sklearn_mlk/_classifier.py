@@ -1,5 +1,6 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -62,7 +63,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         The held-out rows are the threshold-tuning rows when thresholds are
         learned, else a ``validation_fraction`` of the data, stratified over
         labels. ``"auto"`` is on when thresholds are learned (their tuning
-        rows are held out anyway) and off with a fixed threshold.
+        rows are held out anyway), unless a tuning fold or hold-out would hold
+        fewer than 20 rows (a warning says so), and off with a fixed
+        threshold.
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping with a fixed
         threshold.
@@ -96,23 +99,24 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
         Learned thresholds predict more labels than 0.5: better F1, worse
         Hamming loss and subset accuracy.
-    threshold_cv : int >= 2 or float in (0, 1), default=0.2
+    threshold_cv : "auto", int >= 2 or float in (0, 1), default="auto"
         The tuning data of learned thresholds, split by iterative
-        stratification so that rare labels are on both sides. A float holds
+        stratification so that rare labels are on both sides. An int ``k``
+        trains ``k`` fold networks for out-of-fold scores of every row, each
+        stopping early on its own tuning fold (see ``refit``). A float holds
         out that share of the rows: a network trains on the rest, with the
-        hold-out as its early-stopping data, and scores the hold-out (see
-        ``refit``). An int ``k`` trains ``k`` fold networks for out-of-fold
-        scores of every row, each stopping early on its own tuning fold (see
-        ``refit``).
-    refit : bool, default=True
+        hold-out as its early-stopping data, and scores the hold-out.
+        ``"auto"`` is 5 folds (3 from 50,000 rows, and at most one per row).
+    refit : bool or "auto", default="auto"
         Whether the kept network is trained again on all rows, for the number
         of epochs early stopping chose (the hold-out's, or the folds' median);
-        the thresholds carry over. With a hold-out, False keeps the network
-        trained without the hold-out: one training instead of two. With ``k``
-        folds, False keeps the ``k`` fold networks as an ensemble: ``model_``
-        averages their outputs (logits, or probabilities for sigmoid
-        outputs), and predictions run through one fused NumPy plan; ``k``
-        trainings instead of ``k + 1``.
+        the thresholds carry over. Otherwise, with ``k`` folds the ``k`` fold
+        networks are kept as an ensemble: ``model_`` averages their outputs
+        (logits, or probabilities for sigmoid outputs) and predictions run
+        through one fused NumPy plan (``k`` trainings instead of ``k + 1``);
+        with a hold-out the network trained without it is kept (one training
+        instead of two). ``"auto"`` keeps the ensemble of folds and refits
+        after a hold-out.
     min_positives : int >= 0, default=3
         Labels with fewer positives in the tuning data (or none, or no
         negatives, or constant scores) get the threshold tuned on all labels
@@ -239,10 +243,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             callable,
         ],
         "threshold_cv": [
+            StrOptions({"auto"}),
             Interval(Integral, 2, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="neither"),
         ],
-        "refit": ["boolean"],
+        "refit": ["boolean", StrOptions({"auto"})],
         "min_positives": [Interval(Integral, 0, None, closed="left")],
         "fbr": [None, Interval(Real, 0, 1, closed="both")],
         "min_labels": [Interval(Integral, 0, None, closed="left")],
@@ -270,8 +275,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         focal_gamma=0.0,
         threshold="f1",
-        threshold_cv=0.2,
-        refit=True,
+        threshold_cv="auto",
+        refit="auto",
         min_positives=3,
         fbr=None,
         min_labels=0,
@@ -408,28 +413,34 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             tuned = fixed(self.threshold, len(classes))
         if warm:
             self._check_warm_start(classes)
-        early_stopping = (not fixed_cut) if self.early_stopping == "auto" else self.early_stopping
         seed = _backend.draw_seed(self.random_state)
-        trainer = Trainer(self, routed, hidden, classes, early_stopping)
         history = {k: list(v) for k, v in self.history_.items()} if warm else {}
         warm_model = (self.model_, self._from_probability) if warm else None
 
         if fixed_cut:
+            early_stopping = self.early_stopping is True
+            trainer = Trainer(self, routed, hidden, classes, early_stopping)
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
 
-            if isinstance(self.threshold_cv, Integral):
+            plan = _tuning.scheme(self.threshold_cv, self.refit, self.early_stopping,
+                                  X.shape[0])
+            if plan.notes:
+                warnings.warn(
+                    f"Only {X.shape[0]} training samples: " + "; ".join(plan.notes)
+                    + ".", UserWarning, stacklevel=3)
+            trainer = Trainer(self, routed, hidden, classes, plan.early_stopping)
+            if plan.k is not None:
                 tuning = _tuning.kfold(
-                    trainer, X, Y, sample_weight, warm_model, seed,
-                    k=self.threshold_cv, ensemble=not self.refit,
-                    early_stopping=early_stopping,
+                    trainer, X, Y, sample_weight, warm_model, seed, k=plan.k,
+                    ensemble=plan.ensemble, early_stopping=plan.early_stopping,
                 )
             else:
                 tuning = _tuning.holdout(
                     trainer, X, Y, sample_weight, warm_model, seed,
-                    fraction=self.threshold_cv, refit=self.refit,
-                    early_stopping=early_stopping,
+                    fraction=plan.fraction, refit=plan.refit,
+                    early_stopping=plan.early_stopping,
                 )
             net = tuning.net
             tuned = self._tune(tuning.scores, tuning.Y, tuning.w)

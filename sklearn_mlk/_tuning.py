@@ -18,9 +18,70 @@ Each scheme returns the kept network and the tuning rows' scores, targets and
 weights.
 """
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
+
+# threshold_cv="auto": this many folds, fewer above LARGE rows (see README,
+# "How the defaults were chosen").
+AUTO_FOLDS = 5
+LARGE_FOLDS = 3
+LARGE = 50_000
+# With early_stopping="auto", a tuning fold or hold-out of fewer rows than this
+# is too small to stop on (benchmarks/small_data.py): the networks train for
+# every epoch instead.
+MIN_STOP_ROWS = 20
+
+
+class Scheme(NamedTuple):
+    """How a fit gets its tuning scores: ``k`` folds (None for a hold-out of
+    ``fraction``), the kept network (``ensemble`` of folds, or ``refit``),
+    whether the networks stop early, and what was changed for small data."""
+
+    k: object
+    fraction: object
+    ensemble: bool
+    refit: bool
+    early_stopping: bool
+    notes: tuple
+
+
+def scheme(threshold_cv, refit, early_stopping, n_samples):
+    """Resolve the ``"auto"`` settings for a fit on ``n_samples`` rows.
+
+    ``threshold_cv="auto"`` is ``AUTO_FOLDS`` folds (``LARGE_FOLDS`` from
+    ``LARGE`` rows; at most one fold per row). ``refit="auto"`` keeps the fold
+    networks as an ensemble, and refits after a hold-out. Early stopping
+    ``"auto"`` is on unless its tuning rows would be fewer than
+    ``MIN_STOP_ROWS``.
+    """
+    notes = []
+    if threshold_cv == "auto":
+        k = AUTO_FOLDS if n_samples < LARGE else LARGE_FOLDS
+        if 2 <= n_samples < k:  # below 2, the splitter says what is needed
+            notes.append(f"{n_samples} folds of one row each (threshold_cv='auto' "
+                         f"uses {k} folds from {k} rows)")
+            k = n_samples
+        threshold_cv = k
+    if isinstance(threshold_cv, numbers.Integral):
+        k, fraction = int(threshold_cv), None
+        ensemble = refit is not True
+        smallest = n_samples // k
+    else:
+        k, fraction = None, float(threshold_cv)
+        ensemble = False
+        smallest = min(max(int(round(fraction * n_samples)), 1), max(n_samples - 1, 1))
+    stop = early_stopping
+    if early_stopping == "auto":
+        stop = smallest >= MIN_STOP_ROWS
+        if not stop:
+            where = "tuning fold" if k else "hold-out"
+            notes.append(f"no early stopping (each {where} holds {smallest} rows, "
+                         f"fewer than {MIN_STOP_ROWS}): every network trains for all "
+                         "epochs")
+    return Scheme(k, fraction, ensemble, refit is not False and not ensemble,
+                  bool(stop), tuple(notes))
 
 
 class Tuning(NamedTuple):
@@ -79,7 +140,8 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
     for i, (train, test) in enumerate(kfold_splits(Y, k, seed)):
         held = (X[test], Y[test], w[test])
         fold = trainer.train(X[train], Y[train], w[train],
-                             members[i] if members else None, seed + 1 + i,
+                             members[i] if members else None,
+                             None if seed is None else seed + 1 + i,
                              held if early_stopping else None)
         scores[test] = proba(fold, held[0])
         if ensemble:

@@ -416,7 +416,7 @@ def test_a_large_network_is_freed_before_the_next_is_built(data, monkeypatch, th
         return model
 
     monkeypatch.setattr(_network, "build_model", build_model)
-    clf = tiny(threshold="f1", threshold_cv=threshold_cv).fit(X, Y)
+    clf = tiny(threshold="f1", threshold_cv=threshold_cv, refit=True).fit(X, Y)
     assert len(built) == (2 if threshold_cv == 0.25 else 4)
     # No earlier network is alive when the next one is built.
     assert all(not any(alive) for alive in alive_at_build)

@@ -134,13 +134,13 @@ def test_ensemble_round_trips_and_warm_starts_each_member(data, tmp_path):
 def test_kfold_trains_each_fold_then_refits_on_all_rows(data, monkeypatch):
     X, Y = data
     calls = _record_trainings(monkeypatch)
-    tiny(threshold="f1", threshold_cv=4, early_stopping=False).fit(X, Y)
+    tiny(threshold="f1", threshold_cv=4, refit=True, early_stopping=False).fit(X, Y)
     assert [c["rows"] for c in calls] == [150, 150, 150, 150, 200]
     assert all(c["validation"] is None for c in calls)
     # With early stopping, each fold stops on its own tuning rows and the
     # refit runs their median best epoch.
     calls.clear()
-    clf = tiny(threshold="f1", threshold_cv=4, epochs=6).fit(X, Y)
+    clf = tiny(threshold="f1", threshold_cv=4, refit=True, epochs=6).fit(X, Y)
     assert [c["validation"][0].shape[0] for c in calls[:4]] == [50] * 4
     assert calls[4]["validation"] is None and 1 <= calls[4]["epochs"] <= 6
     assert len(clf.history_["loss"]) == calls[4]["epochs"]
@@ -253,7 +253,7 @@ def test_one_label_and_rare_labels_fit(data):
     assert clf.thresholds_.shape == (1,)
     Y_rare = Y.copy()
     Y_rare[:, 0] = 0
-    Y_rare[:3, 0] = 1
+    Y_rare[:2, 0] = 1  # out-of-fold scores of every row: 2 positives in all
     clf = tiny(threshold="f1", min_positives=3).fit(X, Y_rare)
     assert clf.threshold_status_[0].startswith("fallback: ")
     assert np.all(np.isfinite(clf.thresholds_))
