@@ -174,7 +174,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         How each threshold was set: ``"tuned"``, ``"shared"`` (samples-F1),
         ``"floored"`` (below ``fbr``), ``"fixed"``, or ``"fallback: <why>"``
         (the pooled threshold, for too few positives, no negatives or
-        constant scores).
+        constant scores; or 0.5, for too few samples to learn thresholds).
 
     Notes
     -----
@@ -418,8 +418,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         warm_model = (self.model_, self._from_probability) if warm else None
 
         if fixed_cut:
-            early_stopping = self.early_stopping is True
-            trainer = Trainer(self, routed, hidden, classes, early_stopping)
+            trainer = Trainer(self, routed, hidden, classes, self.early_stopping is True)
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
@@ -431,19 +430,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     f"Only {X.shape[0]} training samples: " + "; ".join(plan.notes)
                     + ".", UserWarning, stacklevel=3)
             trainer = Trainer(self, routed, hidden, classes, plan.early_stopping)
-            if plan.k is not None:
-                tuning = _tuning.kfold(
-                    trainer, X, Y, sample_weight, warm_model, seed, k=plan.k,
-                    ensemble=plan.ensemble, early_stopping=plan.early_stopping,
-                )
-            else:
-                tuning = _tuning.holdout(
-                    trainer, X, Y, sample_weight, warm_model, seed,
-                    fraction=plan.fraction, refit=plan.refit,
-                    early_stopping=plan.early_stopping,
-                )
+            tuning = _tuning.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
-            tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
+            if plan.fixed:
+                why = f"fallback: {X.shape[0]} samples < {_tuning.MIN_TUNE_ROWS}"
+                tuned = fixed(0.5, len(classes))._replace(
+                    status=np.full(len(classes), why))
+            else:
+                tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
         from ._divergence import warn_if_diverged
 

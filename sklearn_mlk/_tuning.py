@@ -32,6 +32,10 @@ LARGE = 50_000
 # is too small to stop on (benchmarks/small_data.py): the networks train for
 # every epoch instead.
 MIN_STOP_ROWS = 20
+# With threshold_cv="auto", below this many rows a learned threshold does
+# worse than the fixed 0.5 (benchmarks/small_data.py): one network trains on
+# every row and the thresholds are 0.5.
+MIN_TUNE_ROWS = 40
 
 
 class Scheme(NamedTuple):
@@ -45,24 +49,27 @@ class Scheme(NamedTuple):
     refit: bool
     early_stopping: bool
     notes: tuple
+    fixed: bool = False
 
 
 def scheme(threshold_cv, refit, early_stopping, n_samples):
     """Resolve the ``"auto"`` settings for a fit on ``n_samples`` rows.
 
     ``threshold_cv="auto"`` is ``AUTO_FOLDS`` folds (``LARGE_FOLDS`` from
-    ``LARGE`` rows; at most one fold per row). ``refit="auto"`` keeps the fold
+    ``LARGE`` rows), and the fixed threshold 0.5 below ``MIN_TUNE_ROWS``. ``refit="auto"`` keeps the fold
     networks as an ensemble, and refits after a hold-out. Early stopping
     ``"auto"`` is on unless its tuning rows would be fewer than
     ``MIN_STOP_ROWS``.
     """
     notes = []
+    if threshold_cv == "auto" and n_samples < MIN_TUNE_ROWS:
+        notes.append(f"thresholds fixed at 0.5, as learning them needs "
+                     f"{MIN_TUNE_ROWS} (threshold_cv='auto'); one network trains on "
+                     "every row for all epochs")
+        return Scheme(None, None, False, False, early_stopping is True, tuple(notes),
+                      fixed=True)
     if threshold_cv == "auto":
         k = AUTO_FOLDS if n_samples < LARGE else LARGE_FOLDS
-        if 2 <= n_samples < k:  # below 2, the splitter says what is needed
-            notes.append(f"{n_samples} folds of one row each (threshold_cv='auto' "
-                         f"uses {k} folds from {k} rows)")
-            k = n_samples
         threshold_cv = k
     if isinstance(threshold_cv, numbers.Integral):
         k, fraction = int(threshold_cv), None
@@ -91,6 +98,18 @@ class Tuning(NamedTuple):
     scores: np.ndarray
     Y: object
     w: np.ndarray
+
+
+def run(plan, trainer, X, Y, w, warm, seed):
+    """Train the networks of the :class:`Scheme` ``plan``; return a :class:`Tuning`
+    (without scores for a fixed threshold)."""
+    if plan.fixed:
+        return Tuning(trainer.train(X, Y, w, warm, seed), None, None, None)
+    if plan.k is not None:
+        return kfold(trainer, X, Y, w, warm, seed, k=plan.k, ensemble=plan.ensemble,
+                     early_stopping=plan.early_stopping)
+    return holdout(trainer, X, Y, w, warm, seed, fraction=plan.fraction,
+                   refit=plan.refit, early_stopping=plan.early_stopping)
 
 
 def best_epoch(history):
