@@ -281,3 +281,77 @@ def test_learned_thresholds_beat_half_on_held_out_yeast(objective, average):
                                          average=average, zero_division=0)
         gains.append(scores[objective] - scores[0.5])
     assert min(gains) > 0.01, gains
+
+
+@pytest.mark.parametrize(
+    "threshold_cv, refit, early_stopping, n, expected",
+    [
+        ("auto", "auto", "auto", 1000, dict(k=5, ensemble=True, early_stopping=True)),
+        ("auto", "auto", "auto", 60_000, dict(k=3, ensemble=True, early_stopping=True)),
+        ("auto", True, "auto", 1000, dict(k=5, ensemble=False, refit=True)),
+        (4, "auto", "auto", 1000, dict(k=4, ensemble=True)),
+        (0.2, "auto", "auto", 1000, dict(k=None, fraction=0.2, refit=True)),
+        (0.2, False, "auto", 1000, dict(k=None, refit=False, ensemble=False)),
+        ("auto", "auto", "auto", 99, dict(k=5, early_stopping=False)),  # folds of 19
+        ("auto", "auto", "auto", 100, dict(k=5, early_stopping=True, notes=())),
+        ("auto", "auto", True, 99, dict(early_stopping=True, notes=())),  # as asked
+        (0.2, "auto", "auto", 90, dict(early_stopping=False)),  # a hold-out of 18
+        ("auto", "auto", "auto", 39, dict(fixed=True, early_stopping=False)),
+        (3, "auto", "auto", 39, dict(fixed=False, k=3)),  # only "auto" falls back
+    ],
+)
+def test_auto_scheme_follows_the_data_size(threshold_cv, refit, early_stopping, n,
+                                           expected):
+    from sklearn_mlk import _tuning
+
+    plan = _tuning.scheme(threshold_cv, refit, early_stopping, n)
+    for field, value in expected.items():
+        assert getattr(plan, field) == value, (field, plan)
+    if plan.fixed or not plan.early_stopping and early_stopping == "auto":
+        assert len(plan.notes) == 1
+
+
+def test_tiny_data_warns_once_and_seeded_runs_agree():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    texts = ["cup final tonight", "minister talks ai rules", "new phone chip",
+             "club buys app"]
+    Y = np.array([[0, 1, 0], [1, 0, 1], [0, 0, 1], [0, 1, 1]])
+    predictions = []
+    for _ in range(2):
+        model = make_pipeline(TfidfVectorizer(), KerasMultiLabelClassifier(
+            hidden_layer_sizes=(16,), epochs=60, random_state=0))
+        with pytest.warns(UserWarning) as caught:
+            model.fit(texts, Y)
+        messages = [str(w.message) for w in caught if w.category is UserWarning]
+        assert len(messages) == 1
+        assert messages[0].startswith("Only 4 training samples: thresholds fixed at 0.5")
+        clf = model[-1]
+        assert len(clf.history_["loss"]) == 60  # every epoch: no early stopping
+        assert set(clf.threshold_status_) == {"fallback: 4 samples < 40"}
+        np.testing.assert_array_equal(clf.thresholds_, 0.5)
+        predictions.append(model.predict(["ai rules for phones", "cup tonight"]))
+    np.testing.assert_array_equal(predictions[0], predictions[1])
+    assert predictions[0].sum(axis=1).min() >= 1  # a label for each, as trained
+
+
+@pytest.mark.skipif(not (DATA / "yeast.npz").exists(), reason="shared data sets not found")
+def test_default_is_not_worse_than_the_former_default_on_held_out_yeast():
+    """The k-fold ensemble against the former hold-out with refit, on yeast's
+    standard test split, for each of three seeds."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    bundle = np.load(DATA / "yeast.npz")
+    X, Y, test = bundle["X"], bundle["Y"], bundle["is_test"]
+    for seed in range(3):
+        scores = {}
+        for name, params in {"default": {},
+                             "former": {"threshold_cv": 0.2, "refit": True}}.items():
+            model = make_pipeline(StandardScaler(), KerasMultiLabelClassifier(
+                hidden_layer_sizes=(64,), epochs=15, random_state=seed, **params,
+            )).fit(X[~test], Y[~test])
+            scores[name] = f1_score(Y[test], model.predict(X[test]), average="macro",
+                                    zero_division=0)
+        assert scores["default"] >= scores["former"] - 0.005, (seed, scores)
