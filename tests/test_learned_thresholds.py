@@ -176,7 +176,10 @@ def test_too_few_samples_to_tune_is_a_clear_error(data):
     with pytest.raises(ValueError, match="at least 5 samples.*fixed threshold"):
         tiny(threshold="f1", threshold_cv=5).fit(X[:4], Y[:4])
     with pytest.raises(ValueError, match="1 sample"):
-        tiny(threshold="f1").fit(X[:1], Y[:1])
+        tiny(threshold="f1", threshold_cv=0.2).fit(X[:1], Y[:1])
+    with pytest.warns(UserWarning, match="thresholds fixed at 0.5"):
+        clf = tiny(threshold="f1").fit(X[:1], Y[:1])  # "auto": the fixed fallback
+    assert set(clf.threshold_status_) == {"fallback: 1 samples < 40"}
 
 
 def test_tune_thresholds_changes_thresholds_not_the_network(data):
