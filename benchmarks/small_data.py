@@ -98,10 +98,11 @@ def main(argv=None):
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--out", default=str(run.RESULTS))
+    parser.add_argument("--name", default="small_data", help="file stem of the report")
     args = parser.parse_args(argv)
     results = study(args.sizes, args.draws)
     meta = report.run_meta("small_data.py", argv, draws=args.draws)
-    report.write(args.out, "small_data", meta, results, markdown(results, meta))
+    report.write(args.out, args.name, meta, results, markdown(results, meta))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ VARIANTS = {
     "focal loss (gamma 2)": {"focal_gamma": 2.0},
     "SCutFBR floor 0.1": {"fbr": 0.1},
     "no rare-label fallback": {"min_positives": 0},
+    "rare-label fallback below 5": {"min_positives": 5},
+    "rare-label fallback below 10": {"min_positives": 10},
 }
 FIGURES = ("macro_f1", "micro_f1", "hamming_loss", "fit_seconds")
 
