@@ -179,7 +179,7 @@ def test_too_few_samples_to_tune_is_a_clear_error(data):
         tiny(threshold="f1", threshold_cv=0.2).fit(X[:1], Y[:1])
     with pytest.warns(UserWarning, match="thresholds fixed at 0.5"):
         clf = tiny(threshold="f1").fit(X[:1], Y[:1])  # "auto": the fixed fallback
-    assert set(clf.threshold_status_) == {"fallback: 1 samples < 40"}
+    assert set(clf.threshold_status_) == {"fallback: 1 samples < 10"}
 
 
 def test_tune_thresholds_changes_thresholds_not_the_network(data):
@@ -299,8 +299,9 @@ def test_learned_thresholds_beat_half_on_held_out_yeast(objective, average):
         ("auto", "auto", "auto", 100, dict(k=5, early_stopping=True, notes=())),
         ("auto", "auto", True, 99, dict(early_stopping=True, notes=())),  # as asked
         (0.2, "auto", "auto", 90, dict(early_stopping=False)),  # a hold-out of 18
-        ("auto", "auto", "auto", 39, dict(fixed=True, early_stopping=False)),
-        (3, "auto", "auto", 39, dict(fixed=False, k=3)),  # only "auto" falls back
+        ("auto", "auto", "auto", 9, dict(fixed=True, early_stopping=False)),
+        ("auto", "auto", "auto", 10, dict(fixed=False, k=5)),
+        (3, "auto", "auto", 9, dict(fixed=False, k=3)),  # only "auto" falls back
     ],
 )
 def test_auto_scheme_follows_the_data_size(threshold_cv, refit, early_stopping, n,
@@ -332,7 +333,7 @@ def test_tiny_data_warns_once_and_seeded_runs_agree():
         assert messages[0].startswith("Only 4 training samples: thresholds fixed at 0.5")
         clf = model[-1]
         assert len(clf.history_["loss"]) == 60  # every epoch: no early stopping
-        assert set(clf.threshold_status_) == {"fallback: 4 samples < 40"}
+        assert set(clf.threshold_status_) == {"fallback: 4 samples < 10"}
         np.testing.assert_array_equal(clf.thresholds_, 0.5)
         predictions.append(model.predict(["ai rules for phones", "cup tonight"]))
     np.testing.assert_array_equal(predictions[0], predictions[1])
