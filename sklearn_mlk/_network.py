@@ -97,23 +97,15 @@ def _call_builder(build, meta, model_params, compile_params):
 def average_model(models, n_features):
     """One ``keras.Model`` whose output is the mean of the models' outputs.
 
-    It holds uncompiled copies of the models (a compiled member would carry
-    its training loss into the saved model, which then fails to load).
+    The models become its members as they are, marked uncompiled: a compiled
+    member would carry its training loss into the saved model, which then
+    fails to load. (A warm start compiles them again before training.)
     """
-    from ._backend import seeded
-
     inputs = keras.Input(shape=(n_features,), name="features")
-    members = []
     for i, model in enumerate(models):
-        # from_config rather than clone_model, which compiles the copy too;
-        # seeded, so that its throwaway initial weights leave the process-wide
-        # generators alone.
-        with seeded(0):
-            member = type(model).from_config(model.get_config())
-        member.set_weights(model.get_weights())
-        member.name = f"fold_{i}"
-        members.append(member)
-    outputs = layers.Average(name="mean")([member(inputs) for member in members])
+        model.compiled = False
+        model.name = f"fold_{i}"
+    outputs = layers.Average(name="mean")([model(inputs) for model in models])
     return keras.Model(inputs, outputs, name="ensemble")
 
 
