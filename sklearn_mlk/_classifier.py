@@ -64,7 +64,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         learned, else a ``validation_fraction`` of the data, stratified over
         labels. ``"auto"`` is on when thresholds are learned (their tuning
         rows are held out anyway), unless a tuning fold or hold-out would hold
-        fewer than 20 rows (a warning says so), and off with a fixed
+        fewer than 64 rows (a warning says so), and off with a fixed
         threshold.
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping with a fixed

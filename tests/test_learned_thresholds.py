@@ -295,10 +295,11 @@ def test_learned_thresholds_beat_half_on_held_out_yeast(objective, average):
         (4, "auto", "auto", 1000, dict(k=4, ensemble=True)),
         (0.2, "auto", "auto", 1000, dict(k=None, fraction=0.2, refit=True)),
         (0.2, False, "auto", 1000, dict(k=None, refit=False, ensemble=False)),
-        ("auto", "auto", "auto", 99, dict(k=5, early_stopping=False)),  # folds of 19
-        ("auto", "auto", "auto", 100, dict(k=5, early_stopping=True, notes=())),
-        ("auto", "auto", True, 99, dict(early_stopping=True, notes=())),  # as asked
-        (0.2, "auto", "auto", 90, dict(early_stopping=False)),  # a hold-out of 18
+        ("auto", "auto", "auto", 319, dict(k=5, early_stopping=False)),  # folds of 63
+        ("auto", "auto", "auto", 320, dict(k=5, early_stopping=True, notes=())),
+        ("auto", "auto", True, 319, dict(early_stopping=True, notes=())),  # as asked
+        (0.2, "auto", "auto", 315, dict(early_stopping=False)),  # a hold-out of 63
+        (0.2, "auto", "auto", 320, dict(early_stopping=True)),
         ("auto", "auto", "auto", 9, dict(fixed=True, early_stopping=False)),
         ("auto", "auto", "auto", 10, dict(fixed=False, k=5)),
         (3, "auto", "auto", 9, dict(fixed=False, k=3)),  # only "auto" falls back
