@@ -34,7 +34,7 @@ def _record_trainings(monkeypatch):
 def test_holdout_is_tuning_and_early_stopping_data(data, monkeypatch):
     X, Y = data
     calls = _record_trainings(monkeypatch)
-    clf = tiny(threshold="f1", threshold_cv=0.25, refit=False).fit(X, Y)
+    clf = tiny(threshold="f1", threshold_cv=0.25, refit=False, early_stopping=True).fit(X, Y)
     assert len(calls) == 1
     held = calls[0]["validation"][0].shape[0]
     assert abs(held - 50) <= 5 and calls[0]["rows"] + held == 200
@@ -45,7 +45,7 @@ def test_holdout_is_tuning_and_early_stopping_data(data, monkeypatch):
 def test_holdout_refit_trains_again_on_all_rows_for_the_best_epoch(data, monkeypatch):
     X, Y = data
     calls = _record_trainings(monkeypatch)
-    clf = tiny(threshold="f1", threshold_cv=0.25, epochs=8).fit(X, Y)
+    clf = tiny(threshold="f1", threshold_cv=0.25, epochs=8, early_stopping=True).fit(X, Y)
     assert len(calls) == 2 and calls[0]["validation"] is not None
     assert calls[1]["rows"] == 200 and calls[1]["validation"] is None
     assert 1 <= calls[1]["epochs"] <= 8 and len(clf.history_["loss"]) == calls[1]["epochs"]
@@ -67,7 +67,8 @@ def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
         return proba(net, rows)
 
     monkeypatch.setattr(_trainer, "proba", spy)
-    clf = tiny(threshold="f1", threshold_cv=4, refit=False, epochs=6).fit(X, Y)
+    clf = tiny(threshold="f1", threshold_cv=4, refit=False, epochs=6,
+               early_stopping=True).fit(X, Y)
     assert [c["rows"] for c in calls] == [150] * 4  # no refit
     assert len(scored) == 4
     trained_on = {id(c["model"]): _rows(c["X"]) for c in calls}
@@ -140,7 +141,8 @@ def test_kfold_trains_each_fold_then_refits_on_all_rows(data, monkeypatch):
     # With early stopping, each fold stops on its own tuning rows and the
     # refit runs their median best epoch.
     calls.clear()
-    clf = tiny(threshold="f1", threshold_cv=4, refit=True, epochs=6).fit(X, Y)
+    clf = tiny(threshold="f1", threshold_cv=4, refit=True, epochs=6,
+               early_stopping=True).fit(X, Y)
     assert [c["validation"][0].shape[0] for c in calls[:4]] == [50] * 4
     assert calls[4]["validation"] is None and 1 <= calls[4]["epochs"] <= 6
     assert len(clf.history_["loss"]) == calls[4]["epochs"]
