@@ -30,8 +30,9 @@ LARGE_FOLDS = 3
 LARGE = 50_000
 # With early_stopping="auto", a tuning fold or hold-out of fewer rows than this
 # is too small to stop on: the networks train for every epoch instead. Up to
-# folds of 32 rows, training every epoch did better on yeast, scene and
-# emotions alike, and from 128 the two were even (benchmarks/small_data.py).
+# folds of 32 rows training every epoch did better on yeast, scene and emotions
+# alike, and at 64 on two of them; from 128 the two were within noise, and
+# stopping early saves most of the epochs (benchmarks/small_data.py).
 MIN_STOP_ROWS = 64
 # With threshold_cv="auto", fewer rows than this get one network on every row
 # and the fixed threshold 0.5: from 10 rows on, out-of-fold thresholds beat
@@ -58,10 +59,10 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     """Resolve the ``"auto"`` settings for a fit on ``n_samples`` rows.
 
     ``threshold_cv="auto"`` is ``AUTO_FOLDS`` folds (``LARGE_FOLDS`` from
-    ``LARGE`` rows), and the fixed threshold 0.5 below ``MIN_TUNE_ROWS``. ``refit="auto"`` keeps the fold
-    networks as an ensemble, and refits after a hold-out. Early stopping
-    ``"auto"`` is on unless its tuning rows would be fewer than
-    ``MIN_STOP_ROWS``.
+    ``LARGE`` rows), and the fixed threshold 0.5 below ``MIN_TUNE_ROWS``.
+    ``refit="auto"`` keeps the fold networks as an ensemble, and refits after
+    a hold-out. Early stopping ``"auto"`` is on unless its tuning rows would
+    be fewer than ``MIN_STOP_ROWS``.
     """
     notes = []
     if threshold_cv == "auto" and n_samples < MIN_TUNE_ROWS:
@@ -96,7 +97,7 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
 class Tuning(NamedTuple):
     """The kept network and the data its thresholds are tuned on."""
 
-    net: object  # a _Trained
+    net: object  # a sklearn_mlk._trainer.Trained
     scores: np.ndarray
     Y: object
     w: np.ndarray
