@@ -6,8 +6,9 @@ takes dense input only, gets sparse X densified.
 
 Neural peers share our default architecture: one hidden layer of 256 ReLU
 units, Adam at 1e-3, batch 64, the same number of epochs. Our estimator runs
-with its defaults otherwise (dropout 0.5; learned thresholds on a 20% hold-out
-with a refit on all rows), at a fixed 0.5 and with its two main objectives.
+with its defaults otherwise (dropout 0.5; learned thresholds on the
+out-of-fold scores of five fold networks, kept as an ensemble), at a fixed 0.5
+and with its two main objectives.
 """
 
 import scipy.sparse as sp
