@@ -43,7 +43,7 @@ class Trainer:
         self._trained_large = False
 
     def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
-        """Return the :class:`_Trained` network for X, Y, w.
+        """Return the :class:`Trained` network for X, Y, w.
 
         ``epochs`` given runs that many epochs without early stopping.
 
