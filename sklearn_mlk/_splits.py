@@ -40,7 +40,7 @@ def holdout_split(Y, fraction, seed, purpose=None):
                     _FIXED_HINT)
     else:
         _check_size(n_samples, 2, f"{purpose} of {fraction}")
-    n_test = min(max(int(round(fraction * n_samples)), 1), n_samples - 1)
+    n_test = holdout_size(n_samples, fraction)
     Yd = _dense(Y)
     X = np.zeros((n_samples, 1))
     if Yd.shape[1] > 1:
@@ -53,6 +53,11 @@ def holdout_split(Y, fraction, seed, purpose=None):
     if len(train) == 0 or len(test) == 0:  # iterative stratification's rounding
         train, test = next(ShuffleSplit(1, test_size=n_test, random_state=seed).split(X))
     return np.sort(train), np.sort(test)
+
+
+def holdout_size(n_samples, fraction):
+    """Rows in a hold-out of ``fraction``: at least one, and one fewer than all."""
+    return min(max(int(round(fraction * n_samples)), 1), max(n_samples - 1, 1))
 
 
 def kfold_splits(Y, n_folds, seed):

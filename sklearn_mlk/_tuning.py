@@ -64,6 +64,8 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     a hold-out. Early stopping ``"auto"`` is on unless its tuning rows would
     be fewer than ``MIN_STOP_ROWS``.
     """
+    from ._splits import holdout_size
+
     notes = []
     if threshold_cv == "auto" and n_samples < MIN_TUNE_ROWS:
         notes.append(f"thresholds fixed at 0.5, as learning them needs "
@@ -81,7 +83,7 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     else:
         k, fraction = None, float(threshold_cv)
         ensemble = False
-        smallest = min(max(int(round(fraction * n_samples)), 1), max(n_samples - 1, 1))
+        smallest = holdout_size(n_samples, fraction)
     stop = early_stopping
     if early_stopping == "auto":
         stop = smallest >= MIN_STOP_ROWS
