@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick    # emotions, one of its five folds
     python benchmarks/run.py --datasets yeast --models "mlk (0.5)" "OvR(LogReg)"
     python benchmarks/run.py --speed    # then speed and memory (benchmarks/speed.py)
+    python benchmarks/run.py --merge --models "mlk (0.5)"  # rerun one model, keep the rest
 
 Models run one at a time in this process. The report (Markdown) and the raw
 figures (JSON) go to benchmarks/results/. Fit time is also given as a ratio to
@@ -52,14 +53,19 @@ def markdown(results, meta):
         f"Machine: {meta['machine']}; {meta['date']}",
         "",
     ]
+    if meta.get("merged_from"):
+        lines += ["Results of models this command did not run come from, in order: "
+                  + "; ".join(f"`{c}`" for c in meta["merged_from"]) + ". Each fit "
+                  f"ratio is to {REFERENCE} in the run that measured it.", ""]
     for metric in METRICS + ("fit_seconds", "fit_ratio"):
         lines += [f"## {metric}", "", "| model | " + " | ".join(results) + " |",
                   "|---|" + "---|" * len(results)]
-        models = list(next(iter(results.values())))
+        models = [m for m in peers.PEERS if any(m in r for r in results.values())]
+        models += [boomer.NAME] * any(boomer.NAME in r for r in results.values())
         for model in models:
             cells = []
             for data in results:
-                r = results[data][model]
+                r = results[data].get(model, {"error": "not run in this report"})
                 if "error" in r:
                     cells.append(_failure(r))
                 elif metric == "fit_ratio":
@@ -135,6 +141,19 @@ def add_boomer(results, folder):
     return results
 
 
+def _earlier(report_json):
+    """An earlier report's results, each fit time with its run's reference,
+    and the commands they came from."""
+    results = report_json["results"]
+    for models in results.values():
+        reference = models.get(REFERENCE, {}).get("fit_seconds")
+        for r in models.values():
+            if "error" not in r and reference:
+                r.setdefault("reference_fit_seconds", reference)
+    meta = report_json["meta"]
+    return results, [*meta.get("merged_from", []), meta["command"]]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -143,6 +162,10 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", choices=list(peers.PEERS))
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     parser.add_argument("--name", default=None, help="file stem of the report")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other models' and sets' results of an "
+                             "earlier report of the same name, replacing only "
+                             "what this run measures")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the summary tables into README.md")
     parser.add_argument("--speed", action="store_true",
@@ -153,12 +176,18 @@ def main(argv=None):
     sets = args.datasets or (["emotions"] if args.quick else list(datasets.SETS))
     models = args.models or list(peers.PEERS)
     stem = args.name or ("quality_quick" if args.quick else "quality")
-    results = {}
+    results, earlier = {}, pathlib.Path(args.out) / f"{stem}.json"
+    merged_from = []
+    if args.merge:
+        if REFERENCE not in models:
+            models.append(REFERENCE)  # fit ratios are to it, in the same run
+        if earlier.exists():
+            results, merged_from = _earlier(json.loads(earlier.read_text()))
     for name in sets:
         X, Y, splits = datasets.load(name)
         if args.quick:
             splits = splits[:1]
-        results[name] = {}
+        results.setdefault(name, {})
         for model in models:
             results[name][model] = evaluate(model, X, Y, splits)
             r = results[name][model]
@@ -167,10 +196,16 @@ def main(argv=None):
                 f"fit {r['fit_seconds']:.1f}s"
             )
             print(f"{name:9} {model:40} {shown}", flush=True)
-    if args.models is None:
+    # Every report lists the sets and models in the benchmark's order.
+    results = {name: {model: results[name][model] for model in peers.PEERS
+                      if model in results[name]}
+               for name in datasets.SETS if name in results}
+    if args.models is None or args.merge:
         add_boomer(results, args.out if (pathlib.Path(args.out) / "boomer.json").exists()
                    else RESULTS)
     meta = report.run_meta("run.py", argv)
+    if merged_from:
+        meta["merged_from"] = merged_from
     report.write(args.out, stem, meta, results,
                  markdown(results, meta) + "\n" + summary(results, meta))
     if args.update_readme:

@@ -25,6 +25,11 @@ Sparse X stays sparse where one ``Dense`` layer alone reads the input (the
 default MLP): that layer is applied with ``tf.sparse.sparse_dense_matmul``,
 which multiplies only the non-zeros, forward and backward.
 
+The fold networks of a default ensemble train here side by side as one
+stacked network (:func:`train_members`, :mod:`sklearn_mlk._stacked`): one
+weight per row and member masks each member's tuning fold out of its loss,
+and early stopping keeps each member's own best epoch.
+
 Everything else (other backends, callbacks, routed fit or compile parameters,
 subclassed models) trains through ``Model.fit``.
 """
@@ -87,14 +92,20 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
     training stops once their loss has not improved for ``patience`` epochs,
     and the weights of the epoch with the lowest loss are kept.
     """
+    return _with_loop(model, loss, lambda loop: loop.run(
+        model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,
+        validation=validation, patience=patience, shuffle=shuffle,
+        verbose=verbose, seed=seed))
+
+
+def _with_loop(model, loss, run):
+    """``run(loop)`` with the cached loop for ``model``, or None if it has none."""
     if sum(int(np.prod(v.shape)) for v in model.variables) > _CACHE_MAX_VALUES:
         # A large network trains in place: a copy would double its memory,
         # and its fit outlasts the tracing many times over.
         loop = _Loop(model, model.optimizer, loss, private=False)
         try:
-            return loop.run(model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,
-                            validation=validation, patience=patience,
-                            shuffle=shuffle, verbose=verbose, seed=seed)
+            return run(loop)
         finally:
             # The compiled functions refer back to the loop; break the cycle
             # so that the optimizer state is freed now, not at the next
@@ -117,15 +128,55 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
                 _unbuildable.add(key)
             return None
     try:
-        history = loop.run(model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,
-                           validation=validation, patience=patience,
-                           shuffle=shuffle, verbose=verbose, seed=seed)
+        return run(loop)
     finally:
         with _lock:
             _cache[key] = loop
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
-    return history
+
+
+class Members:
+    """The members of a stacked ensemble (:mod:`sklearn_mlk._stacked`): rows
+    each trains and validates on, and which slice of each variable it owns."""
+
+    def __init__(self, mask, parts):
+        self.train_rows = mask.sum(axis=0)
+        self.val_rows = mask.shape[0] - self.train_rows
+        self.parts = parts
+
+    def slices(self, values, j):
+        from ._stacked import take
+
+        return [None if part is None else take(value, part, j).copy()
+                for value, part in zip(values, self.parts)]
+
+    def put(self, values, j, weights):
+        from ._stacked import take
+
+        for value, part, weight in zip(values, self.parts, weights):
+            if part is not None:
+                take(value, part, j)[...] = weight
+
+
+def train_members(model, loss, X, Y, w, mask, *, epochs, batch_size, early_stopping,
+                  patience, shuffle, verbose, seed):
+    """Train a stacked ensemble ``model`` in place; return one history per member.
+
+    ``mask[i, j]`` is True where row ``i`` trains member ``j``; with
+    ``early_stopping`` the other rows are member ``j``'s validation rows, and
+    each member keeps the weights of its own best epoch. Returns None, having
+    changed nothing, when the compiled loop cannot train ``model``.
+    """
+    from ._stacked import member_parts
+
+    w = np.asarray(w, dtype=np.float32)[:, None]
+    validation = (X, Y, w * ~mask) if early_stopping else None
+    members = Members(mask, member_parts(model))
+    return _with_loop(model, loss, lambda loop: loop.run(
+        model, loss, X, Y, w * mask, epochs=epochs, batch_size=batch_size,
+        validation=validation, patience=patience, shuffle=shuffle, verbose=verbose,
+        seed=seed, members=members))
 
 
 def _key(model, optimizer, loss):
@@ -258,9 +309,13 @@ class _Loop:
                                        trainable=False)
         self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
                                                  loss.focal_gamma)
+        # A stacked ensemble (sklearn_mlk._stacked) outputs (batch, k, labels)
+        # and takes one weight per row and member; its losses are per member.
+        output_shape = model.outputs[0].shape
+        self.members = output_shape[1] if len(output_shape) == 3 else 0
         x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
-        y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
-        w = tf.TensorSpec([None], tf.float32)
+        y = tf.TensorSpec([None, output_shape[-1]], tf.float32)
+        w = tf.TensorSpec([None, self.members] if self.members else [None], tf.float32)
         order = tf.TensorSpec([None], tf.int32)
         size = tf.TensorSpec([], tf.int32)
         self._step = tf.function(self._train_step, input_signature=[x, y, w])
@@ -295,7 +350,10 @@ class _Loop:
         else:
             outputs = self.model(x, training=training)
         outputs = tf.cast(outputs, tf.float32)
-        total = tf.reduce_sum(self.loss(y, outputs) * w)
+        if self.members:
+            y = y[:, None, :]
+        # The weighted loss summed over rows: one value, or one per member.
+        total = tf.reduce_sum(self.loss(y, outputs) * w, axis=0)
         extra = self.model.losses
         extra = tf.add_n([tf.cast(v, tf.float32) for v in extra]) if extra else 0.0
         return total, extra
@@ -306,16 +364,16 @@ class _Loop:
         rows = tf.cast(tf.shape(x)[0], tf.float32)
         with tf.GradientTape() as tape:
             total, extra = self._objective(x, y, w, training=True)
-            value = total / rows + extra
+            value = tf.reduce_sum(total) / rows + extra
         variables = self.model.trainable_variables
         self.optimizer.apply(tape.gradient(value, variables), variables)
-        return value
+        return total / rows + extra
 
     def _train_epoch(self, X, Y, w, order, batch_size):
         import tensorflow as tf
 
         n = tf.shape(order)[0]
-        total = tf.constant(0.0)
+        total = tf.zeros([self.members] if self.members else [])
         for i in tf.range((n + batch_size - 1) // batch_size):
             rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
             value = self._train_step(tf.gather(X, rows), tf.gather(Y, rows),
@@ -329,7 +387,9 @@ class _Loop:
     # Python side --------------------------------------------------------
 
     def run(self, model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
-            shuffle, verbose, seed):
+            shuffle, verbose, seed, members=None):
+        """Train; return the history, or one history per member of a stacked
+        ensemble (``members``: its :class:`Members`)."""
         import tensorflow as tf
 
         if self.model is not model:
@@ -347,42 +407,72 @@ class _Loop:
         w = np.asarray(w, dtype=np.float32)
         if not sparse:
             tensors = [tf.convert_to_tensor(a) for a in (_dense(X), Y, w)]
-        history = {"loss": []}
+        k = self.members or 1
+        train_rows = np.full(k, n) if members is None else members.train_rows
+        histories = [{"loss": []} for _ in range(k)]
+        # Epochs each member trained before early stopping ended it.
+        ran = np.full(k, epochs)
         if validation is not None:
+            val_rows = (np.full(k, validation[0].shape[0]) if members is None
+                        else members.val_rows)
             validation = self._validation_blocks(*validation)
-            history["val_loss"] = []
-            best, best_weights, wait = np.inf, None, 0
+            for history in histories:
+                history["val_loss"] = []
+            best, wait = np.full(k, np.inf), np.zeros(k, dtype=int)
+            best_weights = [None] * k
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
             if sparse:
-                loss = self._sparse_epoch(X, Y, w, order, batch_size)
+                mean = self._sparse_epoch(X, Y, w, order, batch_size)
             else:
-                loss = float(self._epoch(*tensors, order.astype(np.int32), batch_size))
-            history["loss"].append(loss)
-            line = f"Epoch {epoch + 1}/{epochs} - loss: {loss:.4f}"
+                mean = self._epoch(*tensors, order.astype(np.int32), batch_size).numpy()
+            losses = np.atleast_1d(mean) * n / train_rows
+            live = np.flatnonzero(ran > epoch)
+            for j in live:
+                histories[j]["loss"].append(float(losses[j]))
+            line = f"Epoch {epoch + 1}/{epochs} - loss: {np.mean(losses[live]):.4f}"
             # A NaN or infinite loss ends training, as keras.callbacks.
             # TerminateOnNaN does; the caller reports it.
-            stop = not np.isfinite(loss)
+            stop = not np.isfinite(losses).all()
             if validation is not None:
-                val_loss = self._validation_loss(validation)
-                history["val_loss"].append(val_loss)
-                line += f" - val_loss: {val_loss:.4f}"
-                wait += 1
-                if val_loss < best:
-                    best, wait = val_loss, 0
-                    best_weights = [v.numpy() for v in self.model.variables]
-                stop = stop or (wait >= patience and epoch > 0)
+                val_losses = self._validation_loss(validation, val_rows)
+                line += f" - val_loss: {np.mean(val_losses[live]):.4f}"
+                improved = [j for j in live if val_losses[j] < best[j]]
+                values = [v.numpy() for v in self.model.variables] if improved else None
+                for j in live:
+                    histories[j]["val_loss"].append(float(val_losses[j]))
+                    wait[j] += 1
+                    if j in improved:
+                        best[j], wait[j] = val_losses[j], 0
+                        best_weights[j] = (values if members is None
+                                           else members.slices(values, j))
+                    if wait[j] >= patience and epoch > 0:
+                        ran[j] = epoch + 1
+                stop = stop or (ran <= epoch + 1).all()
             if verbose:
                 print(line, flush=True)
             if stop:
                 break
-        if validation is not None and best_weights is not None:
-            for variable, value in zip(self.model.variables, best_weights):
-                variable.assign(value)
+        if validation is not None:
+            self._restore(best_weights, members)
         if self.model is not model:
             for theirs, mine in zip(model.variables, self.model.variables):
                 theirs.assign(mine.value)
-        return history
+        return histories[0] if members is None else histories
+
+    def _restore(self, best_weights, members):
+        """Set each member's weights (or the network's) to its best epoch's."""
+        if members is None:
+            if best_weights[0] is not None:
+                for variable, value in zip(self.model.variables, best_weights[0]):
+                    variable.assign(value)
+            return
+        values = [v.numpy() for v in self.model.variables]
+        for j, weights in enumerate(best_weights):
+            if weights is not None:
+                members.put(values, j, weights)
+        for variable, value in zip(self.model.variables, values):
+            variable.assign(value)
 
     def _feed(self, block):
         """A block of rows of X in the form the compiled functions take."""
@@ -395,7 +485,7 @@ class _Loop:
         total = 0.0
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
-            total += float(step(self._feed(X[rows]), Y[rows], w[rows])) * len(rows)
+            total = total + step(self._feed(X[rows]), Y[rows], w[rows]).numpy() * len(rows)
         return total / len(order)
 
     def _validation_blocks(self, X, Y, w):
@@ -409,13 +499,14 @@ class _Loop:
             rows = max(1, min(rows, DENSE_BLOCK_VALUES // self._n_features))
         return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
 
-    def _validation_loss(self, validation):
+    def _validation_loss(self, validation, counts):
+        """The validation loss, one value per member (``counts`` rows each)."""
         X, Y, w, rows = validation
         evaluate = (self._sparse_evaluate if sp.issparse(X) and self._sparse_input
                     else self._evaluate)
-        total = extra = 0.0
+        total, extra = 0.0, 0.0
         for start in range(0, X.shape[0], rows):
             part = slice(start, start + rows)
             block_total, extra = evaluate(self._feed(X[part]), Y[part], w[part])
-            total += float(block_total)
-        return total / X.shape[0] + float(extra)
+            total = total + np.atleast_1d(block_total.numpy())
+        return total / counts + float(extra)

@@ -34,6 +34,9 @@ def proba(net, X):
 class Trainer:
     """Builds, compiles and trains one network with an estimator's settings."""
 
+    # Whether fold networks of the default MLP train stacked side by side.
+    stacking = True
+
     def __init__(self, estimator, routed, hidden, classes, early_stopping):
         self.est = estimator
         self.early_stopping = early_stopping
@@ -108,17 +111,89 @@ class Trainer:
             fit_params=routed["fit"],
             compile_params=routed["compile"],
         )
-        from ._divergence import check_history, check_outputs, check_weights, constant_loss
-        from ._inference import dense_plan
-        from ._network import forward
-
         self._trained_large = model.count_params() > _COLLECT_ABOVE
-        check_history(history)
-        check_weights(model)
-        plan = dense_plan(model, X.shape[1], seed)
-        check_outputs(forward(model, X, plan=plan))
-        return Trained(model, from_probability, history, plan,
-                        constant_loss(Y, w, pos_weight))
+        return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
+
+    def train_folds(self, X, Y, w, folds, warm_members, seeds):
+        """One :class:`Trained` network per ``(train, test)`` fold, each
+        stopping early on its own test rows when the trainer does.
+
+        Default MLPs on the compiled loop train side by side as one stacked
+        network (:mod:`sklearn_mlk._stacked`); any other network trains on
+        its own, one fold after the other.
+        """
+        nets = self._train_stacked(X, Y, w, folds, warm_members, seeds)
+        if nets is not None:
+            return nets
+        nets = []
+        for i, (train, test) in enumerate(folds):
+            held = (X[test], Y[test], w[test])
+            nets.append(self.train(X[train], Y[train], w[train],
+                                   warm_members[i] if warm_members else None,
+                                   seeds[i], held if self.early_stopping else None))
+        return nets
+
+    def _train_stacked(self, X, Y, w, folds, warm_members, seeds):
+        est, routed = self.est, self.routed
+        if (not self.stacking or est.model is not None or est.callbacks
+                or routed["fit"].keys() - {"shuffle"}):
+            return None
+        keras = _backend.get_keras()
+        if keras.backend.backend() != "tensorflow" or routed["compile"]:
+            return None
+        from . import _compiled, _stacked
+        from ._losses import LossSpec, positive_weights
+        from ._network import build_model
+        from ._training import compile_model, make_optimizer
+
+        meta = est._meta(X, Y, self.classes, w)
+        defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
+                    "dropout": est.dropout}
+        members = []
+        for i, seed in enumerate(seeds):
+            if warm_members:
+                members.append(warm_members[i][0])
+                continue
+            with _backend.seeded(seed):
+                members.append(build_model(None, meta, {}, {}, defaults))
+        with _backend.seeded(seeds[0]):
+            model = _stacked.stack(members, est.activation, est.dropout)
+        pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
+        loss = LossSpec(pos_weight, True, est.focal_gamma)
+        compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
+                                            routed["optimizer"]), loss, {})
+        mask = np.zeros((X.shape[0], len(folds)), dtype=bool)
+        for j, (train, _) in enumerate(folds):
+            mask[train, j] = True
+        histories = _compiled.train_members(
+            model, loss, X, Y, w, mask,
+            epochs=est.epochs, batch_size=min(est.batch_size, X.shape[0]),
+            early_stopping=self.early_stopping, patience=est.n_iter_no_change,
+            shuffle=routed["fit"].get("shuffle", True), verbose=est.verbose,
+            seed=seeds[0],
+        )
+        if histories is None:
+            return None
+        _stacked.unstack(model, members)
+        return [_checked(member, False, history, X[train], Y[train], w[train],
+                         pos_weight, seed)
+                for member, history, (train, _), seed
+                in zip(members, histories, folds, seeds)]
+
+
+def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
+    """The :class:`Trained` network, once its history, weights and outputs on
+    its training rows are checked (:mod:`sklearn_mlk._divergence`)."""
+    from ._divergence import check_history, check_outputs, check_weights, constant_loss
+    from ._inference import dense_plan
+    from ._network import forward
+
+    check_history(history)
+    check_weights(model)
+    plan = dense_plan(model, X.shape[1], seed)
+    check_outputs(forward(model, X, plan=plan))
+    return Trained(model, from_probability, history, plan,
+                   constant_loss(Y, w, pos_weight))
 
 
 def members_of(warm):

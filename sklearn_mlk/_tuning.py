@@ -160,23 +160,23 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
             "warm_start=False first."
         )
     scores = np.empty(Y.shape, dtype=np.float64)
-    kept, best_epochs = [], []
-    for i, (train, test) in enumerate(kfold_splits(Y, k, seed)):
+    folds = list(kfold_splits(Y, k, seed))
+    seeds = [None if seed is None else seed + 1 + i for i in range(k)]
+    if ensemble:
+        kept = trainer.train_folds(X, Y, w, folds, members, seeds)
+        for fold, (_, test) in zip(kept, folds):
+            scores[test] = proba(fold, X[test])
+        return Tuning(ensemble_of(kept, X.shape[1]), scores, Y, w)
+    best_epochs = []
+    for i, (train, test) in enumerate(folds):
         held = (X[test], Y[test], w[test])
-        fold = trainer.train(X[train], Y[train], w[train],
-                             members[i] if members else None,
-                             None if seed is None else seed + 1 + i,
+        fold = trainer.train(X[train], Y[train], w[train], None, seeds[i],
                              held if early_stopping else None)
         scores[test] = proba(fold, held[0])
-        if ensemble:
-            kept.append(fold)
-        elif early_stopping:
+        if early_stopping:
             best_epochs.append(best_epoch(fold.history))
-        del fold  # a refit scheme frees each fold network before the next
-    if ensemble:
-        net = ensemble_of(kept, X.shape[1])
-    else:
-        # With early stopping, the refit runs the folds' median best epoch.
-        epochs = int(np.median(best_epochs)) if early_stopping else None
-        net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
+        del fold  # each fold network is freed before the next is built
+    # With early stopping, the refit runs the folds' median best epoch.
+    epochs = int(np.median(best_epochs)) if early_stopping else None
+    net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
     return Tuning(net, scores, Y, w)

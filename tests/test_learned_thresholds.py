@@ -55,10 +55,27 @@ def _rows(X):
     return {row.tobytes() for row in np.asarray(X, dtype=np.float32)}
 
 
+def _record_checks(monkeypatch):
+    """Record the training rows and model of every network trained, whether
+    alone or stacked with its fold siblings."""
+    calls = []
+    original = _trainer._checked
+
+    def checked(model, from_probability, history, X, *args):
+        calls.append({"rows": X.shape[0], "X": X, "model": model})
+        return original(model, from_probability, history, X, *args)
+
+    monkeypatch.setattr(_trainer, "_checked", checked)
+    return calls
+
+
+@pytest.mark.parametrize("stacked", [True, False])
 def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
-        data, monkeypatch):
+        data, monkeypatch, stacked):
     X, Y = data
-    calls = _record_trainings(monkeypatch)
+    if not stacked:
+        monkeypatch.setattr(_trainer.Trainer, "stacking", False)
+    calls = _record_checks(monkeypatch)
     scored = []
     proba = _trainer.proba
 
@@ -86,6 +103,38 @@ def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
     np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)),
                                rtol=1e-5, atol=1e-6)
     assert {f"fold_{i}_loss" for i in range(4)} <= set(clf.history_)
+
+
+def test_stacked_fold_networks_learn_only_from_their_own_rows(data, monkeypatch):
+    """Changing the rows a fold network holds out leaves it exactly as it was,
+    and changes its siblings: stacked members share batches, not gradients."""
+    from sklearn_mlk import _compiled
+
+    X, Y = data
+    masks = []
+    original = _compiled.train_members
+
+    def spy(model, loss, X, Y, w, mask, **kwargs):
+        masks.append(mask)
+        return original(model, loss, X, Y, w, mask, **kwargs)
+
+    monkeypatch.setattr(_compiled, "train_members", spy)
+    params = dict(threshold="f1", threshold_cv=4, refit=False, epochs=4,
+                  early_stopping=False, dropout=0.0)
+    first = tiny(**params).fit(X, Y)
+    changed = X.copy()
+    changed[~masks[0][:, 0]] *= -3.0  # the rows fold network 0 holds out
+    second = tiny(**params).fit(changed, Y)
+    assert len(masks) == 2 and (masks[0] == masks[1]).all()
+
+    def weights(clf, i):
+        (member,) = [layer for layer in clf.model_.layers if layer.name == f"fold_{i}"]
+        return [keras.ops.convert_to_numpy(v) for v in member.weights]
+
+    for a, b in zip(weights(first, 0), weights(second, 0)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for i in range(1, 4):
+        assert any(not np.allclose(a, b) for a, b in zip(weights(first, i), weights(second, i)))
 
 
 def test_fused_plan_equals_the_mean_of_the_members_plans():
