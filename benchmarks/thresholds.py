@@ -78,7 +78,7 @@ def study(variants, sets, seeds):
             train = splits[0][0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                make_pipeline(clone(scaler), peers.mlk(0, epochs=1, **params)).fit(
+                make_pipeline(clone(scaler), peers.mlk(0, **{**params, "epochs": 1})).fit(
                     X[train], Y[train])
             runs = [
                 run.evaluate(name, X, Y, splits, seed=seed, factory=lambda s: make_pipeline(

@@ -1,7 +1,8 @@
 """Keras neural networks as first-class scikit-learn multi-label classifiers."""
 
 from ._classifier import KerasMultiLabelClassifier
+from ._persistence import load
 from ._thresholds import FBeta
 
-__all__ = ["FBeta", "KerasMultiLabelClassifier"]
+__all__ = ["FBeta", "KerasMultiLabelClassifier", "load"]
 __version__ = "0.1.0"

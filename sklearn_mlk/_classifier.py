@@ -682,6 +682,53 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         if high is not None and high < low:
             raise ValueError(f"max_labels={high} is below min_labels={low}.")
 
+    # -- saving -------------------------------------------------------------
+
+    def save(self, path):
+        """Save the fitted estimator to one file that loads without running code.
+
+        The file holds the Keras network in the ``.keras`` format and the
+        parameters and fitted attributes as JSON and arrays; read it back with
+        :func:`sklearn_mlk.load`. Unlike a pickle, loading it runs no code from
+        the file. Parameters that are code (a model callable, callbacks, an
+        optimizer instance, a custom objective) are not stored: the loaded
+        estimator predicts as this one does, and needs them set again before
+        it can fit.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file.
+
+        Returns
+        -------
+        self : KerasMultiLabelClassifier
+        """
+        from ._persistence import save
+
+        save(self, path)
+        return self
+
+    def _validate_params(self):
+        from ._persistence import Unsaved
+
+        unsaved = {name: value for name, value in self.get_params(deep=False).items()
+                   if isinstance(value, Unsaved)}
+        if unsaved:
+            raise ValueError(
+                f"This estimator was loaded from a file that could not store "
+                f"{', '.join(f'{k}={v!r}' for k, v in unsaved.items())} (code, not "
+                f"data); set {', '.join(f'{k}=...' for k in unsaved)} with "
+                "set_params before fitting or tuning thresholds."
+            )
+        super()._validate_params()
+
+    def _restore_plan(self):
+        """Rebuild the NumPy prediction plan of a loaded ``model_``."""
+        from ._trainer import plan_of
+
+        self._plan = plan_of(self.model_, self._from_probability, self.n_features_in_)
+
     # -- pickling -----------------------------------------------------------
 
     def __getstate__(self):

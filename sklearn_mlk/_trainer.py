@@ -196,6 +196,17 @@ def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
                    constant_loss(Y, w, pos_weight))
 
 
+def plan_of(model, from_probability, n_features):
+    """The NumPy plan of a fitted network or ensemble (None if it has none)."""
+    from ._inference import dense_plan, fuse_plans
+
+    members = members_of((model, from_probability))
+    if not members:
+        return dense_plan(model, n_features)
+    plans = [dense_plan(member, n_features) for member, _ in members]
+    return None if any(p is None for p in plans) else fuse_plans(plans, model, n_features)
+
+
 def members_of(warm):
     """The fold networks of a warm ensemble, as ``(model, from_probability)``."""
     model, from_probability = warm

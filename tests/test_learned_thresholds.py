@@ -3,6 +3,7 @@
 import pathlib
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from conftest import tiny
 
@@ -411,3 +412,52 @@ def test_default_is_not_worse_than_the_former_default_on_held_out_yeast():
             scores[name] = f1_score(Y[test], model.predict(X[test]), average="macro",
                                     zero_division=0)
         assert scores["default"] >= scores["former"] - 0.005, (seed, scores)
+
+
+def _spy_on_stacked_training(monkeypatch):
+    """Record the masks (rows x members) of every stacked training."""
+    from sklearn_mlk import _compiled
+
+    masks = []
+    original = _compiled.train_members
+
+    def spy(model, loss, X, Y, w, mask, **kwargs):
+        masks.append(mask)
+        return original(model, loss, X, Y, w, mask, **kwargs)
+
+    monkeypatch.setattr(_compiled, "train_members", spy)
+    return masks
+
+
+def test_stacked_members_keep_their_own_best_epoch(data, monkeypatch):
+    from sklearn_mlk._losses import weighted_binary_crossentropy
+
+    X, Y = data
+    masks = _spy_on_stacked_training(monkeypatch)
+    clf = tiny(threshold="f1", threshold_cv=4, refit=False, epochs=40, learning_rate=0.05,
+               early_stopping=True, n_iter_no_change=3).fit(X, Y)
+    (mask,) = masks
+    loss = weighted_binary_crossentropy(np.ones(Y.shape[1]), from_logits=True)
+    lengths = []
+    for j in range(4):
+        (member,) = [layer for layer in clf.model_.layers if layer.name == f"fold_{j}"]
+        held = ~mask[:, j]
+        logits = member(X[held].astype(np.float32))
+        final = float(np.mean(keras.ops.convert_to_numpy(loss(Y[held], logits))))
+        curve = clf.history_[f"fold_{j}_val_loss"]
+        # The member's weights are those of its own lowest validation loss.
+        assert final == pytest.approx(min(curve), rel=1e-4)
+        lengths.append(len(curve))
+        assert len(clf.history_[f"fold_{j}_loss"]) == len(curve)
+    assert min(lengths) < 40 and len(set(lengths)) > 1  # each stopped on its own
+
+
+def test_stacked_sparse_training_matches_dense(data, monkeypatch):
+    X, Y = data
+    masks = _spy_on_stacked_training(monkeypatch)
+    params = dict(threshold="f1", threshold_cv=3, refit=False, fit__shuffle=False)
+    dense = tiny(**params).fit(X, Y)
+    sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
+    assert len(masks) == 2
+    np.testing.assert_allclose(dense.predict_proba(X), sparse.predict_proba(X), atol=1e-4)
+    np.testing.assert_allclose(dense.thresholds_, sparse.thresholds_, atol=1e-3)
