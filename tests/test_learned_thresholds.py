@@ -109,17 +109,8 @@ def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
 def test_stacked_fold_networks_learn_only_from_their_own_rows(data, monkeypatch):
     """Changing the rows a fold network holds out leaves it exactly as it was,
     and changes its siblings: stacked members share batches, not gradients."""
-    from sklearn_mlk import _compiled
-
     X, Y = data
-    masks = []
-    original = _compiled.train_members
-
-    def spy(model, loss, X, Y, w, mask, **kwargs):
-        masks.append(mask)
-        return original(model, loss, X, Y, w, mask, **kwargs)
-
-    monkeypatch.setattr(_compiled, "train_members", spy)
+    masks = _spy_on_stacked_training(monkeypatch)
     params = dict(threshold="f1", threshold_cv=4, refit=False, epochs=4,
                   early_stopping=False, dropout=0.0)
     first = tiny(**params).fit(X, Y)
