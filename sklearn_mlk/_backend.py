@@ -23,14 +23,54 @@ _SEED_LOCK = threading.RLock()
 _threads_limited = False
 
 
+# Set in the environment when this library chose TensorFlow's log level, so
+# that worker processes (which inherit the level) stay quiet as well.
+_QUIET = "SKLEARN_MLK_QUIET_TENSORFLOW"
+
+
 def get_keras():
     """Import and return the ``keras`` module."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "keras" not in sys.modules:
+        with _quiet_start():
+            import keras
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()  # the device probe logs too
     import keras
 
     if not _threads_limited:
         _limit_threads(keras)
     return keras
+
+
+@contextlib.contextmanager
+def _quiet_start():
+    """Keep TensorFlow's start-up lines (oneDNN, CUDA probes, absl) off stderr.
+
+    Unless the user set ``TF_CPP_MIN_LOG_LEVEL``, the level becomes 2 (warnings
+    and info off) and, while TensorFlow loads and probes its devices, file
+    descriptor 2 points at the null device: those lines are written by C++
+    before TensorFlow reads any log level. A level the user set is left alone,
+    and then nothing is hidden.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        os.environ[_QUIET] = "1"
+    if os.environ.get(_QUIET) != "1" or "tensorflow" in sys.modules:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
 
 def _limit_threads(keras):

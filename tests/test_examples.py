@@ -1,5 +1,6 @@
 """Every example script runs end to end in its fast mode."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -27,12 +28,19 @@ def test_example_runs(script):
         assert text in result.stdout, (text, result.stdout[-2000:])
 
 
-def test_main_job_prints_a_report_for_both_models():
+def _user_environment():
+    """The environment of a user who set no TensorFlow log level."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("TF_CPP_MIN_LOG_LEVEL", "SKLEARN_MLK_QUIET_TENSORFLOW")}
+
+
+def test_main_job_prints_a_report_for_both_models_and_nothing_to_stderr():
     result = subprocess.run(
         [sys.executable, "-m", "sklearn_mlk", "--epochs", "3"],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, env=_user_environment(),
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == ""
     out = result.stdout
     assert "OneVsRestClassifier(LogisticRegression())" in out
     assert "KerasMultiLabelClassifier()" in out
@@ -41,3 +49,16 @@ def test_main_job_prints_a_report_for_both_models():
 
 def test_every_example_is_checked():
     assert {p.stem for p in EXAMPLES} == set(EXPECTED_OUTPUT)
+
+
+def test_a_log_level_the_user_set_is_left_alone():
+    code = ("import os; from sklearn_mlk import _backend; _backend.get_keras(); "
+            "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], "
+            "os.environ.get('SKLEARN_MLK_QUIET_TENSORFLOW'))")
+    for level, expected in (("0", "0 None"), (None, "2 1")):
+        env = _user_environment()
+        if level is not None:
+            env["TF_CPP_MIN_LOG_LEVEL"] = level
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, timeout=300)
+        assert out.stdout.strip() == expected, out.stderr[-2000:]
