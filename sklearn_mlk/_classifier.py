@@ -163,8 +163,22 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         default MLP is), predictions run through a NumPy copy of its weights
         taken at the end of ``fit``, checked to reproduce its outputs.
     history_ : dict of list
-        Per-epoch training metrics (``loss``, ``val_loss``, ...), extended by
-        warm-started fits.
+        Per-epoch curves of every network the fit trained, extended by
+        warm-started fits: ``loss`` (and ``val_loss`` with early stopping) of
+        the kept network; for an ensemble, each fold network's as
+        ``fold_<i>_loss`` and ``fold_<i>_val_loss``, and their mean over the
+        members still training as ``loss`` and ``val_loss``; for a refit, the
+        tuning networks' as ``tuning_loss`` and ``tuning_val_loss`` (hold-out)
+        or ``fold_<i>_...`` (k folds). Plot it with
+        :class:`sklearn_mlk.TrainingHistoryDisplay`.
+    n_iter_ : int or ndarray of shape (n_folds,)
+        Epochs the kept network trained in the last fit; one per fold network
+        for an ensemble.
+    best_epoch_ : int, ndarray of shape (n_folds,) or None
+        The epoch (from 1) whose weights early stopping kept, one per fold
+        network for an ensemble; for a refit, the tuning run's best epoch,
+        which the refit trained for (the median over folds for k folds).
+        None without early stopping.
     thresholds_ : ndarray of shape (n_labels,)
         Decision threshold of each label on ``predict_proba``.
     threshold_scores_ : ndarray of shape (n_labels,)
@@ -440,16 +454,20 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
         from ._divergence import warn_if_diverged
+        from ._tuning import epochs_run
 
         warn_if_diverged(net.history, net.baseline)
-        for key, values in net.history.items():
+        runs = {} if fixed_cut or tuning.runs is None else tuning.runs
+        for key, values in {**runs, **net.history}.items():
             history.setdefault(key, []).extend(values)
+        n_iter, best = epochs_run(net.history, runs, not fixed_cut and plan.ensemble)
         self._target_encoder = encoder
         self._from_probability = net.from_probability
         self._plan = net.plan
         self.classes_ = classes
         self.model_ = net.model
         self.history_ = history
+        self.n_iter_, self.best_epoch_ = n_iter, best
         self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
 

@@ -97,12 +97,14 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
 
 
 class Tuning(NamedTuple):
-    """The kept network and the data its thresholds are tuned on."""
+    """The kept network and the data its thresholds are tuned on, with the
+    curves of the networks trained only for tuning (``runs``)."""
 
     net: object  # a sklearn_mlk._trainer.Trained
     scores: np.ndarray
     Y: object
     w: np.ndarray
+    runs: dict = {}
 
 
 def run(plan, trainer, X, Y, w, warm, seed):
@@ -132,13 +134,15 @@ def holdout(trainer, X, Y, w, warm, seed, *, fraction, refit, early_stopping):
     net = trainer.train(X[train], Y[train], w[train], None if refit else warm, seed,
                         held if early_stopping else None)
     scores = proba(net, held[0])
+    runs = {}
     if refit:
         # The kept network sees every row, for the epochs that early stopping
         # chose on the hold-out; the thresholds carry over.
         epochs = best_epoch(net.history) if early_stopping else None
+        runs = {f"tuning_{key}": values for key, values in net.history.items()}
         del net  # before the next network is built
         net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
-    return Tuning(net, scores, held[1], held[2])
+    return Tuning(net, scores, held[1], held[2], runs)
 
 
 def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
@@ -167,7 +171,7 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
         for fold, (_, test) in zip(kept, folds):
             scores[test] = proba(fold, X[test])
         return Tuning(ensemble_of(kept, X.shape[1]), scores, Y, w)
-    best_epochs = []
+    best_epochs, runs = [], {}
     for i, (train, test) in enumerate(folds):
         held = (X[test], Y[test], w[test])
         fold = trainer.train(X[train], Y[train], w[train], None, seeds[i],
@@ -175,8 +179,37 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
         scores[test] = proba(fold, held[0])
         if early_stopping:
             best_epochs.append(best_epoch(fold.history))
+        runs.update({f"fold_{i}_{key}": values for key, values in fold.history.items()})
         del fold  # each fold network is freed before the next is built
     # With early stopping, the refit runs the folds' median best epoch.
     epochs = int(np.median(best_epochs)) if early_stopping else None
     net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
-    return Tuning(net, scores, Y, w)
+    return Tuning(net, scores, Y, w, runs)
+
+
+def epochs_run(history, runs, ensemble):
+    """``(n_iter_, best_epoch_)`` of a fit from its kept network's ``history``
+    and the tuning ``runs``: per member for an ensemble, else one number.
+
+    The best epoch is the one early stopping kept: of the kept network, or
+    for a refit the tuning run's (which the refit trained for); None without
+    early stopping.
+    """
+    if ensemble:
+        members = [key[: -len("_loss")] for key in history
+                   if key.startswith("fold_") and key.endswith("_loss")
+                   and not key.endswith("val_loss")]
+        n_iter = np.array([len(history[f"{m}_loss"]) for m in members])
+        if all(f"{m}_val_loss" in history for m in members):
+            return n_iter, np.array([best_epoch({"val_loss": history[f"{m}_val_loss"]})
+                                     for m in members])
+        return n_iter, None
+    n_iter = len(history["loss"])
+    if "val_loss" in history:
+        return n_iter, best_epoch(history)
+    if "tuning_val_loss" in runs:
+        return n_iter, best_epoch({"val_loss": runs["tuning_val_loss"]})
+    folds = [values for key, values in runs.items() if key.endswith("_val_loss")]
+    if folds:
+        return n_iter, int(np.median([best_epoch({"val_loss": v}) for v in folds]))
+    return n_iter, None

@@ -452,3 +452,26 @@ def test_stacked_sparse_training_matches_dense(data, monkeypatch):
     assert len(masks) == 2
     np.testing.assert_allclose(dense.predict_proba(X), sparse.predict_proba(X), atol=1e-4)
     np.testing.assert_allclose(dense.thresholds_, sparse.thresholds_, atol=1e-3)
+
+
+def test_history_keeps_every_run_with_its_epochs(data):
+    X, Y = data
+    common = dict(threshold="f1", epochs=12, learning_rate=0.05, n_iter_no_change=2,
+                  early_stopping=True)
+    refit = tiny(threshold_cv=0.25, refit=True, **common).fit(X, Y)
+    tuning = refit.history_["tuning_val_loss"]
+    assert len(refit.history_["tuning_loss"]) == len(tuning)
+    assert refit.best_epoch_ == int(np.argmin(tuning)) + 1
+    assert refit.n_iter_ == len(refit.history_["loss"]) == refit.best_epoch_
+
+    ensemble = tiny(threshold_cv=3, refit=False, **common).fit(X, Y)
+    assert ensemble.n_iter_.shape == ensemble.best_epoch_.shape == (3,)
+    for j in range(3):
+        curve = ensemble.history_[f"fold_{j}_val_loss"]
+        assert ensemble.best_epoch_[j] == int(np.argmin(curve)) + 1
+        assert ensemble.n_iter_[j] == len(curve) == len(ensemble.history_[f"fold_{j}_loss"])
+    # The mean curve runs as long as the longest member.
+    assert len(ensemble.history_["loss"]) == ensemble.n_iter_.max()
+
+    plain = tiny(threshold=0.5, epochs=4, early_stopping=False).fit(X, Y)
+    assert plain.n_iter_ == 4 and plain.best_epoch_ is None
