@@ -140,8 +140,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Seeds weight initialisation, dropout, shuffling and the validation
         split. Process-wide random state is restored after the fit.
     verbose : int, default=0
-        Progress output: 0 silent; otherwise one line per epoch (through
-        ``Model.fit``: 1 a progress bar, 2 one line per epoch).
+        Progress output: 0 silent; 1 a Keras progress bar over the epochs of
+        each training, 2 one line per epoch. Each training (a tuning network,
+        the fold networks, a refit) is named before its epochs.
     **routed_params : dict
         Parameters routed to Keras: ``model__<name>`` to the model callable,
         ``compile__<name>`` to ``Model.compile``, ``fit__<name>`` to

@@ -136,6 +136,27 @@ def _with_loop(model, loss, run):
                 _cache.popitem(last=False)
 
 
+class _Progress:
+    """Keras's progress bar over epochs (``verbose=1``), or one line per
+    epoch as ``Model.fit`` prints with ``verbose=2``; nothing at 0. Values
+    of several members are their mean."""
+
+    def __init__(self, epochs, verbose):
+        self.epochs, self.verbose = epochs, int(verbose)
+        self.bar = None
+        if self.verbose == 1:
+            self.bar = get_keras().utils.Progbar(
+                epochs, stateful_metrics=["loss", "val_loss"], unit_name="epoch")
+
+    def update(self, epoch, values, last):
+        if self.bar is not None:
+            self.bar.update(epoch + 1, values=values,
+                            finalize=last or epoch + 1 == self.epochs)
+        elif self.verbose:
+            print(f"Epoch {epoch + 1}/{self.epochs} - "
+                  + " - ".join(f"{k}: {v:.4f}" for k, v in values), flush=True)
+
+
 class Members:
     """The members of a stacked ensemble (:mod:`sklearn_mlk._stacked`): rows
     each trains and validates on, and which slice of each variable it owns."""
@@ -420,6 +441,7 @@ class _Loop:
                 history["val_loss"] = []
             best, wait = np.full(k, np.inf), np.zeros(k, dtype=int)
             best_weights = [None] * k
+        progress = _Progress(epochs, verbose)
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
             if sparse:
@@ -430,13 +452,13 @@ class _Loop:
             live = np.flatnonzero(ran > epoch)
             for j in live:
                 histories[j]["loss"].append(float(losses[j]))
-            line = f"Epoch {epoch + 1}/{epochs} - loss: {np.mean(losses[live]):.4f}"
+            shown = [("loss", float(np.mean(losses[live])))]
             # A NaN or infinite loss ends training, as keras.callbacks.
             # TerminateOnNaN does; the caller reports it.
             stop = not np.isfinite(losses).all()
             if validation is not None:
                 val_losses = self._validation_loss(validation, val_rows)
-                line += f" - val_loss: {np.mean(val_losses[live]):.4f}"
+                shown.append(("val_loss", float(np.mean(val_losses[live]))))
                 improved = [j for j in live if val_losses[j] < best[j]]
                 values = [v.numpy() for v in self.model.variables] if improved else None
                 for j in live:
@@ -449,8 +471,7 @@ class _Loop:
                     if wait[j] >= patience and epoch > 0:
                         ran[j] = epoch + 1
                 stop = stop or (ran <= epoch + 1).all()
-            if verbose:
-                print(line, flush=True)
+            progress.update(epoch, shown, last=stop)
             if stop:
                 break
         if validation is not None:

@@ -45,10 +45,18 @@ class Trainer:
         self.classes = classes
         self._trained_large = False
 
-    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
+    def announce(self, run, X, validation=None):
+        """With ``verbose``, name the training that starts (before its epochs)."""
+        if self.est.verbose:
+            held = f", stopping early on {validation[0].shape[0]}" if validation else ""
+            print(f"Training {run} on {X.shape[0]} rows{held}:", flush=True)
+
+    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None,
+              run="the network"):
         """Return the :class:`Trained` network for X, Y, w.
 
-        ``epochs`` given runs that many epochs without early stopping.
+        ``epochs`` given runs that many epochs without early stopping; ``run``
+        names the training in verbose output.
 
         When the previous network this trainer returned was large, a garbage
         collection frees it first (the caller drops its references before
@@ -75,6 +83,7 @@ class Trainer:
             )
             validation = (X[val_rows], Y[val_rows], w[val_rows])
             X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
+        self.announce(run, X, validation if early_stopping else None)
         pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
         # Building draws the initial weights (and dropout seeds) from
         # process-wide generators, so it is the part that needs the seed.
@@ -130,7 +139,8 @@ class Trainer:
             held = (X[test], Y[test], w[test])
             nets.append(self.train(X[train], Y[train], w[train],
                                    warm_members[i] if warm_members else None,
-                                   seeds[i], held if self.early_stopping else None))
+                                   seeds[i], held if self.early_stopping else None,
+                                   run=f"fold network {i + 1}/{len(folds)}"))
         return nets
 
     def _train_stacked(self, X, Y, w, folds, warm_members, seeds):
@@ -165,6 +175,12 @@ class Trainer:
         mask = np.zeros((X.shape[0], len(folds)), dtype=bool)
         for j, (train, _) in enumerate(folds):
             mask[train, j] = True
+        if est.verbose:
+            low, high = int(mask.sum(axis=0).min()), int(mask.sum(axis=0).max())
+            print(f"Training {len(folds)} fold networks side by side, each on "
+                  + (f"{low} rows" if low == high else f"{low} to {high} rows")
+                  + (", stopping early on the rest" if self.early_stopping else "")
+                  + " (values are their mean):", flush=True)
         histories = _compiled.train_members(
             model, loss, X, Y, w, mask,
             epochs=est.epochs, batch_size=min(est.batch_size, X.shape[0]),

@@ -132,7 +132,8 @@ def holdout(trainer, X, Y, w, warm, seed, *, fraction, refit, early_stopping):
     train, test = holdout_split(Y, fraction, seed)
     held = (X[test], Y[test], w[test])
     net = trainer.train(X[train], Y[train], w[train], None if refit else warm, seed,
-                        held if early_stopping else None)
+                        held if early_stopping else None,
+                        run="the tuning network" if refit else "the network")
     scores = proba(net, held[0])
     runs = {}
     if refit:
@@ -141,7 +142,8 @@ def holdout(trainer, X, Y, w, warm, seed, *, fraction, refit, early_stopping):
         epochs = best_epoch(net.history) if early_stopping else None
         runs = {f"tuning_{key}": values for key, values in net.history.items()}
         del net  # before the next network is built
-        net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
+        net = trainer.train(X, Y, w, warm, seed, epochs=epochs,
+                            run="the final network (refit)")
     return Tuning(net, scores, held[1], held[2], runs)
 
 
@@ -175,7 +177,8 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
     for i, (train, test) in enumerate(folds):
         held = (X[test], Y[test], w[test])
         fold = trainer.train(X[train], Y[train], w[train], None, seeds[i],
-                             held if early_stopping else None)
+                             held if early_stopping else None,
+                             run=f"fold network {i + 1}/{k}")
         scores[test] = proba(fold, held[0])
         if early_stopping:
             best_epochs.append(best_epoch(fold.history))
@@ -183,7 +186,8 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
         del fold  # each fold network is freed before the next is built
     # With early stopping, the refit runs the folds' median best epoch.
     epochs = int(np.median(best_epochs)) if early_stopping else None
-    net = trainer.train(X, Y, w, warm, seed, epochs=epochs)
+    net = trainer.train(X, Y, w, warm, seed, epochs=epochs,
+                        run="the final network (refit)")
     return Tuning(net, scores, Y, w, runs)
 
 

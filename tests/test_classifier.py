@@ -421,3 +421,17 @@ def test_a_large_network_is_freed_before_the_next_is_built(data, monkeypatch, th
     # No earlier network is alive when the next one is built.
     assert all(not any(alive) for alive in alive_at_build)
     assert built[-1]() is clf.model_
+
+
+def test_verbose_names_each_training_run(data, capsys):
+    X, Y = data
+    tiny(threshold="f1", threshold_cv=0.25, refit=True, early_stopping=True,
+         verbose=2).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "Training the tuning network on 150 rows, stopping early on 50:" in out
+    assert "Training the final network (refit) on 200 rows:" in out
+    assert out.count("Epoch 1/3") == 2 and "val_loss" in out
+    tiny(threshold="f1", threshold_cv=4, refit=False, verbose=1).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "Training 4 fold networks side by side, each on 150 rows" in out
+    assert "3/3" in out and "epoch" in out  # Keras's progress bar, per epoch
