@@ -24,13 +24,16 @@ models: one hidden layer of 256, batch 64):
 - resident memory growth over ``--fits`` consecutive fits in one process
   (memory after the last fit minus memory after the first).
 
-Three more sections:
+Four more sections:
 
 - grid: ``GridSearchCV`` over 4 learning rates x 5 folds (20 fits and a refit)
   with ``n_jobs=1`` and ``n_jobs=2``, each in a fresh process: the first call
   (worker start-up and imports included) and a repeat of it (workers warm);
 - import: seconds of ``import sklearn_mlk`` against ``import sklearn.base``
   and ``import keras``, each the median over fresh interpreters;
+- builders: seconds per fit of the README's grid example, its model callable
+  returning a ``keras.Sequential`` against the same network built
+  functionally, in one process;
 - sparse: peak resident memory of one fit on a 1e6 x 1e5 CSR matrix with 10
   non-zeros per row (0.01% dense; densified it would take 400 GB), loaded
   from disk in a fresh process; one epoch at batch 1024 (``--quick``: 1e5 x
@@ -65,7 +68,9 @@ MODELS = ("MLPClassifier", "scikeras (0.5)", "mlk (0.5)", "mlk macro-F1 threshol
           "OvR(LogReg)")
 REFERENCE = "MLPClassifier"
 EPOCHS = 20
-SECTIONS = ("grid", "import", "sparse")
+SECTIONS = ("grid", "import", "sparse", "builders")
+# The README's grid example: a model callable, 400 x 20 data, 30 epochs.
+BUILDER_FITS = 10
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
 # Each model's learning-rate parameter inside peers.make's pipeline.
 GRIDS = {
@@ -258,11 +263,54 @@ def run_in_subprocess(*args):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _build_sequential(meta, units):
+    import keras
+
+    return keras.Sequential([
+        keras.Input((meta["n_features_in_"],)),
+        keras.layers.Dense(units, activation="relu"),
+        keras.layers.Dense(meta["n_labels_"], activation="sigmoid"),
+    ])
+
+
+def _build_functional(meta, units):
+    import keras
+
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(units, activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"],
+                                                  activation="sigmoid")(hidden))
+
+
+def builder_fits(fits):
+    """Per-fit seconds of the README's model callable, written as a
+    Sequential and as a functional model, alternating in one process."""
+    from sklearn.datasets import make_multilabel_classification
+
+    from sklearn_mlk import KerasMultiLabelClassifier
+
+    warnings.simplefilter("ignore")
+    X, Y = make_multilabel_classification(400, 20, n_classes=5, random_state=0)
+    builders = {"Sequential": _build_sequential, "functional": _build_functional}
+    times = {name: [] for name in builders}
+    for i in range(fits + 1):  # the first round traces: not timed
+        for name, build in builders.items():
+            start = time.perf_counter()
+            KerasMultiLabelClassifier(model=build, model__units=64, epochs=30,
+                                      random_state=i).fit(X, Y)
+            if i:
+                times[name].append(time.perf_counter() - start)
+    return {name: {"median_seconds": float(np.median(t)), "seconds": t}
+            for name, t in times.items()}
+
+
 def _one(args):
     """Run one measurement named by the parent process."""
     kind, *rest = args
     if kind == "model":
         return measure(*rest)
+    if kind == "builders":
+        return builder_fits(*rest)
     if kind == "predict":
         return predict_only(*rest)
     if kind == "grid":
@@ -280,6 +328,11 @@ def run_sections(sections, quick):
             print(f"grid     {name:24} " + "  ".join(
                 f"{k}: {v.get('error') or format(v['repeat_seconds'], '.1f') + 's'}"
                 for k, v in r.items()), flush=True)
+    if "builders" in sections:
+        out["builders"] = run_in_subprocess("builders", 3 if quick else BUILDER_FITS)
+        print("builders " + "  ".join(
+            f"{k} {v['median_seconds']:.2f}s" for k, v in out["builders"].items()
+            if isinstance(v, dict)), flush=True)
     if "import" in sections:
         out["import"] = {m: import_seconds(m, 3 if quick else 7) for m in IMPORTS}
         print("import   " + "  ".join(f"{m} {s:.2f}s" for m, s in out["import"].items()),
@@ -356,6 +409,20 @@ def sections_markdown(sections):
                 f"| {one['repeat_seconds']:.1f} | {two['repeat_seconds']:.1f} "
                 f"| {one['repeat_seconds'] / two['repeat_seconds']:.2f}x |"
             )
+    builders = sections.get("builders")
+    if builders and "error" not in builders:
+        base = builders["functional"]["median_seconds"]
+        lines += ["", "The README's grid example (a model callable; 400 x 20 data, 30 "
+                  "epochs): median seconds per fit over "
+                  f"{len(builders['functional']['seconds'])} fits of each, alternating "
+                  "in one process after one untimed round; ratio to the functional "
+                  "model.", "", "| model callable returns | s per fit | ratio |",
+                  "|---|---|---|"]
+        lines += [f"| {'`keras.Sequential`' if k == 'Sequential' else 'a functional `keras.Model`'} "
+                  f"| {v['median_seconds']:.3f} | {v['median_seconds'] / base:.2f}x |"
+                  for k, v in builders.items()]
+    elif builders:
+        lines += ["", f"Builders section crashed: {builders['error']}"]
     imports = sections.get("import")
     if imports:
         base = imports["sklearn.base"]

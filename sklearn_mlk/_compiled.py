@@ -207,7 +207,10 @@ def _key(model, optimizer, loss):
         optimizer_config = dict(optimizer.get_config(), name=None)
     except (NotImplementedError, TypeError, AttributeError):
         return None
-    names = {layer.name: f"#{i}" for i, layer in enumerate(model.layers)}
+    # Layer names (input layers included, which a Sequential does not list)
+    # differ from model to model: each becomes its order of appearance.
+    names = {}
+    _collect_names(architecture, names)
     names[model.name] = "#model"
     return (
         threading.get_ident(),
@@ -220,6 +223,18 @@ def _key(model, optimizer, loss):
         loss.from_logits,
         loss.focal_gamma,
     )
+
+
+def _collect_names(config, names):
+    if isinstance(config, dict):
+        name = config.get("name")
+        if isinstance(name, str) and name not in names:
+            names[name] = f"#{len(names)}"
+        for value in config.values():
+            _collect_names(value, names)
+    elif isinstance(config, (list, tuple)):
+        for value in config:
+            _collect_names(value, names)
 
 
 def _canonical(config, names):
@@ -299,6 +314,22 @@ def _sole_dense_reader(model):
     return layer if plain else None
 
 
+def _after(model, first):
+    """The part of ``model`` after its input layer ``first``, as a model of its
+    own, or None where it cannot be cut out."""
+    keras = get_keras()
+    if isinstance(model, keras.Sequential):
+        # A Sequential's layers are a chain; its symbolic graph is private.
+        layers = model.layers
+        if not layers or layers[0] is not first:
+            return None
+        return keras.Sequential([keras.Input(first.output.shape[1:]), *layers[1:]])
+    try:
+        return keras.Model(first.output, model.outputs)
+    except ValueError:
+        return None
+
+
 class _Loop:
     """A network (a private copy, or the model itself) with its optimizer and
     compiled functions."""
@@ -348,9 +379,9 @@ class _Loop:
         # as a model of its own. Otherwise batches are densified one at a time.
         self._n_features = int(np.prod(model.inputs[0].shape[1:]))
         self._first = _sole_dense_reader(self.model)
-        self._sparse_input = self._first is not None
+        self._rest = None if self._first is None else _after(self.model, self._first)
+        self._sparse_input = self._rest is not None
         if self._sparse_input:
-            self._rest = get_keras().Model(self._first.output, self.model.outputs)
             x = tf.SparseTensorSpec([None, self._n_features], tf.float32)
             self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w])
             self._sparse_evaluate = tf.function(self._loss_sum,

@@ -77,6 +77,35 @@ def test_repeated_fits_reuse_one_traced_loop(data):
     assert len(_compiled._cache) == 2
 
 
+def _sequential(meta, units=8):
+    return keras.Sequential([
+        keras.Input((meta["n_features_in_"],)),
+        keras.layers.Dense(units, activation="relu"),
+        keras.layers.Dense(meta["n_labels_"], activation="sigmoid"),
+    ])
+
+
+@pytest.mark.parametrize("kind", ["sequential", "instance"])
+def test_sequential_models_and_instances_reuse_one_loop(data, monkeypatch, kind):
+    X, Y = data
+    fell_back = []
+    monkeypatch.setattr(keras.Model, "fit", lambda *a, **k: fell_back.append(1))
+    model = _sequential if kind == "sequential" else _sequential({"n_features_in_": 10,
+                                                                 "n_labels_": 4})
+    params = dict(model=model, epochs=4, fit__shuffle=False)
+    first = tiny(**params).fit(X, Y)
+    for seed in range(2):
+        tiny(**dict(params, random_state=seed + 1)).fit(X, Y)
+    tiny(**params).fit(sp.csr_matrix(X), Y)  # sparse batches stay sparse
+    assert not fell_back
+    (loop,) = _compiled._cache.values()
+    assert loop._epoch.experimental_get_tracing_count() == 1 and loop._sparse_input
+    monkeypatch.undo()
+    reference = _through_model_fit(**params).fit(X, Y)
+    np.testing.assert_allclose(first.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+
+
 def test_the_cached_copy_is_private(data):
     X, Y = data
     first = tiny(random_state=0).fit(X, Y)
@@ -117,7 +146,7 @@ def test_fits_in_parallel_threads_match_sequential_fits(data):
 
 def test_verbose_prints_one_line_per_epoch(data, capsys):
     X, Y = data
-    tiny(epochs=3, verbose=1, early_stopping=True).fit(X, Y)
+    tiny(epochs=3, verbose=2, early_stopping=True).fit(X, Y)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
     assert len(lines) == 3
     assert lines[-1].startswith("Epoch 3/3 - loss: ") and "val_loss: " in lines[-1]

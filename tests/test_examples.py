@@ -14,6 +14,8 @@ EXPECTED_OUTPUT = {
     "image_cnn": ["straight_strokes", "samples avg"],
     "imbalanced_tabular": ["class_weight=balanced", "learned thresholds (default)",
                            "label 4: threshold"],
+    "plots": ["thresholds.png (5 curves)", "precision_recall.png (5 curves)",
+              "training_history.png (12 curves)", "epochs run: [5, 5, 5, 5, 5]"],
 }
 
 

@@ -1,0 +1,282 @@
+"""Plots in scikit-learn's display style: what the thresholds did, and training.
+
+Each display is built with ``from_estimator`` (or ``from_predictions``),
+computes its data once, and draws with ``plot(ax=...)``, keeping the
+matplotlib objects as ``ax_``, ``figure_`` and ``lines_``. matplotlib is an
+optional dependency (``pip install "sklearn-mlk[plot]"``).
+"""
+
+import numpy as np
+from sklearn.metrics import precision_recall_curve
+from sklearn.utils._optional_dependencies import check_matplotlib_support
+from sklearn.utils.validation import check_is_fitted
+
+from ._thresholds import _PER_LABEL, _objective_values, label_curves
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _label_columns(classes, labels):
+    """Column indices of ``labels`` (all when None) in ``classes``."""
+    classes = list(np.asarray(classes).tolist())
+    if labels is None:
+        return list(range(len(classes)))
+    missing = [label for label in labels if label not in classes]
+    if missing:
+        raise ValueError(f"labels {missing} are not among the estimator's labels "
+                         f"{classes[:10]}{' ...' if len(classes) > 10 else ''}.")
+    return [classes.index(label) for label in labels]
+
+
+def _scores_and_targets(estimator, X, y):
+    check_is_fitted(estimator)
+    Y = estimator._target_encoder.transform(y)
+    Y = Y.toarray() if hasattr(Y, "toarray") else np.asarray(Y)
+    return estimator.predict_proba(X), Y
+
+
+class ThresholdDisplay:
+    """Each label's metric against its decision threshold, the chosen one marked.
+
+    Use :meth:`from_estimator` or :meth:`from_predictions`; the curves are
+    exact (one point per distinct score), as the threshold search sees them.
+
+    Parameters
+    ----------
+    curves : list of (ndarray, ndarray)
+        Per label, the candidate thresholds (descending) and the metric there.
+    thresholds : ndarray of shape (n_labels,) or None
+        The chosen thresholds, marked on the curves.
+    labels : list
+        Label names, in the order of ``curves``.
+    metric : str
+        Name of the metric, for the axis label.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    lines_ : list of matplotlib Line2D, one per label
+
+    Examples
+    --------
+    >>> from sklearn_mlk import ThresholdDisplay  # doctest: +SKIP
+    >>> ThresholdDisplay.from_estimator(clf, X_test, Y_test).plot()  # doctest: +SKIP
+    """
+
+    def __init__(self, *, curves, thresholds, labels, metric):
+        self.curves = curves
+        self.thresholds = thresholds
+        self.labels = labels
+        self.metric = metric
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, labels=None, metric="f1", ax=None):
+        """Curves of a fitted estimator's scores on (X, y), its thresholds marked.
+
+        Parameters
+        ----------
+        estimator : KerasMultiLabelClassifier
+            Fitted.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : target in any format ``fit`` accepts
+        labels : list, optional
+            The labels to draw (default all).
+        metric : str, default="f1"
+            A per-label objective: ``"f1"``, ``"jaccard"`` or
+            ``"balanced_accuracy"``.
+        ax : matplotlib Axes, optional
+        """
+        scores, Y = _scores_and_targets(estimator, X, y)
+        return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
+                                    labels=labels, names=estimator.classes_,
+                                    metric=metric, ax=ax)
+
+    @classmethod
+    def from_predictions(cls, y_true, y_score, *, thresholds=None, labels=None,
+                         names=None, metric="f1", ax=None):
+        """Curves of scores ``y_score`` against 0/1 targets ``y_true``.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples, n_labels)
+        y_score : array-like of shape (n_samples, n_labels)
+        thresholds : array-like of shape (n_labels,), optional
+            Thresholds to mark.
+        labels : list, optional
+            The labels to draw, as named in ``names``.
+        names : array-like of shape (n_labels,), optional
+            Label names (default the column indices).
+        metric : str, default="f1"
+        ax : matplotlib Axes, optional
+        """
+        check_matplotlib_support(f"{cls.__name__}.from_predictions")
+        if metric not in _PER_LABEL:
+            raise ValueError(f"metric must be one of {sorted(_PER_LABEL)}, got {metric!r}.")
+        y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
+        y_score = np.asarray(y_score, dtype=np.float64)
+        if y_true.shape != y_score.shape or y_true.ndim != 2:
+            raise ValueError(f"y_true and y_score must have the same shape (n_samples, "
+                             f"n_labels); got {y_true.shape} and {y_score.shape}.")
+        names = np.arange(y_true.shape[1]) if names is None else np.asarray(names)
+        columns = _label_columns(names, labels)
+        curves = label_curves(y_score[:, columns], y_true[:, columns],
+                              np.ones(len(y_true)))
+        objective = _PER_LABEL[metric]
+        data = [(c.cut, np.maximum(_objective_values(objective, c), 0.0)) for c in curves]
+        marked = None if thresholds is None else np.asarray(thresholds)[columns]
+        display = cls(curves=data, thresholds=marked,
+                      labels=[names[j] for j in columns], metric=metric)
+        return display.plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw one line per label and a marker at each chosen threshold."""
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        ax = _axes(ax)
+        self.lines_ = []
+        for i, ((cut, values), label) in enumerate(zip(self.curves, self.labels)):
+            shown = np.clip(cut, 0.0, 1.0)
+            (line,) = ax.plot(shown, values, drawstyle="steps-post", label=str(label))
+            self.lines_.append(line)
+            if self.thresholds is not None:
+                t = self.thresholds[i]
+                at = values[max(int(np.searchsorted(-cut, -t, side="right")) - 1, 0)]
+                ax.plot([t], [at], "o", color=line.get_color())
+        ax.set(xlabel="threshold", ylabel=self.metric, xlim=(0, 1), ylim=(0, 1.02))
+        ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class LabelPrecisionRecallDisplay:
+    """Precision against recall for each label, the operating point marked.
+
+    Parameters
+    ----------
+    curves : list of (ndarray, ndarray)
+        Per label, precision and recall (scikit-learn's
+        ``precision_recall_curve``).
+    points : list of (float, float) or None
+        Per label, (recall, precision) at the chosen threshold.
+    labels : list
+        Label names.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    lines_ : list of matplotlib Line2D, one per label
+    """
+
+    def __init__(self, *, curves, points, labels):
+        self.curves = curves
+        self.points = points
+        self.labels = labels
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, labels=None, ax=None):
+        """Curves of a fitted estimator on (X, y), its thresholds marked."""
+        scores, Y = _scores_and_targets(estimator, X, y)
+        return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
+                                    labels=labels, names=estimator.classes_, ax=ax)
+
+    @classmethod
+    def from_predictions(cls, y_true, y_score, *, thresholds=None, labels=None,
+                         names=None, ax=None):
+        """Curves of scores ``y_score`` against 0/1 targets ``y_true``."""
+        check_matplotlib_support(f"{cls.__name__}.from_predictions")
+        y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
+        y_score = np.asarray(y_score, dtype=np.float64)
+        if y_true.shape != y_score.shape or y_true.ndim != 2:
+            raise ValueError(f"y_true and y_score must have the same shape (n_samples, "
+                             f"n_labels); got {y_true.shape} and {y_score.shape}.")
+        names = np.arange(y_true.shape[1]) if names is None else np.asarray(names)
+        columns = _label_columns(names, labels)
+        curves, points = [], None if thresholds is None else []
+        for j in columns:
+            if not y_true[:, j].any():
+                raise ValueError(f"Label {names[j]!r} has no positives in y_true: its "
+                                 "recall is undefined; leave it out with labels=.")
+            precision, recall, _ = precision_recall_curve(y_true[:, j], y_score[:, j])
+            curves.append((precision, recall))
+            if thresholds is not None:
+                predicted = y_score[:, j] >= thresholds[j]
+                tp = float((predicted & (y_true[:, j] > 0)).sum())
+                points.append((tp / y_true[:, j].sum(), tp / max(predicted.sum(), 1)))
+        display = cls(curves=curves, points=points, labels=[names[j] for j in columns])
+        return display.plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw one curve per label and a marker at each operating point."""
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        ax = _axes(ax)
+        self.lines_ = []
+        for i, ((precision, recall), label) in enumerate(zip(self.curves, self.labels)):
+            (line,) = ax.plot(recall, precision, drawstyle="steps-post", label=str(label))
+            self.lines_.append(line)
+            if self.points is not None:
+                ax.plot(*self.points[i], "o", color=line.get_color())
+        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))
+        ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class TrainingHistoryDisplay:
+    """The training curves of a fit: every network it trained, best epochs marked.
+
+    Parameters
+    ----------
+    history : dict of list
+        An estimator's ``history_``.
+    best_epoch : int, ndarray or None
+        The estimator's ``best_epoch_``.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+    lines_ : dict of matplotlib Line2D, by history key
+    """
+
+    def __init__(self, *, history, best_epoch=None):
+        self.history = history
+        self.best_epoch = best_epoch
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None):
+        """The curves of a fitted estimator's ``history_``."""
+        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        check_is_fitted(estimator)
+        display = cls(history=estimator.history_,
+                      best_epoch=getattr(estimator, "best_epoch_", None))
+        return display.plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw the mean or kept curves bold, fold and tuning curves thin."""
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        ax = _axes(ax)
+        self.lines_ = {}
+        for key, values in self.history.items():
+            if not values or not key.endswith("loss"):
+                continue
+            main = key in ("loss", "val_loss")
+            epochs = np.arange(1, len(values) + 1)
+            style = dict(linewidth=2.0 if main else 0.8, alpha=1.0 if main else 0.5,
+                         linestyle="--" if key.endswith("val_loss") else "-")
+            (self.lines_[key],) = ax.plot(epochs, values, label=key if main or
+                                          key.startswith("tuning") else None, **style)
+        best = np.atleast_1d(self.best_epoch) if self.best_epoch is not None else []
+        for i, epoch in enumerate(best):
+            ax.axvline(epoch, color="grey", linewidth=0.6, linestyle=":",
+                       label="best epoch" if i == 0 else None)
+        ax.set(xlabel="epoch", ylabel="loss")
+        ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self

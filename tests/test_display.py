@@ -1,0 +1,68 @@
+"""Displays: per-label metric against threshold, precision/recall, training."""
+
+import numpy as np
+import pytest
+from conftest import tiny
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from sklearn.metrics import f1_score  # noqa: E402
+
+from sklearn_mlk import (  # noqa: E402
+    LabelPrecisionRecallDisplay,
+    ThresholdDisplay,
+    TrainingHistoryDisplay,
+)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, Y = data
+    return tiny(threshold="f1", threshold_cv=3, refit=False, epochs=6,
+                early_stopping=True).fit(X, Y)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_threshold_display_draws_exact_f1_curves_with_the_chosen_cut(fitted, data):
+    X, Y = data
+    display = ThresholdDisplay.from_estimator(fitted, X, Y)
+    assert len(display.lines_) == Y.shape[1] and display.ax_.get_xlabel() == "threshold"
+    P = fitted.predict_proba(X)
+    for j, (cut, values) in enumerate(display.curves):
+        # Every point is the label's F1 when predicting scores >= that cut.
+        for i in (0, len(cut) // 2, len(cut) - 1):
+            expected = f1_score(Y[:, j], P[:, j] >= cut[i], zero_division=0)
+            assert values[i] == pytest.approx(expected, abs=1e-9)
+    # One marker per label, at the estimator's threshold.
+    markers = [line for line in display.ax_.lines if line.get_marker() == "o"]
+    assert [m.get_xdata()[0] for m in markers] == pytest.approx(list(fitted.thresholds_))
+
+
+def test_displays_take_a_subset_of_labels_and_an_axes(fitted, data):
+    X, Y = data
+    _, ax = plt.subplots()
+    display = LabelPrecisionRecallDisplay.from_estimator(fitted, X, Y, labels=[1, 3], ax=ax)
+    assert display.ax_ is ax and [str(label) for label in display.labels] == ["1", "3"]
+    recall, precision = display.points[0]
+    predicted = fitted.predict(X)[:, 1]
+    assert recall == pytest.approx((predicted & Y[:, 1]).sum() / Y[:, 1].sum())
+    assert precision == pytest.approx((predicted & Y[:, 1]).sum() / predicted.sum())
+    with pytest.raises(ValueError, match=r"labels \[7\] are not among"):
+        ThresholdDisplay.from_estimator(fitted, X, Y, labels=[7])
+    with pytest.raises(ValueError, match="metric must be one of"):
+        ThresholdDisplay.from_predictions(Y, fitted.predict_proba(X), metric="auc")
+
+
+def test_training_history_display_draws_every_run_and_marks_best_epochs(fitted):
+    display = TrainingHistoryDisplay.from_estimator(fitted)
+    assert {"loss", "val_loss", "fold_0_loss", "fold_2_val_loss"} <= set(display.lines_)
+    np.testing.assert_array_equal(display.lines_["fold_1_loss"].get_ydata(),
+                                  fitted.history_["fold_1_loss"])
+    best = [line for line in display.ax_.lines if line.get_linestyle() == ":"]
+    assert sorted(line.get_xdata()[0] for line in best) == sorted(fitted.best_epoch_)
