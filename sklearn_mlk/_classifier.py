@@ -1,6 +1,7 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
 import warnings
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +23,33 @@ from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 from ._trainer import Trainer
+
+# scikit-learn's target type of each 1-D target kind the encoder tells apart.
+_TARGET_TYPES = {"binary": "binary", "multiclass": "multiclass"}
+ARGMAX = "argmax"
+
+
+def _column_weights(class_weight, encoder):
+    """``class_weight`` as positive weights of the output columns.
+
+    For a binary target, whose one column is the second class, a mapping of
+    both classes becomes the ratio of their weights: weighting positives by
+    ``w1 / w0`` has the same optimum as weighting the two classes.
+    """
+    if encoder.kind_ != "binary" or not isinstance(class_weight, Mapping):
+        return class_weight
+    negative, positive = encoder.classes_.tolist()
+    unknown = [c for c in class_weight if c not in (negative, positive)]
+    if unknown:
+        raise ValueError(f"class_weight has classes not in the target: {unknown}; "
+                         f"the classes are {[negative, positive]}.")
+    ratio = float(class_weight.get(positive, 1.0)) / float(class_weight.get(negative, 1.0))
+    return {positive: ratio}
+
+
+def _argmax_thresholds(n_labels):
+    """A multiclass fit's thresholds: not used, as the class is the argmax."""
+    return fixed(0.5, n_labels)._replace(status=np.full(n_labels, ARGMAX))
 
 
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
@@ -152,9 +180,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_labels,)
+    classes_ : ndarray of shape (n_labels,) or (n_classes,)
         Label names: column indices, DataFrame column names, or the sorted
-        labels of label sets.
+        labels of label sets; the sorted classes of a 1-D target.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -181,7 +209,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         which the refit trained for (the median over folds for k folds).
         None without early stopping.
     thresholds_ : ndarray of shape (n_labels,)
-        Decision threshold of each label on ``predict_proba``.
+        Decision threshold of each label on its probability (one, of the
+        second class, for a binary target; unused, 0.5, for a multiclass one).
     threshold_scores_ : ndarray of shape (n_labels,)
         Each label's objective at its threshold on the tuning data (its F1 for
         ``"micro_f1"`` and ``"samples_f1"``); NaN for fixed thresholds.
@@ -189,7 +218,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         How each threshold was set: ``"tuned"``, ``"shared"`` (samples-F1),
         ``"floored"`` (below ``fbr``), ``"fixed"``, or ``"fallback: <why>"``
         (the pooled threshold, for too few positives, no negatives or
-        constant scores; or 0.5, for too few samples to learn thresholds).
+        constant scores; or 0.5, for too few samples to learn thresholds);
+        ``"argmax"`` for a multiclass target.
 
     Notes
     -----
@@ -360,9 +390,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
-        tags.classifier_tags.multi_class = False
+        tags.classifier_tags.multi_class = True
         tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
+        tags.target_tags.single_output = True
         tags.input_tags.sparse = True
         tags.non_deterministic = self.random_state is None
         return tags
@@ -379,7 +409,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             Training features. Sparse input is densified one batch at a time.
         y : array-like, sparse matrix, DataFrame or sequence of label sets
             A 0/1 indicator matrix of shape (n_samples, n_labels), or the
-            labels of each sample, e.g. ``[["news", "sport"], [], ["tech"]]``.
+            labels of each sample, e.g. ``[["news", "sport"], [], ["tech"]]``;
+            or a 1-D binary or multiclass target of class labels, taken as
+            ``OneVsRestClassifier`` takes it (see the class docstring).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss: finite, non-negative and not
             all zero.
@@ -422,10 +454,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32,
                                              ensure_non_negative=True)
         classes = encoder.classes_
-        self._check_label_limits(len(classes))
+        # The network's output columns: the labels, one column for a binary
+        # target, one per class for a multiclass one.
+        labels = encoder.labels_
+        target = (_TARGET_TYPES.get(encoder.kind_, "multilabel-indicator"), classes)
+        self._check_label_limits(len(labels))
         fixed_cut = is_fixed(self.threshold)
         if fixed_cut:
-            tuned = fixed(self.threshold, len(classes))
+            tuned = fixed(self.threshold, len(labels))
         if warm:
             self._check_warm_start(classes)
         seed = _backend.draw_seed(self.random_state)
@@ -433,7 +469,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         warm_model = (self.model_, self._from_probability) if warm else None
 
         if fixed_cut:
-            trainer = Trainer(self, routed, hidden, classes, self.early_stopping is True)
+            trainer = Trainer(self, routed, hidden, labels, self.early_stopping is True,
+                              target, _column_weights(self.class_weight, encoder))
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
@@ -444,13 +481,16 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 warnings.warn(
                     f"Only {X.shape[0]} training samples: " + "; ".join(plan.notes)
                     + ".", UserWarning, stacklevel=3)
-            trainer = Trainer(self, routed, hidden, classes, plan.early_stopping)
+            trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,
+                              _column_weights(self.class_weight, encoder))
             tuning = _tuning.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
             if plan.fixed:
                 why = f"fallback: {X.shape[0]} samples < {_tuning.MIN_TUNE_ROWS}"
-                tuned = fixed(0.5, len(classes))._replace(
-                    status=np.full(len(classes), why))
+                tuned = fixed(0.5, len(labels))._replace(
+                    status=np.full(len(labels), why))
+            elif encoder.kind_ == "multiclass":
+                tuned = _argmax_thresholds(len(labels))
             else:
                 tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
@@ -503,10 +543,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._validate_params()
-        if is_fixed(self.threshold):
-            tuned = fixed(self.threshold, len(self.classes_))
+        n_labels = len(self._target_encoder.labels_)
+        if self._target_encoder.kind_ == "multiclass":
+            tuned = _argmax_thresholds(n_labels)
+        elif is_fixed(self.threshold):
+            tuned = fixed(self.threshold, n_labels)
         else:
-            P = self.predict_proba(X)
+            P = self._label_proba(X)
             Y = self._target_encoder.transform(y)
             check_consistent_length(P, Y)
             w = _check_sample_weight(sample_weight, P, dtype=np.float64,
@@ -533,18 +576,26 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 f"{classes.tolist()[:10]}, previously {self.classes_.tolist()[:10]}."
             )
 
-    def _meta(self, X, Y, classes, sample_weight):
-        # The label frequencies of the weighted data the network is trained on.
+    def _meta(self, X, Y, labels, sample_weight, target, pos_weight=None):
+        """What a model callable gets as ``meta``; ``target`` is the
+        ``(type, classes)`` of the target (``labels`` are the output columns)."""
+        # The label frequencies of the weighted data the network is trained on,
+        # with class weights on the positives: the constant prediction that
+        # minimises the training loss.
         prior = np.asarray(Y.T @ sample_weight).ravel() / sample_weight.sum()
+        if pos_weight is not None:
+            weighted = prior * pos_weight
+            prior = weighted / np.maximum(weighted + 1.0 - prior, np.finfo(float).tiny)
+        kind, classes = target
         return {
             "n_features_in_": X.shape[1],
-            "n_labels_": len(classes),
+            "n_labels_": len(labels),
             "n_classes_": len(classes),
             "classes_": classes,
             "label_prior_": prior,
             "X_shape_": X.shape,
             "y_shape_": Y.shape,
-            "target_type_": "multilabel-indicator",
+            "target_type_": kind,
         }
 
     # -- prediction ---------------------------------------------------------
@@ -572,8 +623,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        margin : ndarray of shape (n_samples, n_labels)
-            Log-odds of each label minus the log-odds of its threshold.
+        margin : ndarray of shape (n_samples, n_labels) or (n_samples,)
+            Log-odds of each label minus the log-odds of its threshold; one
+            column, as shape (n_samples,), for a binary target (the second
+            class), and the log-odds of each class for a multiclass one.
         """
         outputs = self._forward(X)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -591,7 +644,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         least = np.finfo(margin.dtype).smallest_subnormal
         np.fmax(margin, least, out=margin, where=passed)
         np.fmin(margin, -least, out=margin, where=~passed)
-        return margin
+        return margin[:, 0] if self._target_encoder.kind_ == "binary" else margin
 
     def predict_proba(self, X):
         """Return the probability of each label.
@@ -605,7 +658,23 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_labels)
             Independent probability of each label; rows need not sum to 1.
+            For a 1-D target, shape (n_samples, n_classes) with rows summing
+            to 1: ``[1 - p, p]`` for two classes, the classes' probabilities
+            normalised for more.
         """
+        P = self._label_proba(X)
+        kind = self._target_encoder.kind_
+        if kind == "binary":
+            return np.hstack([1.0 - P, P])
+        if kind == "multiclass":
+            # As OneVsRestClassifier: the classes' probabilities normalised.
+            total = P.sum(axis=1, keepdims=True)
+            return np.divide(P, total, out=np.full_like(P, 1.0 / P.shape[1]),
+                             where=total > 0)
+        return P
+
+    def _label_proba(self, X):
+        """Each output column's sigmoid probability."""
         outputs = self._forward(X)
         return outputs if self._from_probability else sigmoid_(outputs)
 
@@ -643,7 +712,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         Y : ndarray or scipy.sparse.csr_matrix of shape (n_samples, n_labels)
-            0/1 indicator; sparse when the training target was sparse.
+            0/1 indicator; sparse when the training target was sparse. For a
+            1-D target, the predicted class of each sample, shape (n_samples,):
+            the second class where its probability reaches its threshold
+            (binary), the most probable class (multiclass).
         """
         indicator = self._decide(X)
         return self._target_encoder.inverse_transform(indicator)
@@ -687,8 +759,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         return float(accuracy_score(Y, predicted, sample_weight=sample_weight))
 
     def _decide(self, X):
-        """Boolean indicator: thresholds, then the per-sample label limits."""
-        P = self.predict_proba(X)
+        """Boolean indicator: thresholds, then the per-sample label limits; the
+        most probable class for a multiclass target."""
+        P = self._label_proba(X)
+        if self._target_encoder.kind_ == "multiclass":
+            return np.eye(P.shape[1], dtype=bool)[P.argmax(axis=1)]
+        if self._target_encoder.kind_ == "binary":
+            return P >= self.thresholds_
         self._check_label_limits(P.shape[1])
         return decide(P, self.thresholds_, self.min_labels, self.max_labels)
 

@@ -38,7 +38,7 @@ def _scores_and_targets(estimator, X, y):
     check_is_fitted(estimator)
     Y = estimator._target_encoder.transform(y)
     Y = Y.toarray() if hasattr(Y, "toarray") else np.asarray(Y)
-    return estimator.predict_proba(X), Y
+    return estimator._label_proba(X), Y
 
 
 class ThresholdDisplay:
@@ -95,7 +95,7 @@ class ThresholdDisplay:
         """
         scores, Y = _scores_and_targets(estimator, X, y)
         return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
-                                    labels=labels, names=estimator.classes_,
+                                    labels=labels, names=estimator._target_encoder.labels_,
                                     metric=metric, ax=ax)
 
     @classmethod
@@ -184,7 +184,8 @@ class LabelPrecisionRecallDisplay:
         """Curves of a fitted estimator on (X, y), its thresholds marked."""
         scores, Y = _scores_and_targets(estimator, X, y)
         return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
-                                    labels=labels, names=estimator.classes_, ax=ax)
+                                    labels=labels, names=estimator._target_encoder.labels_,
+                                    ax=ax)
 
     @classmethod
     def from_predictions(cls, y_true, y_score, *, thresholds=None, labels=None,

@@ -85,10 +85,65 @@ def _target_kind(y):
     if isinstance(y, (str, bytes)) or not isinstance(y, Iterable):
         raise TypeError(f"y must be array-like, got {type(y).__name__}. " + _HINT)
     if isinstance(y, np.ndarray) and y.ndim != 1:
+        if y.ndim == 2 and y.shape[1] == 1 and y.size and _not_indicator(y):
+            return "column"  # a column vector of class labels
         return "indicator"
     if _looks_like_label_sets(y):
         return "label_sets"
+    if _is_one_dimensional(y):
+        return "single"
     return "indicator"
+
+
+def _not_indicator(y):
+    """True for values other than 0/1 (a column of class labels)."""
+    try:
+        values = np.unique(y)
+    except TypeError:
+        return True
+    if values.dtype.kind not in "biuf":
+        return True
+    return bool(np.setdiff1d(values, [0, 1]).size)
+
+
+def _is_one_dimensional(y):
+    """True for a 1-D sequence of scalar class labels (a Series included)."""
+    if isinstance(y, np.ndarray):
+        return y.ndim == 1 and (y.dtype.kind != "O"
+                                or not any(_is_label_set(item) for item in y))
+    try:
+        items = list(y)
+    except TypeError:
+        return False
+    return bool(items) and not any(_is_label_set(item) for item in items)
+
+
+def _single_values(y):
+    """A 1-D target as an array of class labels, checked to be a classification
+    target (scikit-learn's message for a continuous one)."""
+    if not isinstance(y, np.ndarray):
+        # np.asarray would turn a mix of str and numbers into str silently.
+        y = np.asarray(list(y), dtype=object) if any(
+            isinstance(v, (str, bytes)) for v in y) else np.asarray(y)
+    values = np.asarray(y)
+    if values.dtype.kind in "fc":
+        if not np.all(np.isfinite(values)):
+            raise ValueError("y contains NaN or infinity. " + _HINT)
+        if _has_fractions(values):
+            raise ValueError(
+                "Unknown label type: continuous. y is a 1-D continuous target; a "
+                "classifier needs class labels. " + _HINT
+            )
+    if values.dtype.kind == "O":
+        kinds = {type(v).__name__ for v in values.tolist()}
+        if any(k in ("str", "bytes") for k in kinds) and len(kinds) > 1:
+            raise ValueError(
+                f"Unknown label type: a mix of label types {sorted(kinds)} in a 1-D "
+                "target; class labels must all be str or all numbers."
+            )
+        if kinds == {"str"}:
+            values = values.astype(str)
+    return values
 
 
 def _has_fractions(values):
@@ -157,14 +212,23 @@ def _as_indicator_array(y):
 class MultiLabelTargetEncoder(BaseEstimator):
     """Encode any supported multi-label target as a float32 indicator matrix.
 
+    A 1-D target is a single-label problem, encoded as OneVsRestClassifier
+    does: two classes as one column (the second class positive), more as one
+    column per class.
+
     Attributes
     ----------
-    classes_ : ndarray of shape (n_labels,)
+    classes_ : ndarray of shape (n_classes,)
         Label names: column indices for arrays and sparse matrices, column
-        names for DataFrames, sorted labels for label sets.
-    kind_ : {"indicator", "sparse", "dataframe", "label_sets"}
+        names for DataFrames, sorted labels for label sets, sorted classes
+        for a 1-D target.
+    labels_ : ndarray of shape (n_columns,)
+        The label of each encoded column: ``classes_``, except for a binary
+        target, whose one column is its second class.
+    kind_ : {"indicator", "sparse", "dataframe", "label_sets", "binary", "multiclass"}
         The format seen at fit; :meth:`inverse_transform` returns the matching
-        container (sparse for sparse, dense otherwise).
+        container (sparse for sparse, class labels for 1-D targets, dense
+        otherwise).
     """
 
     def fit(self, y):
@@ -176,6 +240,26 @@ class MultiLabelTargetEncoder(BaseEstimator):
         y = _as_target(y)
         kind = _target_kind(y)
         classes = None
+        if kind == "column":
+            y, kind = np.ravel(y), "single"
+        if kind == "single":
+            values = _single_values(y)
+            try:
+                classes = np.unique(values)
+            except TypeError:
+                raise ValueError("Unknown label type: the classes of y cannot be "
+                                 "sorted; use all str or all numbers.") from None
+            if len(classes) < 2:
+                raise ValueError(
+                    f"y has only one class, {classes.tolist()}: a classifier needs "
+                    "samples of at least 2 classes."
+                )
+            kind = "binary" if len(classes) == 2 else "multiclass"
+            self._set_classes(classes)
+            if kind == "binary":
+                self.labels_ = classes[1:]  # one column: the second class
+            self.kind_ = kind
+            return self._encode(y, kind)
         if kind == "label_sets":
             labels = _labels_of(y)
             try:
@@ -203,6 +287,18 @@ class MultiLabelTargetEncoder(BaseEstimator):
         check_is_fitted(self)
         y = _as_target(y)
         kind = _target_kind(y)
+        if kind == "column" or (self.kind_ in ("binary", "multiclass")
+                                and isinstance(y, np.ndarray) and y.ndim == 2
+                                and y.shape[1] == 1):
+            y, kind = np.ravel(y), "single"
+        if self.kind_ in ("binary", "multiclass"):
+            if kind != "single":
+                raise ValueError(f"y must be a 1-D target of class labels, as at fit; "
+                                 f"got a {kind} target.")
+            return self._encode(y, self.kind_)
+        if kind == "single":
+            raise ValueError("y is a 1-D target, but the estimator was fitted on a "
+                             "multi-label target. " + _HINT)
         if kind == "dataframe" and self.kind_ == "dataframe":
             columns = set(y.columns)
             missing = [c for c in self.classes_ if c not in columns]
@@ -219,9 +315,12 @@ class MultiLabelTargetEncoder(BaseEstimator):
 
     def _set_classes(self, classes):
         self.classes_ = classes
+        self.labels_ = classes
         self._index = {label: i for i, label in enumerate(classes.tolist())}
 
     def _encode(self, y, kind):
+        if kind in ("binary", "multiclass"):
+            return self._encode_classes(_single_values(y), kind)
         if kind == "label_sets":
             return self._encode_label_sets(y)
         if kind == "sparse":
@@ -231,6 +330,19 @@ class MultiLabelTargetEncoder(BaseEstimator):
             matrix.eliminate_zeros()
             return matrix
         return _as_indicator_array(y).astype(np.float32)
+
+    def _encode_classes(self, values, kind):
+        columns = np.searchsorted(self.classes_, values)
+        columns = np.clip(columns, 0, len(self.classes_) - 1)
+        unknown = self.classes_[columns] != values
+        if np.any(unknown):
+            raise ValueError(f"y has classes not seen at fit: "
+                             f"{np.unique(values[unknown]).tolist()[:10]}.")
+        if kind == "binary":
+            return (columns == 1).astype(np.float32)[:, None]
+        Y = np.zeros((len(values), len(self.classes_)), dtype=np.float32)
+        Y[np.arange(len(values)), columns] = 1.0
+        return Y
 
     def _encode_label_sets(self, y):
         indptr, indices, unknown = [0], [], set()
@@ -260,6 +372,10 @@ class MultiLabelTargetEncoder(BaseEstimator):
         """Return a 0/1 int indicator in the container matching the fit format."""
         check_is_fitted(self)
         indicator = np.asarray(indicator).astype(np.int64)
+        if self.kind_ == "binary":
+            return self.classes_[indicator[:, 0]]
+        if self.kind_ == "multiclass":
+            return self.classes_[indicator.argmax(axis=1)]
         if self.kind_ == "sparse":
             return sp.csr_matrix(indicator)
         return indicator
@@ -268,7 +384,7 @@ class MultiLabelTargetEncoder(BaseEstimator):
         """Return one tuple of label names per row of a 0/1 indicator."""
         check_is_fitted(self)
         matrix = sp.csr_matrix(indicator)
-        classes = self.classes_.tolist()
+        classes = self.labels_.tolist()
         return [
             tuple(classes[j] for j in matrix.indices[start:stop])
             for start, stop in zip(matrix.indptr[:-1], matrix.indptr[1:])

@@ -37,7 +37,11 @@ class Trainer:
     # Whether fold networks of the default MLP train stacked side by side.
     stacking = True
 
-    def __init__(self, estimator, routed, hidden, classes, early_stopping):
+    def __init__(self, estimator, routed, hidden, classes, early_stopping, target,
+                 class_weight=None):
+        self.target = target
+        # The estimator's class_weight, as weights of the output columns.
+        self.class_weight = class_weight
         self.est = estimator
         self.early_stopping = early_stopping
         self.routed = routed
@@ -84,7 +88,7 @@ class Trainer:
             validation = (X[val_rows], Y[val_rows], w[val_rows])
             X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
         self.announce(run, X, validation if early_stopping else None)
-        pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
+        pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         # Building draws the initial weights (and dropout seeds) from
         # process-wide generators, so it is the part that needs the seed.
         with _backend.seeded(seed):
@@ -93,7 +97,7 @@ class Trainer:
             else:
                 model = build_model(
                     est.model,
-                    est._meta(X, Y, self.classes, w),
+                    est._meta(X, Y, self.classes, w, self.target, pos_weight),
                     routed["model"],
                     routed["compile"],
                     {
@@ -156,7 +160,8 @@ class Trainer:
         from ._network import build_model
         from ._training import compile_model, make_optimizer
 
-        meta = est._meta(X, Y, self.classes, w)
+        pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
+        meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
         defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
                     "dropout": est.dropout}
         members = []
@@ -168,7 +173,6 @@ class Trainer:
                 members.append(build_model(None, meta, {}, {}, defaults))
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout)
-        pos_weight = positive_weights(est.class_weight, Y, self.classes, w)
         loss = LossSpec(pos_weight, True, est.focal_gamma)
         compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
                                             routed["optimizer"]), loss, {})

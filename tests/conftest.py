@@ -22,9 +22,11 @@ def tiny(**params):
 
     The threshold is fixed at 0.5 so that the network trains once on every
     row, and there is no dropout; tests of learned thresholds ask for them.
+    Early stopping is off, as "auto" turns it off (with a warning) on this
+    little data anyway; tests of early stopping switch it on.
     """
     from sklearn_mlk import KerasMultiLabelClassifier
 
     defaults = dict(hidden_layer_sizes=(8,), epochs=3, batch_size=32, random_state=0,
-                    threshold=0.5, dropout=0.0)
+                    threshold=0.5, dropout=0.0, early_stopping=False)
     return KerasMultiLabelClassifier(**{**defaults, **params})

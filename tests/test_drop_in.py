@@ -135,3 +135,40 @@ def test_grid_search_over_routed_parameters(data):
     ).fit(X, Y)
     assert grid.best_params_["model__units"] in (4, 12)
     assert grid.best_estimator_.model_.layers[0].units == grid.best_params_["model__units"]
+
+
+@pytest.fixture(scope="module")
+def single_label_data():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(240, 8, n_informative=5, n_classes=3, random_state=0)
+    return X, np.array(["cat", "dog", "emu"])[y]
+
+
+@pytest.mark.parametrize("make", FACTORIES)
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_single_label_recipes_run_unchanged(make, single_label_data, n_classes):
+    """Binary and multiclass 1-D targets go through the same recipes as
+    OneVsRestClassifier: same shapes and classes, scorers included."""
+    X, y = single_label_data
+    if n_classes == 2:
+        y = np.where(y == "cat", "cat", "other")
+    pipe = make_pipeline(StandardScaler(), make())
+    grid = GridSearchCV(pipe, {"standardscaler__with_mean": [True, False]},
+                        scoring="f1_macro", cv=KFold(3, shuffle=True, random_state=0),
+                        error_score="raise").fit(X, y)
+    clf = grid.best_estimator_
+    assert clf.classes_.tolist() == sorted(set(y))
+    pred = clf.predict(X)
+    assert pred.shape == (len(X),) and set(pred) <= set(y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), n_classes)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    decision = clf.decision_function(X)
+    assert decision.shape == ((len(X),) if n_classes == 2 else (len(X), n_classes))
+    if n_classes == 3:  # the most probable class is predicted
+        np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], pred)
+    scoring = ["f1_macro", "accuracy", "roc_auc_ovr" if n_classes == 3 else "roc_auc"]
+    scores = cross_validate(pipe, X, y, cv=3, scoring=scoring, error_score="raise")
+    for name in scoring:
+        assert 0.6 < scores[f"test_{name}"].mean() <= 1.0, name

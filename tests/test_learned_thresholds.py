@@ -22,8 +22,8 @@ def _record_trainings(monkeypatch):
     calls = []
     original = _trainer.Trainer.train
 
-    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None):
-        net = original(self, X, Y, w, warm_model, seed, validation, epochs)
+    def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None, **kwargs):
+        net = original(self, X, Y, w, warm_model, seed, validation, epochs, **kwargs)
         calls.append({"rows": X.shape[0], "validation": validation, "epochs": epochs,
                       "X": X, "model": net.model})
         return net

@@ -63,7 +63,9 @@ def test_label_sets_with_empty_sets():
 @pytest.mark.parametrize(
     "y, match",
     [
-        (np.array([0, 1, 1, 0]), "1-D target is a single-label problem"),
+        (np.array([0.5, 1.5, 1, 0]), "Unknown label type: continuous"),
+        (np.array([1, 1, 1, 1]), "only one class"),
+        (["a", 1, "b", 2], "a mix of label types"),
         (np.array([[0, 2], [1, 0], [1, 1], [0, 0]]), "only 0 and 1, got 2"),
         (np.array([[0.5, 1], [1, 0], [1, 1], [0, 0]]), "continuous"),
         (np.array([[np.nan, 1], [1, 0], [1, 1], [0, 0]]), "NaN"),
