@@ -3,12 +3,14 @@
 from ._classifier import KerasMultiLabelClassifier
 from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
 from ._persistence import load
-from ._thresholds import FBeta
+from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 
 __all__ = [
     "FBeta",
     "KerasMultiLabelClassifier",
     "LabelPrecisionRecallDisplay",
+    "PrecisionAtLeast",
+    "RecallAtLeast",
     "ThresholdDisplay",
     "TrainingHistoryDisplay",
     "load",

@@ -51,10 +51,11 @@ def _classes():
     """The classes a file may name: this library's own, nothing else."""
     from ._classifier import KerasMultiLabelClassifier
     from ._targets import MultiLabelTargetEncoder
-    from ._thresholds import FBeta
+    from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 
     return {cls.__name__: cls
-            for cls in (KerasMultiLabelClassifier, MultiLabelTargetEncoder, FBeta, Unsaved)}
+            for cls in (KerasMultiLabelClassifier, MultiLabelTargetEncoder, FBeta,
+                        PrecisionAtLeast, RecallAtLeast, Unsaved)}
 
 
 def save(estimator, path):

@@ -90,6 +90,99 @@ class FBeta:
         return hash((FBeta, self.beta))
 
 
+class _AtLeast:
+    """Base of the constrained objectives: maximise one rate subject to a
+    floor on the other, on the tuning data."""
+
+    floor_name = "level"
+
+    def __init__(self, level):
+        if (not isinstance(level, numbers.Real) or isinstance(level, bool)
+                or not 0 < level <= 1):
+            raise ValueError(f"{type(self).__name__} needs a level in (0, 1], "
+                             f"got {level!r}.")
+        self.level = level
+
+    def _rates(self, tp, fp, fn, tn):
+        tp, fp, fn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn))
+        return _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+
+    def __call__(self, tp, fp, fn, tn):
+        value = np.asarray(self._value(*self._rates(tp, fp, fn, tn)), dtype=np.float64)
+        return float(value) if value.ndim == 0 else value
+
+    def reached(self, tp, fp, fn, tn):
+        """Whether the floor holds at these counts."""
+        return bool(self._holds(*self._rates(tp, fp, fn, tn)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.level!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.level == self.level
+
+    def __hash__(self):
+        return hash((type(self), self.level))
+
+
+class PrecisionAtLeast(_AtLeast):
+    """Threshold objective: the most recall with precision at least ``level``.
+
+    Each label gets the lowest threshold whose precision on the tuning data
+    (out-of-fold scores) is at least ``level``, which maximises its recall
+    there. A label that reaches that precision at no threshold is never
+    predicted, with the status ``"unreachable: precision >= <level>"``. The
+    level holds on the tuning data; on new data it holds as far as they look
+    like the tuning data.
+
+    Parameters
+    ----------
+    level : float in (0, 1]
+        The precision each label must keep.
+
+    Examples
+    --------
+    >>> from sklearn_mlk import KerasMultiLabelClassifier, PrecisionAtLeast
+    >>> clf = KerasMultiLabelClassifier(threshold=PrecisionAtLeast(0.9))
+    """
+
+    floor_name = "precision"
+
+    def _holds(self, precision, recall):
+        return precision >= self.level
+
+    def _value(self, precision, recall):
+        # Predicting nothing scores 0, any cut below the floor -1: a label
+        # that cannot reach the floor is never predicted.
+        return np.where(self._holds(precision, recall), recall, -1.0)
+
+    def reached(self, tp, fp, fn, tn):
+        return bool(np.asarray(tp) > 0) and super().reached(tp, fp, fn, tn)
+
+
+class RecallAtLeast(_AtLeast):
+    """Threshold objective: the most precision with recall at least ``level``.
+
+    Each label gets the threshold, among those whose recall on the tuning
+    data is at least ``level``, with the highest precision there. Predicting
+    a label for every sample always reaches the recall, so every label with
+    positives reaches it; one without gets the usual fallback status.
+
+    Parameters
+    ----------
+    level : float in (0, 1]
+        The recall each label must keep.
+    """
+
+    floor_name = "recall"
+
+    def _holds(self, precision, recall):
+        return recall >= self.level
+
+    def _value(self, precision, recall):
+        return np.where(self._holds(precision, recall), precision, -1.0)
+
+
 def _f1(tp, fp, fn, tn):
     return _ratio(2 * tp, 2 * tp + fp + fn)
 
@@ -388,6 +481,11 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
     else:
         for k in free:
             thresholds[k], _ = best_cut(curves[k], per_label)
+    if isinstance(per_label, _AtLeast):
+        for k, curve in enumerate(curves):
+            if curve.n_pos and not per_label.reached(*curve.counts(curve.index(thresholds[k]))):
+                status[k] = (f"unreachable: {per_label.floor_name} >= "
+                             f"{per_label.level:g}")
     scores = np.array([_score_at(c, per_label, cut) for c, cut in zip(curves, thresholds)])
     if fbr is not None:
         for k in free:

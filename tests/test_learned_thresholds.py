@@ -475,3 +475,26 @@ def test_history_keeps_every_run_with_its_epochs(data):
 
     plain = tiny(threshold=0.5, epochs=4, early_stopping=False).fit(X, Y)
     assert plain.n_iter_ == 4 and plain.best_epoch_ is None
+
+
+@pytest.mark.parametrize("level", [0.6, 0.95])
+def test_precision_at_least_holds_on_the_tuning_data(data, level):
+    from sklearn.metrics import precision_score, recall_score
+
+    from sklearn_mlk import PrecisionAtLeast, RecallAtLeast
+
+    X, Y = data
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=10).fit(X[:120], Y[:120])
+    X_tune, Y_tune = X[120:], Y[120:]
+    clf.set_params(threshold=PrecisionAtLeast(level)).tune_thresholds(X_tune, Y_tune)
+    pred = clf.predict(X_tune)
+    for k, status in enumerate(clf.threshold_status_):
+        if status == "tuned":
+            assert precision_score(Y_tune[:, k], pred[:, k]) >= level
+        else:
+            assert status == f"unreachable: precision >= {level:g}" and not pred[:, k].any()
+    clf.set_params(threshold=RecallAtLeast(level)).tune_thresholds(X_tune, Y_tune)
+    pred = clf.predict(X_tune)
+    assert set(clf.threshold_status_) == {"tuned"}
+    for k in range(Y.shape[1]):
+        assert recall_score(Y_tune[:, k], pred[:, k]) >= level

@@ -249,3 +249,50 @@ def test_decoding_limits_hold(P, low, extra):
             assert margin[i][D[i]].min() >= margin[i][~D[i]].max()
     if high is not None and high == low:
         assert np.all(counts == low)
+
+
+def _rates(s, y, t):
+    p = s >= t
+    tp = float((p & (y == 1)).sum())
+    precision = tp / p.sum() if p.any() else 0.0
+    return precision, tp / (y == 1).sum()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(4, 40).flatmap(lambda n: st.tuples(
+        arrays(np.float64, n, elements=st.sampled_from([0.05, 0.2, 0.35, 0.5, 0.7, 0.9])),
+        arrays(np.int64, n, elements=st.integers(0, 1)),
+    )),
+    st.sampled_from([0.3, 0.5, 0.8, 1.0]),
+)
+def test_constrained_objectives_equal_brute_force(case, level):
+    from sklearn_mlk import PrecisionAtLeast, RecallAtLeast
+
+    s, y = case
+    if not y.any():
+        return
+    w = np.ones(len(s))
+    cuts = list(np.unique(s))
+    for objective, floor, best in ((PrecisionAtLeast(level), 0, 1), (RecallAtLeast(level), 1, 0)):
+        tuned = T.tune(s[:, None], y[:, None], w, objective, min_positives=0)
+        t = tuned.thresholds[0]
+        feasible = [c for c in cuts if _rates(s, y, c)[floor] >= level]
+        if not feasible:  # only precision can be out of reach: never predicted
+            assert floor == 0 and not (s >= t).any()
+            assert tuned.status[0] == f"unreachable: precision >= {level:g}"
+            continue
+        # The floor holds at the chosen cut, and the other rate is the best
+        # any feasible cut gives.
+        assert _rates(s, y, t)[floor] >= level
+        assert _rates(s, y, t)[best] == pytest.approx(
+            max(_rates(s, y, c)[best] for c in feasible))
+        assert tuned.status[0] == "tuned"
+
+
+@pytest.mark.parametrize("level", [0, 1.5, -0.1, "0.9", True])
+def test_constrained_objectives_reject_bad_levels(level):
+    from sklearn_mlk import PrecisionAtLeast
+
+    with pytest.raises(ValueError, match="level in"):
+        PrecisionAtLeast(level)
