@@ -18,6 +18,8 @@ _ADVICE = ("Scale the inputs (for example with sklearn.preprocessing."
 # A training loss that ends this many times above the loss of predicting each
 # label's frequency has diverged: the network does worse than a constant.
 DIVERGED_RATIO = 10.0
+# ... and by at least this much (nats per label), not only in ratio.
+DIVERGED_MARGIN = 0.1
 
 
 def check_history(history):
@@ -73,7 +75,10 @@ def constant_loss(Y, w, pos_weight):
 def warn_if_diverged(history, baseline):
     """Warn when the last epoch's training loss is far above ``baseline``."""
     loss = history.get("loss")
-    if not loss or baseline <= 0 or loss[-1] <= DIVERGED_RATIO * baseline:
+    # Both a ratio and a margin: near a baseline of almost 0 (labels almost
+    # never or always positive, or weighted away), a tiny loss is many times it.
+    if (not loss or baseline <= 0 or loss[-1] <= DIVERGED_RATIO * baseline
+            or loss[-1] - baseline <= DIVERGED_MARGIN):
         return
     warnings.warn(
         f"Training diverged: the training loss ended at {loss[-1]:.4g}, "

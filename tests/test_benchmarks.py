@@ -74,7 +74,7 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick",
          "--models", "MLPClassifier", "mlk (0.5)", "--fits", "2", "--calls", "20",
-         "--skip", "grid", "sparse", "--out", str(tmp_path)],
+         "--skip", "grid", "sparse", "builders", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -94,7 +94,7 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
     imports = report["results"]["import"]
     assert set(imports) == {"sklearn.base", "sklearn_mlk", "keras"}
     assert all(seconds > 0 for seconds in imports.values())
-    assert "grid" not in report["results"] and "sparse" not in report["results"]
+    assert not {"grid", "sparse", "builders"} & set(report["results"])
     text = (tmp_path / "speed_quick.md").read_text()
     assert "| mlk (0.5) |" in text and "| `import sklearn_mlk` |" in text
 
@@ -172,3 +172,14 @@ def test_boomer_figures_are_merged_or_reported_as_not_run(tmp_path):
     table = run.summary(results, meta)
     # BOOMER's fit ratio is to OvR measured in its own run: 2.0 / 0.25.
     assert "| BOOMER (mlrl-boomer defaults) | **0.500** |" in table and "| 8.0x |" in table
+
+
+def test_builders_section_times_both_model_callables():
+    import speed
+
+    figures = speed.builder_fits(1)
+    assert set(figures) == {"Sequential", "functional"}
+    for r in figures.values():
+        assert len(r["seconds"]) == 1 and r["median_seconds"] == r["seconds"][0] > 0
+    text = speed.sections_markdown({"builders": figures})
+    assert "| `keras.Sequential` |" in text and "| a functional `keras.Model` |" in text
