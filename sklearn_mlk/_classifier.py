@@ -261,7 +261,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn_mlk import KerasMultiLabelClassifier
     >>> X, Y = make_multilabel_classification(n_samples=100, random_state=0)
     >>> clf = KerasMultiLabelClassifier(hidden_layer_sizes=(16,), epochs=5,
-    ...                                 random_state=0).fit(X, Y)
+    ...                                 early_stopping=False, random_state=0).fit(X, Y)
     >>> clf.predict(X[:2]).shape
     (2, 5)
     """
