@@ -20,17 +20,35 @@ from keras import layers, ops
 DENSE_BLOCK_VALUES = 2**24
 
 
-def build_default_mlp(meta, hidden_layer_sizes, activation, dropout):
-    """An MLP ending in one logit per label, biases set to the label priors."""
+def layer_seeds(seed):
+    """A stream of seeds for a network's initialisers and dropout layers,
+    drawn from ``seed`` alone (None: unseeded, Keras's own draws)."""
+    rng = None if seed is None else np.random.default_rng(seed)
+    while True:
+        yield None if rng is None else int(rng.integers(2**31 - 1))
+
+
+def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
+    """An MLP ending in one logit per label, biases set to the label priors.
+
+    With a ``seed``, every initialiser and dropout layer gets its own seed
+    drawn from it: the network, and the dropout masks it trains with, depend
+    on nothing process-wide that another thread could draw from meanwhile.
+    """
+    seeds = layer_seeds(seed)
     prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)
     inputs = keras.Input(shape=(meta["n_features_in_"],), name="features")
     hidden = inputs
     for units in hidden_layer_sizes:
-        hidden = layers.Dense(units, activation=activation)(hidden)
+        hidden = layers.Dense(
+            units, activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
+        )(hidden)
         if dropout > 0:
-            hidden = layers.Dropout(dropout)(hidden)
+            hidden = layers.Dropout(dropout, seed=next(seeds))(hidden)
     outputs = layers.Dense(
         meta["n_labels_"],
+        kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
         bias_initializer=keras.initializers.Constant(logit(prior)),
         name="logits",
     )(hidden)

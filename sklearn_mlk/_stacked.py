@@ -35,27 +35,33 @@ def dense_layers(model):
     return [layer for layer in model.layers if isinstance(layer, layers.Dense)]
 
 
-def stack(members, activation, dropout):
+def stack(members, activation, dropout, seed=None):
     """One Keras model training the default MLPs ``members`` side by side.
 
     Its output has shape ``(batch, k, n_labels)``: member ``j``'s outputs at
-    ``[:, j]``.
+    ``[:, j]``. Its dropout layers draw their masks from ``seed``.
     """
+    from ._network import layer_seeds
+
+    seeds = layer_seeds(seed)
     k = len(members)
     denses = dense_layers(members[0])
     n_features = members[0].inputs[0].shape[-1]
     inputs = keras.Input(shape=(n_features,), name="features")
     units = denses[0].units
     first_activation = activation if len(denses) > 1 else None  # else the logits
-    hidden = layers.Dense(k * units, activation=first_activation, name="stacked_0")(inputs)
+    # Zeros: the members' weights are copied in (no draws from global state).
+    hidden = layers.Dense(k * units, activation=first_activation, name="stacked_0",
+                          kernel_initializer="zeros")(inputs)
     hidden = layers.Reshape((k, units))(hidden)
     for i, dense in enumerate(denses[1:], start=1):
         if dropout > 0:
-            hidden = layers.Dropout(dropout)(hidden)
+            hidden = layers.Dropout(dropout, seed=next(seeds))(hidden)
         last = i == len(denses) - 1
         hidden = layers.EinsumDense(
             "bkh,khg->bkg", output_shape=(k, dense.units), bias_axes="kg",
             activation=None if last else activation, name=f"stacked_{i}",
+            kernel_initializer="zeros",
         )(hidden)
     model = keras.Model(inputs, hidden, name="stacked")
     _copy(members, model, into_stack=True)

@@ -104,6 +104,7 @@ class Trainer:
                         "hidden_layer_sizes": self.hidden,
                         "activation": est.activation,
                         "dropout": est.dropout,
+                        "seed": seed,
                     },
                 )
                 from_probability = output_is_probability(model, len(self.classes),
@@ -170,9 +171,9 @@ class Trainer:
                 members.append(warm_members[i][0])
                 continue
             with _backend.seeded(seed):
-                members.append(build_model(None, meta, {}, {}, defaults))
+                members.append(build_model(None, meta, {}, {}, dict(defaults, seed=seed)))
         with _backend.seeded(seeds[0]):
-            model = _stacked.stack(members, est.activation, est.dropout)
+            model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
         loss = LossSpec(pos_weight, True, est.focal_gamma)
         compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
                                             routed["optimizer"]), loss, {})

@@ -2,6 +2,7 @@
 
 import pickle
 import random
+import threading
 
 import joblib
 import numpy as np
@@ -442,3 +443,30 @@ def test_verbose_names_each_training_run(data, capsys):
     out = capsys.readouterr().out
     assert "Training 4 fold networks side by side, each on 150 rows" in out
     assert "3/3" in out and "epoch" in out  # Keras's progress bar, per epoch
+
+
+def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data):
+    """A seeded default network draws from generators of its own: threads
+    drawing from Python's and NumPy's global generators meanwhile (as a Dask
+    worker's do) change nothing."""
+    X, Y = data
+    params = dict(threshold="f1", threshold_cv=3, refit=False, dropout=0.3, epochs=4)
+    quiet = tiny(**params).fit(X, Y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.random()
+            np.random.rand()
+
+    noise = [threading.Thread(target=draw) for _ in range(2)]
+    for thread in noise:
+        thread.start()
+    try:
+        busy = [tiny(**params).fit(X, Y).predict_proba(X) for _ in range(2)]
+    finally:
+        stop.set()
+        for thread in noise:
+            thread.join()
+    for P in busy:
+        np.testing.assert_array_equal(P, quiet)
