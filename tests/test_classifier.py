@@ -446,7 +446,7 @@ def test_verbose_names_each_training_run(data, capsys):
 
 
 def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data):
-    """A seeded default network draws from generators of its own: threads
+    """A seeded default network draws from generators of its own: a thread
     drawing from Python's and NumPy's global generators meanwhile (as a Dask
     worker's do) change nothing."""
     X, Y = data
@@ -459,11 +459,11 @@ def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data)
             random.random()
             np.random.rand()
 
-    noise = [threading.Thread(target=draw) for _ in range(2)]
+    noise = [threading.Thread(target=draw)]
     for thread in noise:
         thread.start()
     try:
-        busy = [tiny(**params).fit(X, Y).predict_proba(X) for _ in range(2)]
+        busy = [tiny(**params).fit(X, Y).predict_proba(X)]
     finally:
         stop.set()
         for thread in noise:
