@@ -41,7 +41,17 @@ def _scores_and_targets(estimator, X, y):
     return estimator._label_proba(X), Y
 
 
-class ThresholdDisplay:
+class _Display:
+    """What every display does after drawing its lines."""
+
+    def _finish(self, ax, xlabel, ylabel, xlim, ylim=(0, 1.02)):
+        ax.set(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim)
+        ax.legend(loc="best", fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class ThresholdDisplay(_Display):
     """Each label's metric against its decision threshold, the chosen one marked.
 
     Use :meth:`from_estimator` or :meth:`from_predictions`; the curves are
@@ -148,13 +158,10 @@ class ThresholdDisplay:
                 t = self.thresholds[i]
                 at = values[max(int(np.searchsorted(-cut, -t, side="right")) - 1, 0)]
                 ax.plot([t], [at], "o", color=line.get_color())
-        ax.set(xlabel="threshold", ylabel=self.metric, xlim=(0, 1), ylim=(0, 1.02))
-        ax.legend(loc="best", fontsize="small")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._finish(ax, "threshold", self.metric, (0, 1))
 
 
-class LabelPrecisionRecallDisplay:
+class LabelPrecisionRecallDisplay(_Display):
     """Precision against recall for each label, the operating point marked.
 
     Parameters
@@ -223,10 +230,7 @@ class LabelPrecisionRecallDisplay:
             self.lines_.append(line)
             if self.points is not None:
                 ax.plot(*self.points[i], "o", color=line.get_color())
-        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02))
-        ax.legend(loc="best", fontsize="small")
-        self.ax_, self.figure_ = ax, ax.figure
-        return self
+        return self._finish(ax, "recall", "precision", (0, 1.02))
 
 
 class TrainingHistoryDisplay:
