@@ -34,6 +34,18 @@ def _label_columns(classes, labels):
     return [classes.index(label) for label in labels]
 
 
+def _checked(y_true, y_score, names, labels):
+    """Dense 0/1 targets and float scores of one shape, the label names and
+    the columns of ``labels``."""
+    y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if y_true.shape != y_score.shape or y_true.ndim != 2:
+        raise ValueError(f"y_true and y_score must have the same shape (n_samples, "
+                         f"n_labels); got {y_true.shape} and {y_score.shape}.")
+    names = np.arange(y_true.shape[1]) if names is None else np.asarray(names)
+    return y_true, y_score, names, _label_columns(names, labels)
+
+
 def _scores_and_targets(estimator, X, y):
     check_is_fitted(estimator)
     Y = estimator._target_encoder.transform(y)
@@ -129,13 +141,7 @@ class ThresholdDisplay(_Display):
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
         if metric not in _PER_LABEL:
             raise ValueError(f"metric must be one of {sorted(_PER_LABEL)}, got {metric!r}.")
-        y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
-        y_score = np.asarray(y_score, dtype=np.float64)
-        if y_true.shape != y_score.shape or y_true.ndim != 2:
-            raise ValueError(f"y_true and y_score must have the same shape (n_samples, "
-                             f"n_labels); got {y_true.shape} and {y_score.shape}.")
-        names = np.arange(y_true.shape[1]) if names is None else np.asarray(names)
-        columns = _label_columns(names, labels)
+        y_true, y_score, names, columns = _checked(y_true, y_score, names, labels)
         curves = label_curves(y_score[:, columns], y_true[:, columns],
                               np.ones(len(y_true)))
         objective = _PER_LABEL[metric]
@@ -199,13 +205,7 @@ class LabelPrecisionRecallDisplay(_Display):
                          names=None, ax=None):
         """Curves of scores ``y_score`` against 0/1 targets ``y_true``."""
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
-        y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
-        y_score = np.asarray(y_score, dtype=np.float64)
-        if y_true.shape != y_score.shape or y_true.ndim != 2:
-            raise ValueError(f"y_true and y_score must have the same shape (n_samples, "
-                             f"n_labels); got {y_true.shape} and {y_score.shape}.")
-        names = np.arange(y_true.shape[1]) if names is None else np.asarray(names)
-        columns = _label_columns(names, labels)
+        y_true, y_score, names, columns = _checked(y_true, y_score, names, labels)
         curves, points = [], None if thresholds is None else []
         for j in columns:
             if not y_true[:, j].any():
