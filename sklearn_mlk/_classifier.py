@@ -24,8 +24,6 @@ from ._targets import MultiLabelTargetEncoder
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 from ._trainer import Trainer
 
-# scikit-learn's target type of each 1-D target kind the encoder tells apart.
-_TARGET_TYPES = {"binary": "binary", "multiclass": "multiclass"}
 ARGMAX = "argmax"
 
 
@@ -457,7 +455,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         # The network's output columns: the labels, one column for a binary
         # target, one per class for a multiclass one.
         labels = encoder.labels_
-        target = (_TARGET_TYPES.get(encoder.kind_, "multilabel-indicator"), classes)
+        # scikit-learn's target type: the 1-D kinds are named as it names them.
+        kind = encoder.kind_ if encoder.kind_ in ("binary", "multiclass") else \
+            "multilabel-indicator"
+        target = (kind, classes)
         self._check_label_limits(len(labels))
         fixed_cut = is_fixed(self.threshold)
         if fixed_cut:
@@ -498,7 +499,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         from ._tuning import epochs_run
 
         warn_if_diverged(net.history, net.baseline)
-        runs = {} if fixed_cut or tuning.runs is None else tuning.runs
+        runs = {} if fixed_cut else tuning.runs
         for key, values in {**runs, **net.history}.items():
             history.setdefault(key, []).extend(values)
         n_iter, best = epochs_run(net.history, runs, not fixed_cut and plan.ensemble)

@@ -98,24 +98,19 @@ def unstack(model, members):
 
 
 def _copy(members, model, into_stack):
+    """Copy each member's weights into its slices of the stacked model, or back."""
+    parts = {id(v): part for v, part in zip(model.variables, member_parts(model))}
     stacked = [layer for layer in model.layers
                if isinstance(layer, (layers.Dense, layers.EinsumDense))]
     for depth, layer in enumerate(stacked):
-        kernel, bias = layer.kernel.numpy(), layer.bias.numpy()
-        width = kernel.shape[1] // len(members) if depth == 0 else 1
-        for j, member in enumerate(members):
-            dense = dense_layers(member)[depth]
-            if depth == 0:
-                rows = (slice(None), slice(j * width, (j + 1) * width))
-                bias_rows = slice(j * width, (j + 1) * width)
-            else:
-                rows = bias_rows = j
+        for name in ("kernel", "bias"):
+            variable = getattr(layer, name)
+            value, part = variable.numpy(), parts[id(variable)]
+            for j, member in enumerate(members):
+                own = getattr(dense_layers(member)[depth], name)
+                if into_stack:
+                    take(value, part, j)[...] = own.numpy()
+                else:
+                    own.assign(take(value, part, j).reshape(own.shape))
             if into_stack:
-                kernel[rows] = dense.kernel.numpy()
-                bias[bias_rows] = dense.bias.numpy()
-            else:
-                dense.kernel.assign(kernel[rows])
-                dense.bias.assign(bias[bias_rows])
-        if into_stack:
-            layer.kernel.assign(kernel)
-            layer.bias.assign(bias)
+                variable.assign(value)
