@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 from . import _backend
 from ._inference import sigmoid_
 from ._routing import check_names, is_routed, split_routed
-from ._targets import MultiLabelTargetEncoder
+from ._targets import MultiLabelTargetEncoder, known_entries, label_totals
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 from ._trainer import Trainer
 
@@ -376,12 +376,20 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         return params
 
     def set_params(self, **params):
-        """Set parameters; routed names are stored as given, typos raise."""
-        check_names(params, type(self).__name__, self._get_param_names())
-        plain = {k: v for k, v in params.items() if not is_routed(k)}
+        """Set parameters; routed names are stored as given, typos raise.
+
+        Any name :meth:`get_params` returns is accepted, so that
+        ``set_params(**get_params())`` always works: a misspelt name given
+        to the constructor (stored there unvalidated, as scikit-learn
+        requires of ``__init__``) is rejected by :meth:`fit` instead.
+        """
+        held = self._routed_params()
+        check_names([k for k in params if k not in held], type(self).__name__,
+                    self._get_param_names())
+        plain = {k: v for k, v in params.items() if not is_routed(k) and k not in held}
         super().set_params(**plain)
         for name, value in params.items():
-            if is_routed(name):
+            if is_routed(name) or name in held:
                 setattr(self, name, value)
         return self
 
@@ -409,7 +417,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             A 0/1 indicator matrix of shape (n_samples, n_labels), or the
             labels of each sample, e.g. ``[["news", "sport"], [], ["tech"]]``;
             or a 1-D binary or multiclass target of class labels, taken as
-            ``OneVsRestClassifier`` takes it (see the class docstring).
+            ``OneVsRestClassifier`` takes it (see the class docstring). An
+            indicator may leave entries unknown: NaN or ``pd.NA``, or -1 (also
+            stored explicitly in a sparse matrix). Unknown entries are left
+            out of the loss, of threshold tuning and of the stratified splits;
+            a label unknown in every sample is an error.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss: finite, non-negative and not
             all zero.
@@ -469,9 +481,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         history = {k: list(v) for k, v in self.history_.items()} if warm else {}
         warm_model = (self.model_, self._from_probability) if warm else None
 
+        masked = known_entries(Y) is not None
         if fixed_cut:
             trainer = Trainer(self, routed, hidden, labels, self.early_stopping is True,
-                              target, _column_weights(self.class_weight, encoder))
+                              target, _column_weights(self.class_weight, encoder), masked)
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
@@ -481,9 +494,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             if plan.notes:
                 warnings.warn(
                     f"Only {X.shape[0]} training samples: " + "; ".join(plan.notes)
-                    + ".", UserWarning, stacklevel=3)
+                    + ".", UserWarning, stacklevel=4)
             trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,
-                              _column_weights(self.class_weight, encoder))
+                              _column_weights(self.class_weight, encoder), masked)
             tuning = _tuning.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
             if plan.fixed:
@@ -583,7 +596,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         # The label frequencies of the weighted data the network is trained on,
         # with class weights on the positives: the constant prediction that
         # minimises the training loss.
-        prior = np.asarray(Y.T @ sample_weight).ravel() / sample_weight.sum()
+        positives, known = label_totals(Y, sample_weight)
+        prior = positives / np.maximum(known, np.finfo(float).tiny)
         if pos_weight is not None:
             weighted = prior * pos_weight
             prior = weighted / np.maximum(weighted + 1.0 - prior, np.finfo(float).tiny)
@@ -756,6 +770,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         Y = self._target_encoder.transform(y)
+        if known_entries(Y) is not None:
+            raise ValueError(
+                "y has unknown entries, and subset accuracy needs every label of a "
+                "sample known. Score the known entries, e.g. with f1_score on "
+                "y[mask] and predict(X)[mask]."
+            )
         predicted = self._decide(X).astype(np.float32)
         return float(accuracy_score(Y, predicted, sample_weight=sample_weight))
 

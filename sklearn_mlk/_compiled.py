@@ -222,6 +222,7 @@ def _key(model, optimizer, loss):
         # The positive weights are a variable of the loop, set at each fit.
         loss.from_logits,
         loss.focal_gamma,
+        loss.masked,
     )
 
 
@@ -360,7 +361,7 @@ class _Loop:
         self._pos_weight = tf.Variable(np.ones(len(loss.pos_weight), dtype=np.float32),
                                        trainable=False)
         self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
-                                                 loss.focal_gamma)
+                                                 loss.focal_gamma, loss.masked)
         # A stacked ensemble (sklearn_mlk._stacked) outputs (batch, k, labels)
         # and takes one weight per row and member; its losses are per member.
         output_shape = model.outputs[0].shape

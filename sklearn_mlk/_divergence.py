@@ -61,13 +61,13 @@ def constant_loss(Y, w, pos_weight):
 
     Binary cross-entropy with per-label positive weights, averaged over
     labels and weighted over rows as the training loss is (a sum over rows
-    divided by their number). ``Y`` may be sparse.
+    divided by their number), unknown entries left out. ``Y`` may be sparse.
     """
+    from ._targets import label_totals
+
     n, n_labels = Y.shape
-    w = np.asarray(w, dtype=np.float64)
-    positives = np.asarray(Y.T @ w, dtype=np.float64).ravel()
-    total = w.sum()
-    p = np.clip(positives / total, 1e-7, 1 - 1e-7)
+    positives, total = label_totals(Y, w)
+    p = np.clip(positives / np.maximum(total, np.finfo(float).tiny), 1e-7, 1 - 1e-7)
     per_label = -(pos_weight * positives * np.log(p) + (total - positives) * np.log1p(-p))
     return float(per_label.sum() / (n * n_labels))
 
@@ -86,5 +86,5 @@ def warn_if_diverged(history, baseline):
         "label's frequency, so the network does worse than a constant on its "
         "own training data. " + _ADVICE,
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=5,
     )

@@ -28,9 +28,11 @@ def positive_weights(class_weight, Y, classes, sample_weight=None):
     if class_weight is None:
         return np.ones(n_labels, dtype=np.float32)
     if isinstance(class_weight, str):
+        from ._targets import label_totals
+
         w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
-        positives = np.asarray(Y.T @ w).ravel()
-        negatives = w.sum() - positives
+        positives, known = label_totals(Y, w)
+        negatives = known - positives
         ratio = np.ones(n_labels)
         ok = (positives > 0) & (negatives > 0)
         ratio[ok] = negatives[ok] / positives[ok]
@@ -67,11 +69,15 @@ def _check_weight(value, label):
     return float(value)
 
 
-def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
+def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
+                                 masked=False):
     """Mean over labels of binary cross-entropy with per-label positive weights.
 
     ``pos_weight`` is an array, or a backend variable whose current value is
-    read at each call.
+    read at each call. With ``masked``, targets below 0 are unknown entries
+    (:data:`sklearn_mlk._targets.UNKNOWN`): their terms are 0, and the mean
+    still divides by the number of labels, so that an entry weighs the same
+    whether or not its row has unknown ones.
 
     ``focal_gamma > 0`` gives the focal loss (Lin et al. 2017): each term is
     scaled by ``(1 - p_true) ** focal_gamma``, so well-classified examples
@@ -87,6 +93,9 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
 
     def loss(y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
+        if masked:
+            known = ops.cast(ops.greater_equal(y_true, 0.0), y_pred.dtype)
+            y_true = y_true * known
         if from_logits:
             log_p = -ops.softplus(-y_pred)
             log_not_p = -ops.softplus(y_pred)
@@ -102,20 +111,26 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0):
             negative = negative * ops.exp(gamma * log_p)
         if not unweighted:
             positive = positive * ops.convert_to_tensor(pos_weight, y_pred.dtype)
-        return -ops.mean(positive + negative, axis=-1)
+        terms = positive + negative
+        if masked:
+            terms = terms * known
+        return -ops.mean(terms, axis=-1)
 
     return loss
 
 
 class LossSpec(NamedTuple):
     """The training loss: per-label positive weights, logits or probabilities,
-    focal gamma; :meth:`make` builds it."""
+    focal gamma, and whether targets have unknown entries to leave out;
+    :meth:`make` builds it."""
 
     pos_weight: np.ndarray
     from_logits: bool
     focal_gamma: float = 0.0
+    masked: bool = False
 
     def make(self):
         return weighted_binary_crossentropy(
-            self.pos_weight, from_logits=self.from_logits, focal_gamma=self.focal_gamma
+            self.pos_weight, from_logits=self.from_logits, focal_gamma=self.focal_gamma,
+            masked=self.masked,
         )

@@ -12,7 +12,9 @@ from sklearn.model_selection import KFold, ShuffleSplit, StratifiedKFold, Strati
 
 
 def _dense(Y):
-    return np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=np.int8)
+    """The positives of Y as int8; unknown entries (below 0) count as not
+    positive, so that only known positives are spread over the splits."""
+    return (np.asarray(Y.toarray() if sp.issparse(Y) else Y) > 0).astype(np.int8)
 
 
 _FIXED_HINT = " Use a fixed threshold (e.g. threshold=0.5) to train on fewer."

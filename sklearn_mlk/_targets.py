@@ -4,6 +4,12 @@ Accepted formats are a dense 0/1 or boolean indicator array, a scipy sparse
 indicator matrix, a pandas DataFrame of 0/1 columns, and a sequence of label
 sets such as ``[["news", "sport"], [], ["tech"]]``. A target is never
 reinterpreted: a matrix with exactly one positive per row stays multi-label.
+
+An indicator may leave entries unknown (missing labels): NaN or ``pd.NA`` in
+a dense array or DataFrame, -1 in any numeric one, and NaN or -1 stored
+explicitly in a sparse matrix. Encoded targets hold :data:`UNKNOWN` there,
+and every consumer of an encoded target (the loss, threshold tuning, the
+splits, label frequencies) leaves those entries out.
 """
 
 import warnings
@@ -20,6 +26,29 @@ _HINT = (
     "of label sets such as [['news', 'sport'], [], ['tech']]; "
     "sklearn.preprocessing.MultiLabelBinarizer converts other layouts."
 )
+
+
+# The value of an unknown entry in an encoded target.
+UNKNOWN = -1.0
+
+
+def known_entries(Y):
+    """Boolean mask of the known entries of an encoded target Y, or None where
+    every entry is known (a sparse Y never holds unknown entries)."""
+    if sp.issparse(Y):
+        return None
+    known = np.asarray(Y) != UNKNOWN
+    return None if known.all() else known
+
+
+def label_totals(Y, w):
+    """Per label of an encoded target: the weight of its positive rows and the
+    weight of the rows where it is known (the total weight when all are)."""
+    w = np.asarray(w, dtype=np.float64)
+    known = known_entries(Y)
+    if known is None:
+        return np.asarray(Y.T @ w, dtype=np.float64).ravel(), np.full(Y.shape[1], w.sum())
+    return np.where(known, Y, 0.0).T @ w, known.T @ w
 
 
 def _is_dataframe(y):
@@ -103,7 +132,9 @@ def _not_indicator(y):
         return True
     if values.dtype.kind not in "biuf":
         return True
-    return bool(np.setdiff1d(values, [0, 1]).size)
+    # NaN marks an unknown entry of a one-label indicator; -1 stays a class.
+    return bool(np.setdiff1d(values[~np.isnan(values)] if values.dtype.kind == "f"
+                             else values, [0, 1]).size)
 
 
 def _is_one_dimensional(y):
@@ -153,12 +184,14 @@ def _has_fractions(values):
 
 
 def _check_binary(values, what):
+    """Check indicator values: 0 and 1, with NaN or -1 for unknown entries."""
     values = np.asarray(values)
     if values.size == 0:
         return
-    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-        raise ValueError(f"{what} contains NaN or infinity. " + _HINT)
-    bad = np.setdiff1d(np.unique(values), [0, 1])
+    if values.dtype.kind == "f" and np.isinf(values).any():
+        raise ValueError(f"{what} contains infinity. " + _HINT)
+    present = np.unique(values[~np.isnan(values)] if values.dtype.kind == "f" else values)
+    bad = np.setdiff1d(present, [0, 1, -1])
     if bad.size and _has_fractions(bad):
         raise ValueError(
             f"{what} looks continuous (got {bad[0].item()!r}); a multi-label target "
@@ -167,13 +200,46 @@ def _check_binary(values, what):
     if bad.size:
         shown = ", ".join(repr(v.item()) for v in bad[:5])
         raise ValueError(
-            f"{what} must contain only 0 and 1, got {shown}"
-            f"{' ...' if bad.size > 5 else ''}. " + _HINT
+            f"{what} must contain only 0 and 1 (NaN or -1 for unknown entries), got "
+            f"{shown}{' ...' if bad.size > 5 else ''}. " + _HINT
         )
+    if -1 in present and 0 not in present and values.ndim == 2:
+        raise ValueError(
+            f"{what} holds -1 and 1 but no 0. In an indicator, -1 marks an unknown "
+            "entry (a missing label), not a negative one: for a -1/1 target, pass "
+            "(y == 1) instead."
+        )
+
+
+def _with_unknown(array):
+    """A float32 copy of a checked indicator with :data:`UNKNOWN` where an
+    entry is NaN or -1."""
+    array = np.asarray(array)
+    out = array.astype(np.float32)
+    unknown = array == -1
+    if array.dtype.kind == "f":
+        unknown |= np.isnan(array)
+    out[unknown] = UNKNOWN
+    return out
+
+
+def _float_entries(array):
+    """An object array as float64, with None and pd.NA as NaN; None if some
+    entry is not a number."""
+    try:
+        return np.array([[np.nan if v is None or type(v).__name__ == "NAType" else v
+                          for v in row] for row in array], dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
 
 
 def _as_indicator_array(y):
     """Validate a dense indicator target and return it as a 2-D ndarray."""
+    if _is_dataframe(y):
+        try:  # nullable columns: pd.NA as NaN
+            y = y.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass  # non-numeric columns: reported below
     try:
         array = np.asarray(y)
     except ValueError as exc:
@@ -196,8 +262,9 @@ def _as_indicator_array(y):
             f"{array.shape}. {why} " + _HINT
         )
     if array.dtype.kind not in "biuf":
+        numeric = _float_entries(array) if array.dtype.kind == "O" else None
         try:
-            array = array.astype(np.float64)
+            array = array.astype(np.float64) if numeric is None else numeric
         except (TypeError, ValueError):
             raise ValueError(
                 f"y has dtype {array.dtype} with non-numeric entries; an indicator "
@@ -215,6 +282,10 @@ class MultiLabelTargetEncoder(BaseEstimator):
     A 1-D target is a single-label problem, encoded as OneVsRestClassifier
     does: two classes as one column (the second class positive), more as one
     column per class.
+
+    Unknown entries of an indicator (NaN, ``pd.NA`` or -1; see the module
+    docstring) are encoded as :data:`UNKNOWN`, and a target with any is
+    encoded dense.
 
     Attributes
     ----------
@@ -279,6 +350,14 @@ class MultiLabelTargetEncoder(BaseEstimator):
         Y = self._encode(y, kind)
         if classes is None:
             self._set_classes(np.arange(Y.shape[1]))
+        known = known_entries(Y)
+        if known is not None and not known.any(axis=0).all():
+            nowhere = self.classes_[~known.any(axis=0)].tolist()
+            raise ValueError(
+                f"y leaves the label{'s' if len(nowhere) > 1 else ''} "
+                f"{nowhere[:10]} unknown in every sample; a label needs known "
+                "entries to be learned. Drop its column."
+            )
         self.kind_ = kind
         return Y
 
@@ -327,9 +406,12 @@ class MultiLabelTargetEncoder(BaseEstimator):
             matrix = sp.csr_matrix(y, dtype=np.float32, copy=True)
             matrix.sum_duplicates()
             _check_binary(matrix.data, "y")
+            if np.any((matrix.data == -1) | np.isnan(matrix.data)):
+                # Unknown entries: the encoded target is dense.
+                return _with_unknown(matrix.toarray())
             matrix.eliminate_zeros()
             return matrix
-        return _as_indicator_array(y).astype(np.float32)
+        return _with_unknown(_as_indicator_array(y))
 
     def _encode_classes(self, values, kind):
         columns = np.searchsorted(self.classes_, values)

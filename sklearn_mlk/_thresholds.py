@@ -28,6 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._targets import known_entries
+
 PER_LABEL_OBJECTIVES = ("f1", "jaccard", "balanced_accuracy")
 JOINT_OBJECTIVES = ("micro_f1", "samples_f1")
 OBJECTIVES = PER_LABEL_OBJECTIVES + JOINT_OBJECTIVES
@@ -322,13 +324,27 @@ def _curve(s, tp, pp, n_pos, n):
     return Curve(cut, tp, fp, n_pos, n - n_pos)
 
 
-def pooled_curve(S, Y, w):
-    """The curve of all labels pooled into one (scores and targets flattened)."""
+def known_curves(S, Y, w, known):
+    """:func:`label_curves`, each label's on the rows where ``known`` says its
+    entry is known (a boolean (n, L) mask, or None for all)."""
+    if known is None:
+        return label_curves(S, Y, w)
+    return [label_curves(S[rows, j:j + 1], Y[rows, j:j + 1], w[rows])[0]
+            for j, rows in enumerate(known.T)]
+
+
+def pooled_curve(S, Y, w, known=None):
+    """The curve of all labels pooled into one (scores and targets flattened),
+    of the known entries only when a ``known`` mask is given."""
     n, n_labels = S.shape
     s = np.asarray(S, dtype=np.float64).reshape(-1, 1)
     y = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
     y = y.reshape(-1, 1)
-    return label_curves(s, y, np.repeat(w, n_labels))[0]
+    w = np.repeat(w, n_labels)
+    if known is not None:
+        keep = known.ravel()
+        s, y, w = s[keep], y[keep], w[keep]
+    return label_curves(s, y, w)[0]
 
 
 # -- searches ------------------------------------------------------------------
@@ -381,21 +397,26 @@ def _micro_f1_cuts(curves, free, fixed_tp, fixed_pp, total_pos, start):
     return choice
 
 
-def samples_f1_cut(S, Y, w):
+def samples_f1_cut(S, Y, w, known=None):
     """(threshold, score): the shared threshold maximising sample-averaged F1.
 
     Exact: lowering the cut past one score changes one sample's F1, so the
     sample-F1 of every candidate follows from one sort of all scores.
     Samples without true labels score 0 whatever is predicted (scikit-learn's
-    ``zero_division=0``).
+    ``zero_division=0``). With a ``known`` mask, each sample's F1 is over its
+    known entries.
     """
     n, n_labels = S.shape
     Yd = np.asarray(Y.toarray() if sp.issparse(Y) else Y, dtype=np.float64)
     s = np.asarray(S, dtype=np.float64).ravel()
-    if s.size == 0 or w.sum() <= 0:
-        return 0.5, 0.0
     y = Yd.ravel()
     rows = np.repeat(np.arange(n), n_labels)
+    if known is not None:
+        Yd = np.where(known, Yd, 0.0)
+        keep = known.ravel()
+        s, y, rows = s[keep], y[keep], rows[keep]
+    if s.size == 0 or w.sum() <= 0:
+        return 0.5, 0.0
     order = np.argsort(-s, kind="stable")
     s, y, rows = s[order], y[order], rows[order]
     # Running predicted and true-positive counts of each entry's own row.
@@ -433,7 +454,8 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
     S : ndarray of shape (n_samples, n_labels)
         Scores (probabilities) the network gave samples it was not trained on.
     Y : ndarray or sparse matrix of shape (n_samples, n_labels)
-        0/1 targets.
+        0/1 targets; -1 (:data:`sklearn_mlk._targets.UNKNOWN`) marks an unknown
+        entry, left out of its label's search and of the pooled one.
     w : ndarray of shape (n_samples,)
         Sample weights.
     objective : str or callable
@@ -459,9 +481,10 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
         )
     w = np.asarray(w, dtype=np.float64)
     n_labels = S.shape[1]
-    curves = label_curves(S, Y, w)
+    known = known_entries(Y)
+    curves = known_curves(S, Y, w, known)
     if objective == "samples_f1":
-        cut, _ = samples_f1_cut(S, Y, w)
+        cut, _ = samples_f1_cut(S, Y, w, known)
         scores = [_score_at(c, _f1, cut) for c in curves]
         return Tuned(np.full(n_labels, cut), np.array(scores), np.full(n_labels, SHARED))
 
@@ -471,7 +494,7 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
     reasons = [_fallback_reason(c, min_positives) for c in curves]
     free = [k for k, reason in enumerate(reasons) if not reason]
     if len(free) < n_labels:  # the pooled search sorts every score: only if needed
-        pooled_cut, _ = best_cut(pooled_curve(S, Y, w), per_label)
+        pooled_cut, _ = best_cut(pooled_curve(S, Y, w, known), per_label)
         for k, reason in enumerate(reasons):
             if reason:
                 thresholds[k] = pooled_cut

@@ -38,8 +38,10 @@ class Trainer:
     stacking = True
 
     def __init__(self, estimator, routed, hidden, classes, early_stopping, target,
-                 class_weight=None):
+                 class_weight=None, masked=False):
         self.target = target
+        # Whether the target has unknown entries, which the loss leaves out.
+        self.masked = masked
         # The estimator's class_weight, as weights of the output columns.
         self.class_weight = class_weight
         self.est = estimator
@@ -110,7 +112,7 @@ class Trainer:
                 from_probability = output_is_probability(model, len(self.classes),
                                                          X.shape[1])
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
-        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma)
+        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma, self.masked)
         compile_model(model, optimizer, loss, routed["compile"])
         history = train(
             model, X, Y, w,
@@ -174,7 +176,7 @@ class Trainer:
                 members.append(build_model(None, meta, {}, {}, dict(defaults, seed=seed)))
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
-        loss = LossSpec(pos_weight, True, est.focal_gamma)
+        loss = LossSpec(pos_weight, True, est.focal_gamma, self.masked)
         compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
                                             routed["optimizer"]), loss, {})
         mask = np.zeros((X.shape[0], len(folds)), dtype=bool)

@@ -302,6 +302,18 @@ def test_set_params_rejects_typos_and_accepts_routed():
     assert clone(clf).get_params()["model__units"] == 3
 
 
+def test_set_params_accepts_what_get_params_returns(data):
+    X, Y = data
+    clf = tiny(epoch=2)  # stored as given, rejected at fit
+    clf.set_params(**clf.get_params())
+    clf.set_params(epoch=3)
+    assert clf.get_params()["epoch"] == 3
+    with pytest.raises(ValueError, match="did you mean 'epochs'"):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match="did you mean 'epochs'"):
+        tiny().set_params(epoch=3)  # a name the estimator does not hold
+
+
 def test_optimizer_routing(data):
     X, Y = data
     clf = tiny(optimizer="sgd", learning_rate=0.02, optimizer__momentum=0.5).fit(X, Y)

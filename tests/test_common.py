@@ -19,12 +19,6 @@ pytestmark = [
 ]
 
 EXPECTED_FAILED_CHECKS = {
-    "check_do_not_raise_errors_in_init_or_set_params": (
-        "The check passes the name of the **routed_params catch-all as if it were "
-        "a parameter. __init__ accepts it, but set_params rejects names that are "
-        "neither parameters nor routed (model__, compile__, fit__, optimizer__) on "
-        "purpose, so that a typo in a parameter grid fails at once with a suggestion."
-    ),
     "check_sample_weight_equivalence_on_dense_data": (
         "Minibatch training: duplicating rows changes the batches and the number "
         "of steps, so integer weights equal duplication in expectation only. "

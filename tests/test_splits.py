@@ -1,0 +1,93 @@
+"""The tuning splits (pure NumPy, no network)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn_mlk._splits import holdout_size, holdout_split, kfold_splits
+
+
+def _labels(n=120, n_labels=4, seed=0, rate=0.3):
+    return (np.random.default_rng(seed).random((n, n_labels)) < rate).astype(np.float32)
+
+
+@pytest.mark.parametrize("n, fraction, expected", [
+    (100, 0.2, 20), (10, 0.25, 2), (10, 0.35, 4), (10, 0.01, 1), (10, 0.99, 9),
+    (2, 0.5, 1), (1, 0.5, 1),
+])
+def test_holdout_size_rounds_and_keeps_a_row_on_each_side(n, fraction, expected):
+    assert holdout_size(n, fraction) == expected
+
+
+def test_holdout_split_partitions_sorted_rows():
+    Y = _labels()
+    train, test = holdout_split(Y, 0.25, seed=0)
+    assert np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(120))
+    assert abs(len(test) - 30) <= 3
+
+
+def test_splits_are_seeded():
+    Y = _labels()
+    first, again, other = (holdout_split(Y, 0.2, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(first[1], again[1])
+    assert not np.array_equal(first[1], other[1])
+    folds, folds_again = kfold_splits(Y, 3, 3), kfold_splits(Y, 3, 3)
+    for (a, b), (c, d) in zip(folds, folds_again):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    assert not np.array_equal(folds[0][1], kfold_splits(Y, 3, 4)[0][1])
+
+
+def test_sparse_and_dense_targets_split_alike():
+    Y = _labels()
+    for (a, b), (c, d) in zip(kfold_splits(Y, 4, 0), kfold_splits(sp.csr_matrix(Y), 4, 0)):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+    np.testing.assert_array_equal(holdout_split(Y, 0.2, 0)[1],
+                                  holdout_split(sp.csr_matrix(Y), 0.2, 0)[1])
+
+
+def test_kfold_partitions_every_row_once_with_sorted_folds():
+    Y = _labels(n=50)
+    folds = kfold_splits(Y, 5, seed=0)
+    assert len(folds) == 5
+    tests = np.concatenate([test for _, test in folds])
+    np.testing.assert_array_equal(np.sort(tests), np.arange(50))
+    for train, test in folds:
+        assert len(np.intersect1d(train, test)) == 0
+        assert len(train) + len(test) == 50
+        assert np.all(np.diff(train) > 0) and np.all(np.diff(test) > 0)
+
+
+def test_one_label_is_stratified_when_it_can_be():
+    y = np.zeros((40, 1), dtype=np.float32)
+    y[:10] = 1  # 10 positives: 2 in each of 5 folds, 2 in a hold-out of 8
+    assert all(y[test].sum() == 2 for _, test in kfold_splits(y, 5, seed=0))
+    assert y[holdout_split(y, 0.2, seed=0)[1]].sum() == 2
+
+
+def test_a_label_too_rare_to_stratify_falls_back_to_shuffled_folds():
+    y = np.zeros((40, 1), dtype=np.float32)
+    y[:2] = 1  # 2 positives cannot go to 5 folds
+    folds = kfold_splits(y, 5, seed=0)
+    assert len(folds) == 5 and all(len(test) == 8 for _, test in folds)
+    np.testing.assert_array_equal(np.sort(np.concatenate([t for _, t in folds])),
+                                  np.arange(40))
+    train, test = holdout_split(np.zeros((40, 1)), 0.2, seed=0)  # no positives
+    assert len(test) == 8 and len(train) == 32
+
+
+def test_too_few_rows_are_clear_errors():
+    with pytest.raises(ValueError, match="threshold_cv=5 needs at least 5 samples, got "
+                                         "4 samples. Use a fixed threshold"):
+        kfold_splits(_labels(n=4), 5, 0)
+    with pytest.raises(ValueError, match="hold-out of 0.2 needs at least 2 samples, "
+                                         "got 1 sample. Use a fixed"):
+        holdout_split(_labels(n=1), 0.2, 0)
+    with pytest.raises(ValueError, match=r"^early stopping of 0.1 needs at least 2 "
+                                         r"samples, got 1 sample\.$"):
+        holdout_split(_labels(n=1), 0.1, 0, purpose="early stopping")
+    # Exactly enough rows is enough.
+    assert len(kfold_splits(_labels(n=5), 5, 0)) == 5
+    assert len(holdout_split(_labels(n=2), 0.5, 0)[1]) == 1

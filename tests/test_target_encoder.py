@@ -1,0 +1,186 @@
+"""The target encoder on its own (pure NumPy, no network)."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from sklearn_mlk._targets import MultiLabelTargetEncoder, known_entries
+
+Y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+
+
+def encode(y):
+    encoder = MultiLabelTargetEncoder()
+    return encoder, encoder.fit_transform(y)
+
+
+def test_dense_indicator():
+    encoder, out = encode(Y)
+    assert out.dtype == np.float32 and isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, Y)
+    assert encoder.kind_ == "indicator"
+    np.testing.assert_array_equal(encoder.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(encoder.labels_, [0, 1, 2])
+    np.testing.assert_array_equal(encoder.inverse_transform(out), Y)
+    assert encoder.inverse_transform(out).dtype == np.int64
+    assert known_entries(out) is None
+
+
+def test_boolean_and_list_indicators():
+    np.testing.assert_array_equal(encode(Y.astype(bool))[1], Y)
+    encoder, out = encode(Y.tolist())  # rectangular numeric lists: an indicator
+    assert encoder.kind_ == "indicator"
+    np.testing.assert_array_equal(out, Y)
+
+
+def test_sparse_indicator_sums_duplicates_and_drops_explicit_zeros():
+    matrix = sp.coo_matrix(([1, 0, 1, 1], ([0, 1, 2, 2], [0, 1, 1, 2])), shape=(3, 3))
+    encoder, out = encode(matrix)
+    assert sp.isspmatrix_csr(out) and out.dtype == np.float32
+    assert encoder.kind_ == "sparse"
+    assert out.nnz == 3  # the explicit zero is gone
+    np.testing.assert_array_equal(out.toarray(), [[1, 0, 0], [0, 0, 0], [0, 1, 1]])
+    back = encoder.inverse_transform(out.toarray())
+    assert sp.issparse(back)
+    duplicated = sp.coo_matrix(([1, 1], ([0, 0], [0, 0])), shape=(2, 2))
+    with pytest.raises(ValueError, match="only 0 and 1.*got 2"):
+        encode(duplicated)
+
+
+def test_dataframe_columns_are_classes_and_transform_reorders():
+    frame = pd.DataFrame(Y, columns=["c", "a", "b"])
+    encoder, out = encode(frame)
+    assert encoder.kind_ == "dataframe"
+    np.testing.assert_array_equal(encoder.classes_, ["c", "a", "b"])
+    np.testing.assert_array_equal(encoder.transform(frame[["b", "c", "a"]]), Y)
+    with pytest.raises(ValueError, match=r"missing label columns seen at fit: \['b'\]"):
+        encoder.transform(frame[["c", "a"]])
+    with pytest.raises(ValueError, match="unique names"):
+        encode(pd.DataFrame(Y, columns=["a", "a", "b"]))
+
+
+def test_label_sets_are_sorted_and_decoded():
+    y = [["b", "a"], [], ("c",), {"a"}]
+    encoder, out = encode(y)
+    assert encoder.kind_ == "label_sets"
+    np.testing.assert_array_equal(encoder.classes_, ["a", "b", "c"])
+    np.testing.assert_array_equal(out, [[1, 1, 0], [0, 0, 0], [0, 0, 1], [1, 0, 0]])
+    assert encoder.label_sets(out) == [("a", "b"), (), ("c",), ("a",)]
+    with pytest.warns(UserWarning, match=r"not seen at fit: \['z'\]"):
+        np.testing.assert_array_equal(encoder.transform([["z", "a"]]), [[1, 0, 0]])
+    # Integer label sets of equal length are sets too when one is a set.
+    encoder, out = encode([{3, 1}, {2, 1}])
+    np.testing.assert_array_equal(encoder.classes_, [1, 2, 3])
+    np.testing.assert_array_equal(out, [[1, 0, 1], [1, 1, 0]])
+
+
+def test_ragged_numeric_lists_are_label_sets():
+    encoder, out = encode([[0, 2], [1], []])
+    assert encoder.kind_ == "label_sets"
+    np.testing.assert_array_equal(out, [[1, 0, 1], [0, 1, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("y, error, match", [
+    ([["a", ["b"]]], TypeError, r"sample 0 has the label \['b'\] of type list"),
+    ([["a", 1], ["b"]], TypeError, r"mutually comparable.*\['int', 'str'\]"),
+    ("abc", TypeError, "y must be array-like, got str"),
+    (5, TypeError, "y must be array-like, got int"),
+    (None, ValueError, "requires y to be passed"),
+    (np.zeros((2, 2, 2)), ValueError, r"must be 2-D.*shape \(2, 2, 2\)"),
+    (np.zeros((3, 0)), ValueError, "0 label columns"),
+    (np.array([[0, 0.5], [1, 0]]), ValueError, r"continuous \(got 0.5\)"),
+    (np.array([[0, 2], [3, 4]]), ValueError, r"got 2, 3, 4\."),
+    (np.array([[0, 2], [3, 4], [5, 6], [7, 8]]), ValueError, r"got 2, 3, 4, 5, 6 \.\.\."),
+    (np.array([[0, np.inf], [1, 0]]), ValueError, "infinity"),
+    (np.array([["a", "b"], ["c", "d"]], dtype=object), ValueError, "non-numeric"),
+])
+def test_bad_targets(y, error, match):
+    with pytest.raises(error, match=match):
+        encode(y)
+
+
+def test_binary_target():
+    encoder, out = encode(np.array(["spam", "ham", "ham", "spam"]))
+    assert encoder.kind_ == "binary"
+    np.testing.assert_array_equal(encoder.classes_, ["ham", "spam"])
+    np.testing.assert_array_equal(encoder.labels_, ["spam"])
+    np.testing.assert_array_equal(out, [[1], [0], [0], [1]])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(encoder.inverse_transform(out),
+                                  ["spam", "ham", "ham", "spam"])
+    np.testing.assert_array_equal(encoder.transform(np.array([["ham"], ["spam"]])),
+                                  [[0], [1]])  # a column, as at fit
+    with pytest.raises(ValueError, match=r"classes not seen at fit: \['eggs'\]"):
+        encoder.transform(["eggs", "ham"])
+    with pytest.raises(ValueError, match="1-D target of class labels, as at fit; got a "
+                                         "indicator"):
+        encoder.transform(np.array([[0, 1], [1, 0]]))
+
+
+def test_multiclass_target_and_column_vector():
+    encoder, out = encode(np.array([[2], [0], [1], [2]]))  # a column of classes
+    assert encoder.kind_ == "multiclass"
+    np.testing.assert_array_equal(out, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(encoder.labels_, [0, 1, 2])
+    np.testing.assert_array_equal(encoder.inverse_transform(out), [2, 0, 1, 2])
+    series = pd.Series([1.0, 3.0, 2.0])
+    encoder, out = encode(series)
+    assert encoder.kind_ == "multiclass" and out.shape == (3, 3)
+
+
+def test_a_column_of_zeros_and_ones_is_a_one_label_indicator():
+    encoder, out = encode(np.array([[0], [1], [1]]))
+    assert encoder.kind_ == "indicator" and out.shape == (3, 1)
+    encoder, out = encode(np.array([[0], [np.nan], [1]]))  # NaN: unknown entry
+    assert encoder.kind_ == "indicator"
+    np.testing.assert_array_equal(out, [[0], [-1], [1]])
+    encoder, out = encode(np.array([[0], [-1], [1]]))  # -1: a class here
+    assert encoder.kind_ == "multiclass"
+
+
+@pytest.mark.parametrize("y, match", [
+    (np.array([0.5, 1.5, 1.0]), "Unknown label type: continuous"),
+    ([1.0, np.nan, 0.0], "NaN or infinity"),
+    (["a", 1, "b"], r"a mix of label types \['int', 'str'\]"),
+    (np.array([1, 1, 1]), r"only one class, \[1\]"),
+])
+def test_bad_one_dimensional_targets(y, match):
+    with pytest.raises(ValueError, match=match):
+        encode(y)
+
+
+def test_whole_floats_are_class_labels():
+    encoder, out = encode(np.array([1.0, 2.0, 1.0]))
+    assert encoder.kind_ == "binary"
+    np.testing.assert_array_equal(encoder.classes_, [1.0, 2.0])
+
+
+def test_transform_checks_the_format_seen_at_fit():
+    encoder = MultiLabelTargetEncoder().fit(Y)
+    with pytest.raises(ValueError, match="1-D target, but the estimator was fitted"):
+        encoder.transform(np.array([0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="2 label columns, but 3 were seen at fit"):
+        encoder.transform(Y[:, :2])
+    np.testing.assert_array_equal(encoder.transform(sp.csr_matrix(Y)).toarray(), Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encoder.transform(Y)
+
+
+def test_array_likes_with_only_array_interface():
+    class Wrapped:
+        def __array__(self, dtype=None, copy=None):
+            return Y
+
+    encoder, out = encode(Wrapped())
+    np.testing.assert_array_equal(out, Y)
+
+
+def test_unfitted_encoder_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        MultiLabelTargetEncoder().transform(Y)
