@@ -128,20 +128,29 @@ def _seeded(seed):
     from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
     from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
 
+    from keras.src.random import seed_generator
+
     py_state = random.getstate()
     np_state = np.random.get_state()
     keras_seed = global_state.get_global_attribute(GLOBAL_RANDOM_SEED)
     keras_generator = global_state.get_global_attribute(GLOBAL_SEED_GENERATOR)
+    keras_python_random = seed_generator.python_random
     torch_state = _torch_rng_state()
     try:
         global_state.set_global_attribute(GLOBAL_RANDOM_SEED, seed)
         global_state.set_global_attribute(GLOBAL_SEED_GENERATOR, None)
+        # Unseeded Keras initializers and layers draw their seeds from the
+        # module `random`, whose process-wide state other threads (a Dask
+        # worker's, for one) draw from too: give them a generator of the
+        # block's own.
+        seed_generator.python_random = random.Random(seed)
         random.seed(seed)
         np.random.seed(seed)
         if torch_state is not None:
             sys.modules["torch"].manual_seed(seed)
         yield
     finally:
+        seed_generator.python_random = keras_python_random
         random.setstate(py_state)
         np.random.set_state(np_state)
         global_state.set_global_attribute(GLOBAL_RANDOM_SEED, keras_seed)

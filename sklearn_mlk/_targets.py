@@ -234,25 +234,15 @@ def _float_entries(array):
 
 
 def _as_indicator_array(y):
-    """Validate a dense indicator target and return it as a 2-D ndarray."""
-    if _is_dataframe(y):
-        try:  # nullable columns: pd.NA as NaN
-            y = y.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            pass  # non-numeric columns: reported below
+    """Validate a dense indicator target and return it as a 2-D ndarray
+    (1-D targets never get here: they are class labels)."""
     try:
         array = np.asarray(y)
     except ValueError as exc:
         raise ValueError(f"y could not be read as an array ({exc}). " + _HINT) from None
-    if array.ndim == 1 and array.dtype.kind == "f" and _has_fractions(array):
-        raise ValueError(
-            "y is a 1-D continuous target; a multi-label classifier needs a "
-            "2-D 0/1 indicator. " + _HINT
-        )
     if array.ndim != 2:
         why = (
-            "A 1-D target is a single-label problem: use a binary or multiclass "
-            "classifier for it, or pass the labels of each sample as a set."
+            "An empty or scalar y holds no labels."
             if array.ndim < 2 else
             "Labels nested in lists are not label sets: each label must be a "
             "name such as a str or int."
@@ -262,14 +252,15 @@ def _as_indicator_array(y):
             f"{array.shape}. {why} " + _HINT
         )
     if array.dtype.kind not in "biuf":
-        numeric = _float_entries(array) if array.dtype.kind == "O" else None
-        try:
-            array = array.astype(np.float64) if numeric is None else numeric
-        except (TypeError, ValueError):
+        # Object entries (nullable DataFrame columns among them): None and
+        # pd.NA are unknown entries.
+        numeric = _float_entries(array)
+        if numeric is None:
             raise ValueError(
                 f"y has dtype {array.dtype} with non-numeric entries; an indicator "
                 "matrix must be numeric. " + _HINT
-            ) from None
+            )
+        array = numeric
     if array.shape[1] == 0:
         raise ValueError("y has 0 label columns; at least one is required.")
     _check_binary(array, "y")

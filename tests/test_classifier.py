@@ -457,12 +457,26 @@ def test_verbose_names_each_training_run(data, capsys):
     assert "3/3" in out and "epoch" in out  # Keras's progress bar, per epoch
 
 
-def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data):
-    """A seeded default network draws from generators of its own: a thread
-    drawing from Python's and NumPy's global generators meanwhile (as a Dask
-    worker's do) change nothing."""
+def _unseeded_sequential(meta):
+    import keras
+
+    return keras.Sequential([
+        keras.Input((meta["n_features_in_"],)),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dropout(0.3),
+        keras.layers.Dense(meta["n_labels_"]),
+    ])
+
+
+@pytest.mark.parametrize("model", [None, _unseeded_sequential], ids=["default", "callable"])
+def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data, model):
+    """A seeded fit draws from generators of its own: a thread drawing from
+    Python's and NumPy's global generators meanwhile (as a Dask worker's do)
+    changes nothing, for the default network and for a model callable whose
+    layers take no seeds."""
     X, Y = data
-    params = dict(threshold="f1", threshold_cv=3, refit=False, dropout=0.3, epochs=4)
+    params = dict(threshold="f1", threshold_cv=3, refit=False, dropout=0.3, epochs=4,
+                  model=model)
     quiet = tiny(**params).fit(X, Y).predict_proba(X)
     stop = threading.Event()
 

@@ -91,3 +91,57 @@ def test_too_few_rows_are_clear_errors():
     # Exactly enough rows is enough.
     assert len(kfold_splits(_labels(n=5), 5, 0)) == 5
     assert len(holdout_split(_labels(n=2), 0.5, 0)[1]) == 1
+
+
+def test_multi_label_targets_use_iterative_stratification():
+    from iterstrat.ml_stratifiers import (MultilabelStratifiedKFold,
+                                          MultilabelStratifiedShuffleSplit)
+
+    Y = _labels(n=60, n_labels=2)  # two labels are already multi-label
+    X = np.zeros((60, 1))
+    _, test = next(MultilabelStratifiedShuffleSplit(1, test_size=12, random_state=5)
+                   .split(X, Y))
+    np.testing.assert_array_equal(holdout_split(Y, 0.2, 5)[1], np.sort(test))
+    expected = MultilabelStratifiedKFold(3, shuffle=True, random_state=5).split(X, Y)
+    for (train, test), (a, b) in zip(kfold_splits(Y, 3, 5), expected):
+        np.testing.assert_array_equal(train, np.sort(a))
+        np.testing.assert_array_equal(test, np.sort(b))
+
+
+def test_one_label_splits_are_seeded_on_every_path():
+    stratifiable = np.zeros((40, 1), dtype=np.float32)
+    stratifiable[:10] = 1
+    rare = np.zeros((40, 1), dtype=np.float32)
+    rare[:1] = 1
+    for y in (stratifiable, rare):
+        assert np.array_equal(holdout_split(y, 0.2, 1)[1], holdout_split(y, 0.2, 1)[1])
+        assert not np.array_equal(holdout_split(y, 0.2, 1)[1], holdout_split(y, 0.2, 2)[1])
+        assert np.array_equal(kfold_splits(y, 4, 1)[0][1], kfold_splits(y, 4, 1)[0][1])
+        assert not np.array_equal(kfold_splits(y, 4, 1)[0][1], kfold_splits(y, 4, 2)[0][1])
+
+
+def test_as_many_positives_as_folds_are_stratified():
+    y = np.zeros((50, 1), dtype=np.float32)
+    y[:5] = 1
+    for seed in range(5):
+        assert all(y[test].sum() == 1 for _, test in kfold_splits(y, 5, seed))
+    assert y[holdout_split(y[:20], 0.5, 0)[1]].sum() in (2, 3)  # 5 positives, 2 rows
+
+
+def test_a_label_without_positives_splits_into_plain_folds():
+    y = np.zeros((20, 1), dtype=np.float32)
+    folds = kfold_splits(y, 4, 0)
+    assert [len(test) for _, test in folds] == [5, 5, 5, 5]
+    np.testing.assert_array_equal(np.sort(np.concatenate([t for _, t in folds])),
+                                  np.arange(20))
+
+
+def test_an_empty_side_from_iterative_stratification_falls_back_to_shuffling():
+    from sklearn.model_selection import ShuffleSplit
+
+    # Iterative stratification puts all three rows on one side for this seed.
+    Y = np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]], dtype=np.float32)
+    train, test = holdout_split(Y, 1 / 3, 188)
+    assert len(train) == 2 and len(test) == 1
+    expected = next(ShuffleSplit(1, test_size=1, random_state=188).split(np.zeros((3, 1))))
+    np.testing.assert_array_equal(test, np.sort(expected[1]))

@@ -184,3 +184,109 @@ def test_unfitted_encoder_raises():
 
     with pytest.raises(NotFittedError):
         MultiLabelTargetEncoder().transform(Y)
+
+
+HINT = ("Pass a 2-D indicator matrix of shape (n_samples, n_labels) with values in "
+        "{0, 1} (dense, scipy sparse or a DataFrame of 0/1 columns), or a sequence "
+        "of label sets such as [['news', 'sport'], [], ['tech']]; "
+        "sklearn.preprocessing.MultiLabelBinarizer converts other layouts.")
+
+
+@pytest.mark.parametrize("y, message", [
+    (np.zeros((2, 2, 2)), "y must be 2-D (n_samples, n_labels), got an array of shape "
+     "(2, 2, 2). Labels nested in lists are not label sets: each label must be a name "
+     "such as a str or int. " + HINT),
+    ([], "y must be 2-D (n_samples, n_labels), got an array of shape (0,). An empty or "
+     "scalar y holds no labels. " + HINT),
+    (np.array([["a", "b"], ["c", "d"]], dtype=object), "y has dtype object with "
+     "non-numeric entries; an indicator matrix must be numeric. " + HINT),
+    (np.zeros((3, 0)), "y has 0 label columns; at least one is required."),
+    (np.array([[0, 2], [1, 0]]), "y must contain only 0 and 1 (NaN or -1 for unknown "
+     "entries), got 2. " + HINT),
+    (np.array([[0, 0.5], [1, 0]]), "y looks continuous (got 0.5); a multi-label target "
+     "must be a 0/1 indicator. " + HINT),
+    (np.array([[0, np.inf], [1, 0]]), "y contains infinity. " + HINT),
+    (np.array([[-1, 1], [1, -1]]), "y holds -1 and 1 but no 0. In an indicator, -1 "
+     "marks an unknown entry (a missing label), not a negative one: for a -1/1 target, "
+     "pass (y == 1) instead."),
+    (np.array([[np.nan, 1], [np.nan, 0]]), "y leaves the label [0] unknown in every "
+     "sample; a label needs known entries to be learned. Drop its column."),
+    (np.array([[np.nan, -1, 1], [np.nan, -1, 0]]), "y leaves the labels [0, 1] unknown "
+     "in every sample; a label needs known entries to be learned. Drop its column."),
+    (sp.csr_matrix(np.array([[0.0, 2.0], [1.0, 0.0]])), "y must contain only 0 and 1 "
+     "(NaN or -1 for unknown entries), got 2.0. " + HINT),
+    (np.array([1.0, np.nan, 0.0]), "y contains NaN or infinity. " + HINT),
+    (np.array([0.5, 1.5, 1.0]), "Unknown label type: continuous. y is a 1-D continuous "
+     "target; a classifier needs class labels. " + HINT),
+    (["a", 1, "b"], "Unknown label type: a mix of label types ['int', 'str'] in a 1-D "
+     "target; class labels must all be str or all numbers."),
+    (np.array([2, 2]), "y has only one class, [2]: a classifier needs samples of at "
+     "least 2 classes."),
+])
+def test_error_messages_in_full(y, message):
+    with pytest.raises(ValueError) as info:
+        encode(y)
+    assert str(info.value) == message
+
+
+def test_user_targets_are_never_modified():
+    duplicated = sp.coo_matrix(([1.0, 0.0], ([0, 1], [0, 1])), shape=(2, 2)).tocsr()
+    duplicated.data[:] = [1.0, 0.0]  # an explicit zero
+    data = duplicated.data.copy()
+    encode(duplicated)
+    np.testing.assert_array_equal(duplicated.data, data)  # not eliminated in place
+    y = np.array([[1, -1], [0, 1]])
+    encode(y)
+    np.testing.assert_array_equal(y, [[1, -1], [0, 1]])
+
+
+def test_nullable_boolean_frames_and_none_entries_are_unknown():
+    frame = pd.DataFrame({"a": pd.array([True, None, False], dtype="boolean"),
+                          "b": [0, 1, 1]})
+    np.testing.assert_array_equal(encode(frame)[1], [[1, 0], [-1, 1], [0, 1]])
+    objects = np.array([[1, None], [0, 1]], dtype=object)
+    np.testing.assert_array_equal(encode(objects)[1], [[1, -1], [0, 1]])
+
+
+def test_unknown_entries_only_as_nan_or_minus_one():
+    _, out = encode(np.array([[1.0, np.nan], [-1.0, 0.0], [0.0, 1.0]]))
+    np.testing.assert_array_equal(out, [[1, -1], [-1, 0], [0, 1]])
+    assert known_entries(out).sum() == 4
+    _, out = encode(np.array([[1, 0], [0, 1]]))
+    assert known_entries(out) is None
+
+
+def test_frames_and_series_are_told_apart():
+    series = pd.Series([0, 1, 1])
+    assert encode(series)[0].kind_ == "binary"
+    assert encode(series.to_frame())[0].kind_ == "dataframe"
+
+
+def test_transform_of_a_multiclass_column_and_other_kinds():
+    encoder = MultiLabelTargetEncoder().fit(np.array([0, 1, 2, 1]))
+    np.testing.assert_array_equal(encoder.transform(np.array([[2], [0]])),
+                                  [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match="got a label_sets target"):
+        encoder.transform([["a"], ["b", "c"]])
+    with pytest.raises(ValueError, match=r"classes not seen at fit: \[7\]"):
+        encoder.transform(np.array([7, 1]))
+    with pytest.raises(ValueError, match=r"classes not seen at fit: \[-1\]"):
+        encoder.transform(np.array([-1, 1]))
+    frame_encoder = MultiLabelTargetEncoder().fit(pd.DataFrame(Y, columns=["a", "b", "c"]))
+    np.testing.assert_array_equal(frame_encoder.transform(Y), Y)  # an array is by position
+
+
+def test_label_sets_need_different_lengths_or_names():
+    assert encode([[0, 1], [1, 0]])[0].kind_ == "indicator"  # rectangular numbers
+    assert encode([[0, 1], [2]])[0].kind_ == "label_sets"
+    assert encode([["a", "b"], ["c", "d"]])[0].kind_ == "label_sets"
+
+
+def test_label_sets_ignore_unseen_labels_with_one_warning():
+    encoder = MultiLabelTargetEncoder().fit([["a"], ["b"]])
+    with pytest.warns(UserWarning) as record:
+        out = encoder.transform([["a", "z"], ["y"]])
+    assert len(record) == 1
+    assert str(record[0].message) == "Ignoring labels not seen at fit: ['y', 'z']."
+    np.testing.assert_array_equal(out, [[1, 0], [0, 0]])
+    assert out.dtype == np.float32

@@ -296,3 +296,180 @@ def test_constrained_objectives_reject_bad_levels(level):
 
     with pytest.raises(ValueError, match="level in"):
         PrecisionAtLeast(level)
+
+
+# -- definitions and edge cases, each checked against an independent source ----
+
+
+def test_named_objectives_equal_scikit_learn_metrics_at_their_best_cut():
+    from sklearn.metrics import balanced_accuracy_score
+
+    rng = np.random.default_rng(3)
+    s = np.round(rng.random(200), 2)
+    y = (rng.random(200) < s).astype(int)
+    w = rng.integers(1, 4, 200).astype(float)
+    curve = T.label_curves(s[:, None], y[:, None], w)[0]
+    metrics = {
+        "f1": lambda p: f1_score(y, p, sample_weight=w),
+        "jaccard": lambda p: jaccard_score(y, p, sample_weight=w),
+        "balanced_accuracy": lambda p: balanced_accuracy_score(y, p, sample_weight=w),
+    }
+    for name, metric in metrics.items():
+        cut, value = T.best_cut(curve, T._PER_LABEL[name])
+        best = max(metric(s >= t) for t in list(np.unique(s)) + [np.inf])
+        assert value == pytest.approx(best) and metric(s >= cut) == pytest.approx(best)
+
+
+def test_objective_values_are_floats_for_scalars_and_arrays():
+    assert isinstance(FBeta(2)(3.0, 1.0, 1.0, 5.0), float)
+    assert FBeta(2)(3, 1, 1, 5) == pytest.approx(5 * 3 / (5 * 3 + 4 * 1 + 1))
+    values = FBeta(0.5)(np.array([3, 0]), np.array([1, 0]), np.array([1, 0]), np.array([0, 0]))
+    np.testing.assert_allclose(values, [1.25 * 3 / (1.25 * 3 + 0.25 + 1), 0.0])
+    level = T.PrecisionAtLeast(0.5)
+    assert isinstance(level(3, 1, 1, 5), float)
+    assert level(3, 1, 1, 5) == pytest.approx(0.75)  # recall, precision 0.75 holds
+    assert level(1, 3, 1, 5) == -1.0  # precision 0.25 fails
+    assert T.RecallAtLeast(0.5)(3, 1, 1, 5) == pytest.approx(0.75)  # precision
+    assert T.RecallAtLeast(0.9)(3, 1, 1, 5) == -1.0
+
+
+@pytest.mark.parametrize("beta", [0, -1, float("inf"), float("nan"), "2", None])
+def test_fbeta_rejects_bad_beta(beta):
+    with pytest.raises(ValueError, match="beta"):
+        FBeta(beta)
+
+
+def test_constrained_objectives_compare_and_hash_by_type_and_level():
+    a, b = T.PrecisionAtLeast(0.9), T.PrecisionAtLeast(0.9)
+    assert a == b and hash(a) == hash(b)
+    assert a != T.PrecisionAtLeast(0.8) and a != T.RecallAtLeast(0.9)
+    assert hash(a) != hash(T.RecallAtLeast(0.9)) and a != 0.9
+    assert FBeta(2) == FBeta(2.0) and hash(FBeta(2)) == hash(FBeta(2.0))
+    assert FBeta(2) != FBeta(1) and hash(FBeta(2)) != hash(FBeta(1))
+
+
+def test_precision_level_is_not_reached_by_predicting_nothing():
+    level = T.PrecisionAtLeast(0.9)
+    assert not level.reached(0.0, 0.0, 3.0, 5.0)  # no prediction: precision 0/0
+    assert level.reached(3.0, 0.0, 0.0, 5.0)
+    assert not level.reached(3.0, 1.0, 0.0, 5.0)  # 0.75 < 0.9
+    assert T.RecallAtLeast(0.5).reached(1.0, 0.0, 1.0, 5.0)
+    assert not T.RecallAtLeast(0.6).reached(1.0, 0.0, 1.0, 5.0)
+
+
+def _decide_by_hand(P, thresholds, low, high):
+    D = P >= thresholds
+    margin = P - thresholds
+    for i in range(len(P)):
+        order = np.argsort(-margin[i], kind="stable")
+        count = D[i].sum()
+        if high is not None and count > high:
+            D[i] = False
+            D[i, order[:high]] = True
+        if count < low:
+            D[i, order[:low]] = True
+    return D
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_decoding_equals_a_row_by_row_reference(seed):
+    rng = np.random.default_rng(seed)
+    n, n_labels = rng.integers(1, 9), rng.integers(1, 6)
+    P = rng.random((n, n_labels))
+    thresholds = rng.random(n_labels)
+    P[0, 0] = thresholds[0]  # a probability exactly at its threshold is predicted
+    low = int(rng.integers(0, n_labels + 1))
+    high = None if seed % 3 == 0 else int(rng.integers(max(low, 1), n_labels + 1))
+    np.testing.assert_array_equal(T.decide(P.copy(), thresholds, low, high),
+                                  _decide_by_hand(P, thresholds, low, high))
+    assert T.decide(P, thresholds)[0, 0]
+    assert not T.decide(P, thresholds, 0, 0).any()
+
+
+def test_a_label_without_tuning_rows_gets_the_empty_curve():
+    curve = T._curve(np.array([]), np.array([]), np.array([]), 0, 0)
+    np.testing.assert_array_equal(curve.cut, [1.0])
+    np.testing.assert_array_equal(curve.tp, [0.0])
+    np.testing.assert_array_equal(curve.fp, [0.0])
+    assert (curve.n_pos, curve.n_neg) == (0, 0)
+    assert curve.index(0.3) == 0 and curve.index(2.0) == 0
+
+
+def test_samples_f1_without_scores_or_weight_is_the_neutral_cut():
+    assert T.samples_f1_cut(np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0)) == (0.5, 0.0)
+    S, Y = np.array([[0.2, 0.9]]), np.array([[1.0, 0.0]])
+    assert T.samples_f1_cut(S, Y, np.zeros(1)) == (0.5, 0.0)
+    # Every cut that predicts label 0 (0.2) also predicts label 1 (0.9): 2/3.
+    assert T.samples_f1_cut(S, Y, np.ones(1))[1] == pytest.approx(2 / 3)
+
+
+def test_fbr_floors_only_labels_strictly_below_it():
+    s = np.array([0.1, 0.4, 0.6, 0.9])
+    y = np.array([0, 1, 0, 1])
+    tuned = T.tune(s[:, None], y[:, None], np.ones(4), "f1", min_positives=0)
+    score = tuned.scores[0]
+    kept = T.tune(s[:, None], y[:, None], np.ones(4), "f1", min_positives=0, fbr=score)
+    assert kept.status[0] == T.TUNED and kept.thresholds[0] == tuned.thresholds[0]
+    floored = T.tune(s[:, None], y[:, None], np.ones(4), "f1", min_positives=0,
+                     fbr=np.nextafter(score, 1))
+    assert floored.status[0] == T.FLOORED and floored.thresholds[0] > s.max()
+
+
+def test_two_distinct_scores_are_enough_to_tune():
+    s = np.array([0.2, 0.2, 0.7, 0.7])
+    y = np.array([0, 0, 1, 1])
+    tuned = T.tune(s[:, None], y[:, None], np.ones(4), "f1", min_positives=0)
+    assert tuned.status[0] == T.TUNED and 0.2 < tuned.thresholds[0] < 0.7
+
+
+def test_scores_are_sorted_in_blocks_of_bounded_size(monkeypatch):
+    S, Y, w = _tiny_problem(5, max_rows=30, max_labels=7)
+    whole = T.label_curves(S, Y, w)
+    monkeypatch.setattr(T, "_BLOCK_CELLS", 2 * S.shape[0])  # two columns a block
+    blocks = T.label_curves(S, Y, w)
+    for a, b in zip(whole, blocks):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    monkeypatch.setattr(T, "_BLOCK_CELLS", 1)  # fewer cells than rows: one column
+    for a, b in zip(whole, T.label_curves(S, Y, w)):
+        np.testing.assert_array_equal(a.cut, b.cut)
+
+
+def test_micro_f1_with_fallback_labels_equals_exhaustive_search():
+    # Label 2 has one positive: with min_positives=2 it takes the pooled cut,
+    # and the micro-F1 search optimises the others around it.
+    S = np.array([[0.9, 0.1, 0.8], [0.7, 0.6, 0.3], [0.2, 0.8, 0.1],
+                  [0.4, 0.3, 0.6], [0.6, 0.9, 0.2], [0.1, 0.2, 0.4]])
+    Y = np.array([[1, 0, 1], [1, 1, 0], [0, 1, 0], [0, 0, 0], [1, 1, 0], [0, 0, 0]])
+    w = np.ones(6)
+    tuned = T.tune(S, Y, w, "micro_f1", min_positives=2)
+    assert tuned.status[2].startswith("fallback") and set(tuned.status[:2]) == {T.TUNED}
+    fixed = tuned.thresholds[2]
+    cuts = [list(np.unique(S[:, k])) + [np.inf] for k in range(2)]
+
+    def micro(c):
+        return f1_score(Y, S >= np.array([*c, fixed]), average="micro", zero_division=0)
+
+    best = max(micro(c) for c in itertools.product(*cuts))
+    assert micro(tuned.thresholds[:2]) == pytest.approx(best)
+
+
+def test_pooled_fallback_uses_known_entries_only():
+    S = np.array([[0.9, 0.8], [0.7, 0.1], [0.2, 0.35], [0.4, 0.3], [0.05, 0.6]])
+    Y = np.array([[1, 1], [1, 0], [0, 0], [0, -1], [0, -1]], dtype=float)
+    w = np.ones(5)
+    known = Y >= 0
+    tuned = T.tune(S, Y, w, "f1", min_positives=5)  # every label falls back
+    reference = T.best_cut(T.label_curves(S[known][:, None], Y[known][:, None],
+                                          np.ones(known.sum()))[0], T._f1)[0]
+    np.testing.assert_array_equal(tuned.thresholds, [reference, reference])
+    assert reference != T.best_cut(T.pooled_curve(S, np.maximum(Y, 0), w), T._f1)[0]
+
+
+def test_samples_f1_objective_leaves_out_unknown_entries():
+    S = np.array([[0.4, 0.7], [0.3, 0.1], [1.0, 0.6]])
+    Y = np.array([[0, 0], [1, -1], [1, 0]], dtype=float)
+    tuned = T.tune(S, Y, np.ones(3), "samples_f1")
+    cut, _ = T.samples_f1_cut(S, Y, np.ones(3), Y >= 0)
+    np.testing.assert_array_equal(tuned.thresholds, [cut, cut])
+    assert cut != T.samples_f1_cut(S, np.maximum(Y, 0), np.ones(3))[0]
