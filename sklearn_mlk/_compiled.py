@@ -1,4 +1,4 @@
-"""A compiled training loop reused across fits (TensorFlow backend).
+"""A compiled training loop reused across fits (TensorFlow and JAX backends).
 
 ``Model.fit`` spends tens of milliseconds per epoch in its data adapter and
 callbacks, and every new model traces a new training function, so a process
@@ -7,31 +7,28 @@ pays the tracing again and again and its memory grows fit after fit
 (tensorflow/tensorflow#61791, keras-team/keras#17458).
 
 For a network that trains with Keras's standard step, this module runs each
-epoch as one call of a compiled TensorFlow function. The function is traced
-once per architecture, optimizer configuration and loss (and per thread), on a
-private copy of the network: a fit copies its freshly initialised weights into
-the copy, trains there, and copies the trained weights back. Repeated fits of
-one configuration neither retrace nor allocate new graphs. The few most
-recently used copies are kept; :func:`clear` releases them. A network too
-large to be worth a copy (over ``_CACHE_MAX_VALUES`` weights) trains in place
-with a loop of its own, traced for that fit only.
+epoch as one call of a compiled function. The function is compiled once per
+architecture, optimizer configuration and loss (and per thread), on a private
+copy of the network: a fit copies its freshly initialised weights into the
+copy, trains there, and copies the trained weights back. Repeated fits of one
+configuration neither recompile nor allocate new graphs. The few most recently
+used copies are kept; :func:`clear` releases them. A network too large to be
+worth a copy (over ``_CACHE_MAX_VALUES`` weights) trains in place with a loop
+of its own, compiled for that fit only.
 
-With a plain Adam (the default optimizer) the loop applies TensorFlow's
-fused Adam kernel to each weight tensor (:mod:`sklearn_mlk._fused_adam`):
-the same update as Keras's, in one pass over the weights instead of about
-ten, and without a temporary of each tensor's size per operation.
-
-Sparse X stays sparse where one ``Dense`` layer alone reads the input (the
-default MLP): that layer is applied with ``tf.sparse.sparse_dense_matmul``,
-which multiplies only the non-zeros, forward and backward.
+The epochs, early stopping and histories are :class:`Loop`'s, shared by every
+backend; each backend compiles the epoch in a module of its own behind
+:class:`Loop`'s hooks: :mod:`sklearn_mlk._loop_tensorflow` (a ``tf.function``,
+sparse batches kept sparse) and :mod:`sklearn_mlk._loop_jax` (``jax.jit``,
+compiled per training-set shape).
 
 The fold networks of a default ensemble train here side by side as one
 stacked network (:func:`train_members`, :mod:`sklearn_mlk._stacked`): one
 weight per row and member masks each member's tuning fold out of its loss,
 and early stopping keeps each member's own best epoch.
 
-Everything else (other backends, callbacks, routed fit or compile parameters,
-subclassed models) trains through ``Model.fit``.
+Everything else (the PyTorch backend, callbacks, routed fit or compile
+parameters, subclassed models) trains through ``Model.fit``.
 """
 
 import collections
@@ -41,9 +38,7 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras, seeded
-from ._fused_adam import FusedAdam, fusable
-from ._losses import weighted_binary_crossentropy
+from ._backend import get_keras
 from ._network import DENSE_BLOCK_VALUES
 
 # How many compiled copies are kept, most recently used first, and the
@@ -67,8 +62,7 @@ def clear():
 
 def applies(model, callbacks, fit_params, compile_params):
     """Whether ``model`` can train through the compiled loop."""
-    keras = get_keras()
-    if keras.backend.backend() != "tensorflow":
+    if _loop_class() is None:
         return False
     if callbacks or compile_params or set(fit_params) - {"shuffle"}:
         return False
@@ -98,12 +92,26 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
         verbose=verbose, seed=seed))
 
 
+def _loop_class():
+    """The loop class of the Keras backend in use, or None where there is none."""
+    backend = get_keras().backend.backend()
+    if backend == "tensorflow":
+        from ._loop_tensorflow import TensorFlowLoop
+
+        return TensorFlowLoop
+    if backend == "jax":
+        from ._loop_jax import JaxLoop
+
+        return JaxLoop
+    return None
+
+
 def _with_loop(model, loss, run):
     """``run(loop)`` with the cached loop for ``model``, or None if it has none."""
     if sum(int(np.prod(v.shape)) for v in model.variables) > _CACHE_MAX_VALUES:
         # A large network trains in place: a copy would double its memory,
         # and its fit outlasts the tracing many times over.
-        loop = _Loop(model, model.optimizer, loss, private=False)
+        loop = _loop_class()(model, model.optimizer, loss, private=False)
         try:
             return run(loop)
         finally:
@@ -120,7 +128,7 @@ def _with_loop(model, loss, run):
         if key in _unbuildable:
             return None
         try:
-            loop = _Loop(model, model.optimizer, loss)
+            loop = _loop_class()(model, model.optimizer, loss)
         except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError):
             # A layer, activation or other object that cannot be rebuilt from
             # its config (unregistered custom code): Model.fit trains it.
@@ -266,16 +274,6 @@ def _dense(block):
     return np.asarray(block, dtype=np.float32)
 
 
-def _sparse_tensor(block):
-    """A CSR block (canonical format) as a float32 ``tf.SparseTensor``."""
-    import tensorflow as tf
-
-    rows = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
-    indices = np.column_stack([rows, block.indices.astype(np.int64)])
-    return tf.SparseTensor(indices, block.data.astype(np.float32, copy=False),
-                           block.shape)
-
-
 def _canonical_csr(X):
     """X as CSR with sorted, unique indices; the caller's matrix is not modified."""
     X = X.tocsr()
@@ -285,172 +283,61 @@ def _canonical_csr(X):
     return X
 
 
-def _sole_dense_reader(model):
-    """The Dense layer that alone reads the model's input, or None.
+class Loop:
+    """The Python side of a compiled loop: epochs, early stopping, histories.
 
-    Such a layer can multiply a sparse batch with
-    ``tf.sparse.sparse_dense_matmul`` (a sparse gradient, no densifying),
-    which is many times faster than Keras's own sparse matmul.
+    A backend's loop (``loop_class(model, optimizer, loss, private=True)``)
+    compiles the epoch and implements the hooks below; ``members`` is the
+    number of members of a stacked ensemble (0 for one network),
+    ``sparse_input`` whether sparse batches reach the network undensified,
+    ``n_features`` the width of its input.
     """
-    keras = get_keras()
-    source = model.inputs[0]
-    readers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        try:
-            inputs = layer.input
-        except (AttributeError, ValueError):
-            return None
-        inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        if any(tensor is source for tensor in inputs):
-            readers.append(layer)
-    if len(readers) != 1 or len(source.shape) != 2:
-        return None
-    (layer,) = readers
-    plain = (type(layer) is keras.layers.Dense and layer.activity_regularizer is None
-             and not getattr(layer, "lora_enabled", False)
-             and getattr(layer, "quantization_mode", None) is None
-             and layer.compute_dtype == "float32")
-    return layer if plain else None
 
+    members = 0
+    sparse_input = False
+    n_features = 0
 
-def _after(model, first):
-    """The part of ``model`` after its input layer ``first``, as a model of its
-    own, or None where it cannot be cut out."""
-    keras = get_keras()
-    if isinstance(model, keras.Sequential):
-        # A Sequential's layers are a chain; its symbolic graph is private.
-        layers = model.layers
-        if not layers or layers[0] is not first:
-            return None
-        return keras.Sequential([keras.Input(first.output.shape[1:]), *layers[1:]])
-    try:
-        return keras.Model(first.output, model.outputs)
-    except ValueError:
-        return None
+    # Hooks ----------------------------------------------------------------
 
+    def begin(self, model, loss):
+        """Start a fit of ``model``: its weights, a fresh optimizer state and
+        the loss's positive weights."""
+        raise NotImplementedError
 
-class _Loop:
-    """A network (a private copy, or the model itself) with its optimizer and
-    compiled functions."""
+    def prepare(self, X, Y, w):
+        """The training rows (X dense or canonical CSR, Y and w float32 arrays)
+        in the form :meth:`epoch` takes."""
+        raise NotImplementedError
 
-    def __init__(self, model, optimizer, loss, private=True):
-        import tensorflow as tf
+    def epoch(self, data, order, batch_size):
+        """Train one epoch over the rows in ``order``; return the mean
+        training loss per row (one per member)."""
+        raise NotImplementedError
 
-        if private:
-            # from_config rather than clone_model, which would also compile
-            # the copy and fail to deserialise the loss. The copy's own
-            # initial weights are never used; seeding keeps its draws from
-            # touching the process-wide generators.
-            with seeded(0):
-                self.model = type(model).from_config(model.get_config())
-        else:
-            self.model = model
-        trainable = self.model.trainable_variables
-        if fusable(optimizer, trainable):
-            self.optimizer = FusedAdam(optimizer, trainable)
-        else:
-            self.optimizer = type(optimizer).from_config(optimizer.get_config())
-            self.optimizer.build(trainable)
-        # Initial optimizer state, to start every fit from; constant arrays
-        # (zeroed moments) are kept as one value, not as a copy.
-        self._optimizer_start = [_compact(v.numpy()) for v in self.optimizer.variables]
-        # Per-label positive weights change with the data (class_weight=
-        # "balanced"); they are a variable, so the same loop serves all.
-        self._pos_weight = tf.Variable(np.ones(len(loss.pos_weight), dtype=np.float32),
-                                       trainable=False)
-        self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
-                                                 loss.focal_gamma, loss.masked)
-        # A stacked ensemble (sklearn_mlk._stacked) outputs (batch, k, labels)
-        # and takes one weight per row and member; its losses are per member.
-        output_shape = model.outputs[0].shape
-        self.members = output_shape[1] if len(output_shape) == 3 else 0
-        x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
-        y = tf.TensorSpec([None, output_shape[-1]], tf.float32)
-        w = tf.TensorSpec([None, self.members] if self.members else [None], tf.float32)
-        order = tf.TensorSpec([None], tf.int32)
-        size = tf.TensorSpec([], tf.int32)
-        self._step = tf.function(self._train_step, input_signature=[x, y, w])
-        self._epoch = tf.function(self._train_epoch,
-                                  input_signature=[x, y, w, order, size])
-        self._evaluate = tf.function(self._loss_sum, input_signature=[x, y, w])
-        # Sparse X: where one Dense layer alone reads the input, batches stay
-        # sparse and that layer is applied here; the rest of the network runs
-        # as a model of its own. Otherwise batches are densified one at a time.
-        self._n_features = int(np.prod(model.inputs[0].shape[1:]))
-        self._first = _sole_dense_reader(self.model)
-        self._rest = None if self._first is None else _after(self.model, self._first)
-        self._sparse_input = self._rest is not None
-        if self._sparse_input:
-            x = tf.SparseTensorSpec([None, self._n_features], tf.float32)
-            self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w])
-            self._sparse_evaluate = tf.function(self._loss_sum,
-                                                input_signature=[x, y, w])
+    def evaluate(self, X, Y, w):
+        """(Weighted loss summed over the rows, one per member; the layers'
+        own losses) of a block of validation rows."""
+        raise NotImplementedError
 
-    # Compiled functions -------------------------------------------------
+    def values(self):
+        """The current weights, as arrays in the order of ``model.variables``."""
+        raise NotImplementedError
 
-    def _objective(self, x, y, w, training):
-        """Keras's loss: weighted mean over the batch plus layer losses."""
-        import tensorflow as tf
+    def assign(self, values):
+        """Set the current weights from :meth:`values`' arrays."""
+        raise NotImplementedError
 
-        if isinstance(x, tf.SparseTensor):
-            first = self._first
-            hidden = tf.sparse.sparse_dense_matmul(x, first.kernel.value)
-            if first.use_bias:
-                hidden = tf.nn.bias_add(hidden, first.bias.value)
-            outputs = self._rest(first.activation(hidden), training=training)
-        else:
-            outputs = self.model(x, training=training)
-        outputs = tf.cast(outputs, tf.float32)
-        if self.members:
-            y = y[:, None, :]
-        # The weighted loss summed over rows: one value, or one per member.
-        total = tf.reduce_sum(self.loss(y, outputs) * w, axis=0)
-        extra = self.model.losses
-        extra = tf.add_n([tf.cast(v, tf.float32) for v in extra]) if extra else 0.0
-        return total, extra
+    def end(self, model):
+        """Copy the trained weights into ``model``."""
+        raise NotImplementedError
 
-    def _train_step(self, x, y, w):
-        import tensorflow as tf
-
-        rows = tf.cast(tf.shape(x)[0], tf.float32)
-        with tf.GradientTape() as tape:
-            total, extra = self._objective(x, y, w, training=True)
-            value = tf.reduce_sum(total) / rows + extra
-        variables = self.model.trainable_variables
-        self.optimizer.apply(tape.gradient(value, variables), variables)
-        return total / rows + extra
-
-    def _train_epoch(self, X, Y, w, order, batch_size):
-        import tensorflow as tf
-
-        n = tf.shape(order)[0]
-        total = tf.zeros([self.members] if self.members else [])
-        for i in tf.range((n + batch_size - 1) // batch_size):
-            rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
-            value = self._train_step(tf.gather(X, rows), tf.gather(Y, rows),
-                                     tf.gather(w, rows))
-            total += value * tf.cast(tf.shape(rows)[0], tf.float32)
-        return total / tf.cast(n, tf.float32)
-
-    def _loss_sum(self, x, y, w):
-        return self._objective(x, y, w, training=False)
-
-    # Python side --------------------------------------------------------
+    # Shared ---------------------------------------------------------------
 
     def run(self, model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
             shuffle, verbose, seed, members=None):
         """Train; return the history, or one history per member of a stacked
         ensemble (``members``: its :class:`Members`)."""
-        import tensorflow as tf
-
-        if self.model is not model:
-            for mine, theirs in zip(self.model.variables, model.variables):
-                mine.assign(theirs.value)
-        for variable, start in zip(self.optimizer.variables, self._optimizer_start):
-            variable.assign(np.broadcast_to(start, variable.shape))
-        self._pos_weight.assign(np.asarray(loss.pos_weight, dtype=np.float32))
+        self.begin(model, loss)
         rng = np.random.default_rng(seed)
         n = X.shape[0]
         sparse = sp.issparse(X)
@@ -458,8 +345,7 @@ class _Loop:
             X = _canonical_csr(X)
         Y = _dense(Y)
         w = np.asarray(w, dtype=np.float32)
-        if not sparse:
-            tensors = [tf.convert_to_tensor(a) for a in (_dense(X), Y, w)]
+        data = self.prepare(X, Y, w)
         k = self.members or 1
         train_rows = np.full(k, n) if members is None else members.train_rows
         histories = [{"loss": []} for _ in range(k)]
@@ -476,10 +362,7 @@ class _Loop:
         progress = _Progress(epochs, verbose)
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
-            if sparse:
-                mean = self._sparse_epoch(X, Y, w, order, batch_size)
-            else:
-                mean = self._epoch(*tensors, order.astype(np.int32), batch_size).numpy()
+            mean = self.epoch(data, order, batch_size)
             losses = np.atleast_1d(mean) * n / train_rows
             live = np.flatnonzero(ran > epoch)
             for j in live:
@@ -492,7 +375,7 @@ class _Loop:
                 val_losses = self._validation_loss(validation, val_rows)
                 shown.append(("val_loss", float(np.mean(val_losses[live]))))
                 improved = [j for j in live if val_losses[j] < best[j]]
-                values = [v.numpy() for v in self.model.variables] if improved else None
+                values = self.values() if improved else None
                 for j in live:
                     histories[j]["val_loss"].append(float(val_losses[j]))
                     wait[j] += 1
@@ -508,38 +391,20 @@ class _Loop:
                 break
         if validation is not None:
             self._restore(best_weights, members)
-        if self.model is not model:
-            for theirs, mine in zip(model.variables, self.model.variables):
-                theirs.assign(mine.value)
+        self.end(model)
         return histories[0] if members is None else histories
 
     def _restore(self, best_weights, members):
         """Set each member's weights (or the network's) to its best epoch's."""
         if members is None:
             if best_weights[0] is not None:
-                for variable, value in zip(self.model.variables, best_weights[0]):
-                    variable.assign(value)
+                self.assign(best_weights[0])
             return
-        values = [v.numpy() for v in self.model.variables]
+        values = self.values()
         for j, weights in enumerate(best_weights):
             if weights is not None:
                 members.put(values, j, weights)
-        for variable, value in zip(self.model.variables, values):
-            variable.assign(value)
-
-    def _feed(self, block):
-        """A block of rows of X in the form the compiled functions take."""
-        if not sp.issparse(block):
-            return np.asarray(block, dtype=np.float32)
-        return _sparse_tensor(block) if self._sparse_input else _dense(block)
-
-    def _sparse_epoch(self, X, Y, w, order, batch_size):
-        step = self._sparse_step if self._sparse_input else self._step
-        total = 0.0
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            total = total + step(self._feed(X[rows]), Y[rows], w[rows]).numpy() * len(rows)
-        return total / len(order)
+        self.assign(values)
 
     def _validation_blocks(self, X, Y, w):
         """The validation rows prepared once, for every epoch's loss: X in
@@ -548,18 +413,16 @@ class _Loop:
         if sparse:
             X = _canonical_csr(X)
         rows = _EVAL_ROWS
-        if sparse and not self._sparse_input:
-            rows = max(1, min(rows, DENSE_BLOCK_VALUES // self._n_features))
+        if sparse and not self.sparse_input:
+            rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
         return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
 
     def _validation_loss(self, validation, counts):
         """The validation loss, one value per member (``counts`` rows each)."""
         X, Y, w, rows = validation
-        evaluate = (self._sparse_evaluate if sp.issparse(X) and self._sparse_input
-                    else self._evaluate)
         total, extra = 0.0, 0.0
         for start in range(0, X.shape[0], rows):
             part = slice(start, start + rows)
-            block_total, extra = evaluate(self._feed(X[part]), Y[part], w[part])
-            total = total + np.atleast_1d(block_total.numpy())
-        return total / counts + float(extra)
+            block_total, extra = self.evaluate(X[part], Y[part], w[part])
+            total = total + block_total
+        return total / counts + extra

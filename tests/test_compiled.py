@@ -99,7 +99,7 @@ def test_sequential_models_and_instances_reuse_one_loop(data, monkeypatch, kind)
     tiny(**params).fit(sp.csr_matrix(X), Y)  # sparse batches stay sparse
     assert not fell_back
     (loop,) = _compiled._cache.values()
-    assert loop._epoch.experimental_get_tracing_count() == 1 and loop._sparse_input
+    assert loop._epoch.experimental_get_tracing_count() == 1 and loop.sparse_input
     monkeypatch.undo()
     reference = _through_model_fit(**params).fit(X, Y)
     np.testing.assert_allclose(first.predict_proba(X), reference.predict_proba(X),
@@ -210,7 +210,7 @@ def test_sparse_batches_train_as_dense_ones(data):
     dense = tiny(**params).fit(X, Y)
     sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
     (loop,) = _compiled._cache.values()
-    assert loop._sparse_input  # the first Dense layer multiplies sparse batches
+    assert loop.sparse_input  # the first Dense layer multiplies sparse batches
     np.testing.assert_allclose(sparse.history_["val_loss"], dense.history_["val_loss"],
                                rtol=1e-5)
     np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
@@ -261,7 +261,9 @@ def test_fused_adam_equals_keras_adam(data, monkeypatch):
     params = dict(epochs=5, batch_size=32, learning_rate=0.03, fit__shuffle=False)
     fused = tiny(**params).fit(sp.csr_matrix(X), Y)
     _compiled.clear()
-    monkeypatch.setattr(_compiled, "fusable", lambda *args: False)  # Keras's Adam in the loop
+    from sklearn_mlk import _loop_tensorflow
+
+    monkeypatch.setattr(_loop_tensorflow, "fusable", lambda *args: False)  # Keras's Adam
     plain = tiny(**params).fit(sp.csr_matrix(X), Y)
     np.testing.assert_allclose(fused.history_["loss"], plain.history_["loss"], rtol=1e-5)
     for a, b in zip(fused.model_.get_weights(), plain.model_.get_weights()):
