@@ -246,11 +246,23 @@ def _collect_names(config, names):
             _collect_names(value, names)
 
 
+# Layers whose seed only sets their SeedGenerator's state, a variable that is
+# copied in with the weights: the compiled functions do not depend on it.
+_SEEDED_BY_STATE = {"Dropout", "SpatialDropout1D", "SpatialDropout2D",
+                    "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
+                    "AlphaDropout"}
+
+
 def _canonical(config, names):
-    """The config without layer names and initialisers (weights are copied in)."""
+    """The config without layer names, initialisers and dropout seeds (weights
+    and seed states are copied in)."""
     if isinstance(config, dict):
-        return {k: _canonical(v, names) for k, v in config.items()
-                if not k.endswith("_initializer")}
+        seeded_by_state = (config.get("module") == "keras.layers"
+                           and config.get("class_name") in _SEEDED_BY_STATE)
+        return {k: (_canonical(v, names) if not (seeded_by_state and k == "config")
+                    else {kk: _canonical(vv, names) for kk, vv in v.items()
+                          if kk != "seed"})
+                for k, v in config.items() if not k.endswith("_initializer")}
     if isinstance(config, (list, tuple)):
         return [_canonical(v, names) for v in config]
     if isinstance(config, str):

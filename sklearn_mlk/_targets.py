@@ -139,9 +139,8 @@ def _not_indicator(y):
 
 def _is_one_dimensional(y):
     """True for a 1-D sequence of scalar class labels (a Series included)."""
-    if isinstance(y, np.ndarray):
-        return y.ndim == 1 and (y.dtype.kind != "O"
-                                or not any(_is_label_set(item) for item in y))
+    if isinstance(y, np.ndarray):  # label sets in an array are caught before
+        return y.ndim == 1
     try:
         items = list(y)
     except TypeError:
@@ -178,9 +177,9 @@ def _single_values(y):
 
 
 def _has_fractions(values):
-    """True if some finite value is not a whole number (a continuous target)."""
-    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-    return bool(np.any(finite != np.round(finite)))
+    """True if some value (all finite) is not a whole number (a continuous
+    target)."""
+    return bool(np.any(values != np.round(values)))
 
 
 def _check_binary(values, what):
@@ -214,12 +213,8 @@ def _check_binary(values, what):
 def _with_unknown(array):
     """A float32 copy of a checked indicator with :data:`UNKNOWN` where an
     entry is NaN or -1."""
-    array = np.asarray(array)
-    out = array.astype(np.float32)
-    unknown = array == -1
-    if array.dtype.kind == "f":
-        unknown |= np.isnan(array)
-    out[unknown] = UNKNOWN
+    out = np.asarray(array).astype(np.float32)  # -1 is UNKNOWN already
+    out[np.isnan(out)] = UNKNOWN
     return out
 
 

@@ -156,7 +156,7 @@ class Trainer:
                 or routed["fit"].keys() - {"shuffle"}):
             return None
         keras = _backend.get_keras()
-        if keras.backend.backend() != "tensorflow" or routed["compile"]:
+        if keras.backend.backend() not in ("tensorflow", "jax") or routed["compile"]:
             return None
         from . import _compiled, _stacked
         from ._losses import LossSpec, positive_weights

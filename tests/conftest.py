@@ -30,3 +30,14 @@ def tiny(**params):
     defaults = dict(hidden_layer_sizes=(8,), epochs=3, batch_size=32, random_state=0,
                     threshold=0.5, dropout=0.0, early_stopping=False)
     return KerasMultiLabelClassifier(**{**defaults, **params})
+
+
+def pytest_runtest_setup(item):
+    """``@pytest.mark.backend("tensorflow")``: a test of one Keras backend's
+    own code path, skipped on the others."""
+    marker = item.get_closest_marker("backend")
+    if marker is not None:
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        if backend not in marker.args:
+            pytest.skip(f"tests the {' or '.join(marker.args)} backend's own path; "
+                        f"running on {backend}")

@@ -1,5 +1,6 @@
 """Behaviour of KerasMultiLabelClassifier: training, routing, errors, state."""
 
+import os
 import pickle
 import random
 import threading
@@ -109,9 +110,14 @@ def _spy_on_densifying(monkeypatch):
 def test_sparse_features_are_never_densified_whole(data, monkeypatch):
     X, Y = data
     seen = _spy_on_densifying(monkeypatch)
-    # The default MLP reads its input with a Dense layer: sparse batches.
+    # The default MLP reads its input with a Dense layer: on TensorFlow the
+    # batches stay sparse; on the other backends each is densified alone.
     clf = tiny(batch_size=16, threshold="f1").fit(sp.csr_matrix(X), Y)
-    assert seen == []
+    if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        assert seen == []
+    else:
+        assert seen and max(seen) <= 16
+    seen.clear()
     big = sp.csr_matrix(np.repeat(X, 30, axis=0))
     clf.predict_proba(big)
     assert seen == []  # the NumPy prediction path multiplies sparse blocks as they are

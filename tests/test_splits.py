@@ -13,7 +13,7 @@ def _labels(n=120, n_labels=4, seed=0, rate=0.3):
 
 @pytest.mark.parametrize("n, fraction, expected", [
     (100, 0.2, 20), (10, 0.25, 2), (10, 0.35, 4), (10, 0.01, 1), (10, 0.99, 9),
-    (2, 0.5, 1), (1, 0.5, 1),
+    (2, 0.5, 1), (2, 0.99, 1), (1, 0.5, 1),
 ])
 def test_holdout_size_rounds_and_keeps_a_row_on_each_side(n, fraction, expected):
     assert holdout_size(n, fraction) == expected
@@ -129,9 +129,14 @@ def test_as_many_positives_as_folds_are_stratified():
 
 
 def test_a_label_without_positives_splits_into_plain_folds():
+    from sklearn.model_selection import KFold
+
     y = np.zeros((20, 1), dtype=np.float32)
     folds = kfold_splits(y, 4, 0)
     assert [len(test) for _, test in folds] == [5, 5, 5, 5]
+    expected = KFold(4, shuffle=True, random_state=0).split(np.zeros((20, 1)))
+    for (_, test), (_, b) in zip(folds, expected):
+        np.testing.assert_array_equal(test, np.sort(b))
     np.testing.assert_array_equal(np.sort(np.concatenate([t for _, t in folds])),
                                   np.arange(20))
 
@@ -145,3 +150,47 @@ def test_an_empty_side_from_iterative_stratification_falls_back_to_shuffling():
     assert len(train) == 2 and len(test) == 1
     expected = next(ShuffleSplit(1, test_size=1, random_state=188).split(np.zeros((3, 1))))
     np.testing.assert_array_equal(test, np.sort(expected[1]))
+
+
+def test_one_label_uses_scikit_learn_stratified_splitters():
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    y = np.zeros((40, 1), dtype=np.float32)
+    y[::3] = 1
+    X = np.zeros((40, 1))
+    _, test = next(StratifiedShuffleSplit(1, test_size=8, random_state=3).split(X, y[:, 0]))
+    np.testing.assert_array_equal(holdout_split(y, 0.2, 3)[1], np.sort(test))
+    expected = StratifiedKFold(4, shuffle=True, random_state=3).split(X, y[:, 0])
+    for (_, test), (_, b) in zip(kfold_splits(y, 4, 3), expected):
+        np.testing.assert_array_equal(test, np.sort(b))
+
+
+def test_two_positives_are_split_one_each_side():
+    y = np.zeros((8, 1), dtype=np.float32)
+    y[:2] = 1
+    for seed in range(10):
+        train, test = holdout_split(y, 0.5, seed)
+        assert y[test].sum() == 1 and y[train].sum() == 1
+
+
+def test_tiny_multi_label_splits_are_iterative_stratification_s():
+    from iterstrat.ml_stratifiers import (MultilabelStratifiedKFold,
+                                          MultilabelStratifiedShuffleSplit)
+
+    Y = np.array([[1, 0], [0, 1]], dtype=np.float32)
+    X = np.zeros((2, 1))
+    for seed in range(3):
+        _, test = next(MultilabelStratifiedShuffleSplit(1, test_size=1, random_state=seed)
+                       .split(X, Y))
+        np.testing.assert_array_equal(holdout_split(Y, 0.5, seed)[1], np.sort(test))
+        expected = MultilabelStratifiedKFold(2, shuffle=True, random_state=seed).split(X, Y)
+        for (_, test), (_, b) in zip(kfold_splits(Y, 2, seed), expected):
+            np.testing.assert_array_equal(test, np.sort(b))
+
+
+def test_the_shuffled_fallback_keeps_the_hold_out_size():
+    # Iterative stratification leaves a side empty for this seed (5 rows, 4
+    # held out): the fallback still holds out 4.
+    Y = np.array([[1, 0, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0]], dtype=np.float32)
+    train, test = holdout_split(Y, 0.8, 185)
+    assert len(test) == 4 and len(train) == 1

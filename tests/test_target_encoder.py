@@ -290,3 +290,43 @@ def test_label_sets_ignore_unseen_labels_with_one_warning():
     assert str(record[0].message) == "Ignoring labels not seen at fit: ['y', 'z']."
     np.testing.assert_array_equal(out, [[1, 0], [0, 0]])
     assert out.dtype == np.float32
+
+
+def test_float32_sparse_targets_are_copied_before_cleaning():
+    matrix = sp.csr_matrix(np.array([[1, 0], [0, 1]], dtype=np.float32))
+    matrix.data[1] = 0.0  # an explicit zero in the user's matrix
+    encode(matrix)
+    assert matrix.nnz == 2 and matrix.data[1] == 0.0
+
+
+def test_all_positive_indicators_are_fine():
+    np.testing.assert_array_equal(encode(np.ones((3, 2)))[1], np.ones((3, 2)))
+
+
+def test_columns_of_class_labels():
+    encoder, out = encode(np.array([["a"], ["b"], ["a"]]))
+    assert encoder.kind_ == "binary"
+    np.testing.assert_array_equal(out, [[0], [1], [0]])
+    binary = MultiLabelTargetEncoder().fit([0, 1, 1, 0])
+    np.testing.assert_array_equal(binary.transform(np.array([[0], [1]])), [[0], [1]])
+    multiclass = MultiLabelTargetEncoder().fit(np.array([0, 1, 2]))
+    out = multiclass.transform(np.array([[0], [2]]))
+    np.testing.assert_array_equal(out, [[1, 0, 0], [0, 0, 1]])
+    assert out.dtype == np.float32
+
+
+def test_object_arrays_of_numbers_keep_their_classes():
+    encoder, _ = encode(np.array([1, 2.0, 1], dtype=object))
+    assert encoder.kind_ == "binary" and encoder.classes_.tolist() == [1, 2]
+    assert not isinstance(encoder.classes_[0], str)
+    with pytest.raises(ValueError, match="^Unknown label type: the classes of y cannot "
+                                         "be sorted; use all str or all numbers.$"):
+        encode(np.array([1, None, 1], dtype=object))
+
+
+def test_unreadable_and_unhashable_targets():
+    with pytest.raises(ValueError, match=r"^y could not be read as an array \("):
+        encode([[0, 1], [1, [2]]])
+    encoder = MultiLabelTargetEncoder().fit([["a"], ["b"]])
+    with pytest.raises(TypeError, match=r"sample 1 has the label \['b'\] of type list"):
+        encoder.transform([["a"], ["a", ["b"]]])

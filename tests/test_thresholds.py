@@ -374,7 +374,7 @@ def _decide_by_hand(P, thresholds, low, high):
 @pytest.mark.parametrize("seed", range(30))
 def test_decoding_equals_a_row_by_row_reference(seed):
     rng = np.random.default_rng(seed)
-    n, n_labels = rng.integers(1, 9), rng.integers(1, 6)
+    n, n_labels = rng.integers(1, 9), rng.integers(1, 14)
     P = rng.random((n, n_labels))
     thresholds = rng.random(n_labels)
     P[0, 0] = thresholds[0]  # a probability exactly at its threshold is predicted
@@ -383,7 +383,8 @@ def test_decoding_equals_a_row_by_row_reference(seed):
     np.testing.assert_array_equal(T.decide(P.copy(), thresholds, low, high),
                                   _decide_by_hand(P, thresholds, low, high))
     assert T.decide(P, thresholds)[0, 0]
-    assert not T.decide(P, thresholds, 0, 0).any()
+    none = T.decide(P, thresholds, 0, 0)
+    assert none.shape == P.shape and none.dtype == bool and not none.any()
 
 
 def test_a_label_without_tuning_rows_gets_the_empty_curve():
@@ -418,7 +419,7 @@ def test_fbr_floors_only_labels_strictly_below_it():
 def test_two_distinct_scores_are_enough_to_tune():
     s = np.array([0.2, 0.2, 0.7, 0.7])
     y = np.array([0, 0, 1, 1])
-    tuned = T.tune(s[:, None], y[:, None], np.ones(4), "f1", min_positives=0)
+    tuned = T.tune(s[:, None], y[:, None], np.ones(4), "f1", min_positives=2)
     assert tuned.status[0] == T.TUNED and 0.2 < tuned.thresholds[0] < 0.7
 
 
@@ -427,6 +428,7 @@ def test_scores_are_sorted_in_blocks_of_bounded_size(monkeypatch):
     whole = T.label_curves(S, Y, w)
     monkeypatch.setattr(T, "_BLOCK_CELLS", 2 * S.shape[0])  # two columns a block
     blocks = T.label_curves(S, Y, w)
+    assert len(blocks) == len(whole) == S.shape[1]
     for a, b in zip(whole, blocks):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
@@ -473,3 +475,62 @@ def test_samples_f1_objective_leaves_out_unknown_entries():
     cut, _ = T.samples_f1_cut(S, Y, np.ones(3), Y >= 0)
     np.testing.assert_array_equal(tuned.thresholds, [cut, cut])
     assert cut != T.samples_f1_cut(S, np.maximum(Y, 0), np.ones(3))[0]
+
+
+def test_sparse_targets_tune_as_dense_ones():
+    import scipy.sparse as sp
+
+    S, Y, w = _tiny_problem(7, max_rows=20, max_labels=4)
+    for objective, min_positives in (("f1", 3), ("micro_f1", 0), ("samples_f1", 0)):
+        dense = T.tune(S, Y, w, objective, min_positives=min_positives)
+        sparse = T.tune(S, sp.csr_matrix(Y), w, objective, min_positives=min_positives)
+        np.testing.assert_array_equal(dense.thresholds, sparse.thresholds)
+        np.testing.assert_array_equal(dense.status, sparse.status)
+
+
+def test_non_finite_objective_values_never_win():
+    s = np.array([0.1, 0.4, 0.6, 0.9])
+    y = np.array([0, 1, 0, 1])
+    curve = T.label_curves(s[:, None], y[:, None], np.ones(4))[0]
+
+    def only_one(tp, fp, fn, tn):
+        values = np.full(np.shape(tp), np.nan)
+        values[2] = -5.0  # the one finite candidate, however low
+        return values
+
+    cut, value = T.best_cut(curve, only_one)
+    assert cut == curve.cut[2] and value == -5.0
+    cut, value = T.best_cut(curve, lambda tp, fp, fn, tn: np.full(np.shape(tp), np.inf))
+    assert value == 0.0
+
+
+def test_predicting_nothing_cuts_above_every_score_but_within_one():
+    s = np.array([0.1, 0.3, 0.5])
+    y = np.array([1, 0, 0])  # the only positive scores lowest
+    floored = T.tune(s[:, None], y[:, None], np.ones(3), "f1", min_positives=0, fbr=0.9)
+    assert floored.status[0] == T.FLOORED
+    assert 0.5 < floored.thresholds[0] <= 0.75
+    top = T.tune(np.array([[1.0], [0.2]]), np.array([[0], [1]]), np.ones(2), "f1",
+                 min_positives=0, fbr=1.0)
+    assert top.thresholds[0] == np.nextafter(1.0, 2.0)
+
+
+def test_samples_f1_of_one_entry():
+    cut, value = T.samples_f1_cut(np.array([[0.3]]), np.array([[1.0]]), np.ones(1))
+    assert cut < 0.3 and value == 1.0
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_micro_f1_with_fallbacks_equals_exhaustive_search(seed):
+    S, Y, w = _tiny_problem(100 + seed, max_rows=7, max_labels=4)
+    tuned = T.tune(S, Y, w, "micro_f1", min_positives=2)
+    free = [k for k, status in enumerate(tuned.status) if status == T.TUNED]
+    cuts = [list(np.unique(S[:, k])) + [np.inf] if k in free else [tuned.thresholds[k]]
+            for k in range(S.shape[1])]
+
+    def micro(c):
+        return f1_score(Y, S >= np.array(c), average="micro", sample_weight=w,
+                        zero_division=0)
+
+    best = max(micro(c) for c in itertools.product(*cuts))
+    assert micro(tuned.thresholds) == pytest.approx(best, abs=1e-12)

@@ -1,0 +1,173 @@
+"""The compiled training loop on the JAX backend.
+
+Each training step is one call of a ``jax.jit`` function: the network runs
+through ``Model.stateless_call`` and the optimizer through
+``Optimizer.stateless_apply``, so the weights, the dropout seeds and the
+optimizer moments are arrays carried from step to step, not variables.
+
+JAX compiles a function per shape of its arguments. The last, shorter batch
+of an epoch is padded to the full size with rows of weight 0, and each step's
+loss is divided by its real rows, so one compiled step serves every fit of an
+architecture, optimizer and loss, whatever the number of rows: the loss and
+gradients are those of the unpadded batch. Validation blocks are padded to
+the next power of two, so a few compiled evaluations serve all sizes.
+Networks with layers that mix the rows of a batch (``BatchNormalization``)
+are not padded: they compile again for each new size instead.
+"""
+
+import numpy as np
+
+from ._backend import get_keras, seeded
+from ._compiled import Loop, _compact, _dense
+from ._losses import weighted_binary_crossentropy
+
+
+class JaxLoop(Loop):
+    """A network (a private copy, or the model itself), its optimizer and its
+    compiled epoch, step and evaluation functions."""
+
+    def __init__(self, model, optimizer, loss, private=True):
+        import jax
+
+        if private:
+            # The copy's own initial weights are never used; seeding keeps
+            # its draws from touching the process-wide generators.
+            with seeded(0):
+                self.model = type(model).from_config(model.get_config())
+        else:
+            self.model = model
+        self.optimizer = type(optimizer).from_config(optimizer.get_config())
+        self.optimizer.build(self.model.trainable_variables)
+        # Initial optimizer state, to start every fit from.
+        self._optimizer_start = [_compact(np.asarray(v.value))
+                                 for v in self.optimizer.variables]
+        self._from_logits = loss.from_logits
+        self._focal_gamma = loss.focal_gamma
+        self._masked = loss.masked
+        output_shape = model.outputs[0].shape
+        self.members = output_shape[1] if len(output_shape) == 3 else 0
+        self.n_features = int(np.prod(model.inputs[0].shape[1:]))
+        # Where each of model.variables is among the trainable and the
+        # non-trainable ones (the two lists stateless_call takes).
+        trainable = {id(v): i for i, v in enumerate(self.model.trainable_variables)}
+        other = {id(v): i for i, v in enumerate(self.model.non_trainable_variables)}
+        self._order = [(True, trainable[id(v)]) if id(v) in trainable
+                       else (False, other[id(v)]) for v in self.model.variables]
+        keras = get_keras()
+        # Padding rows is exact unless a layer mixes the rows of a batch.
+        self._pad = not any(isinstance(layer, keras.layers.BatchNormalization)
+                            for layer in _all_layers(self.model))
+        self._step = jax.jit(self._train_step, donate_argnums=(0,))
+        self._evaluate = jax.jit(self._loss_sum)
+
+    # Compiled functions -------------------------------------------------
+
+    def _objective(self, trainable, non_trainable, x, y, w, pos_weight, training):
+        """The weighted loss summed over rows (one per member), the layers'
+        own losses, and the updated non-trainable state."""
+        import jax.numpy as jnp
+
+        outputs, non_trainable, extra = self.model.stateless_call(
+            trainable, non_trainable, x, training=training, return_losses=True)
+        outputs = outputs.astype(jnp.float32)
+        if self.members:
+            y = y[:, None, :]
+        loss = weighted_binary_crossentropy(pos_weight, self._from_logits,
+                                            self._focal_gamma, self._masked)
+        total = jnp.sum(loss(y, outputs) * w, axis=0)
+        extra = sum((jnp.asarray(v, jnp.float32) for v in extra), jnp.float32(0.0))
+        return total, extra, non_trainable
+
+    def _train_step(self, state, x, y, w, rows, pos_weight):
+        """One step on a batch of ``rows`` real rows (the others weigh 0)."""
+        import jax
+
+        trainable, non_trainable, optimizer_state = state
+
+        def value(trainable):
+            total, extra, updated = self._objective(trainable, non_trainable, x, y, w,
+                                                    pos_weight, True)
+            return total.sum() / rows + extra, (total / rows + extra, updated)
+
+        grads, (mean, non_trainable) = jax.grad(value, has_aux=True)(trainable)
+        trainable, optimizer_state = self.optimizer.stateless_apply(
+            optimizer_state, grads, trainable)
+        return (trainable, non_trainable, optimizer_state), mean
+
+    def _loss_sum(self, trainable, non_trainable, x, y, w, pos_weight):
+        total, extra, _ = self._objective(trainable, non_trainable, x, y, w,
+                                          pos_weight, False)
+        return total, extra
+
+    # The hooks of sklearn_mlk._compiled.Loop ----------------------------
+
+    def begin(self, model, loss):
+        import jax.numpy as jnp
+
+        self._state = (
+            [jnp.asarray(v.value) for v in model.trainable_variables],
+            [jnp.asarray(v.value) for v in model.non_trainable_variables],
+            [jnp.asarray(np.broadcast_to(start, v.shape), dtype=v.dtype)
+             for v, start in zip(self.optimizer.variables, self._optimizer_start)],
+        )
+        self._pos_weight = jnp.asarray(loss.pos_weight, dtype=jnp.float32)
+
+    def prepare(self, X, Y, w):
+        return X, Y, w
+
+    def epoch(self, data, order, batch_size):
+        X, Y, w = data
+        total = 0.0
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            x, y, v = self._padded(_dense(X[rows]), Y[rows], w[rows], batch_size)
+            self._state, mean = self._step(self._state, x, y, v, np.float32(len(rows)),
+                                           self._pos_weight)
+            total = total + np.asarray(mean) * len(rows)
+        return total / len(order)
+
+    def evaluate(self, X, Y, w):
+        trainable, non_trainable, _ = self._state
+        size = 1 << max(int(X.shape[0]) - 1, 0).bit_length()  # next power of two
+        x, y, v = self._padded(_dense(X), Y, w, size)
+        total, extra = self._evaluate(trainable, non_trainable, x, y, v, self._pos_weight)
+        return np.atleast_1d(np.asarray(total)), float(extra)
+
+    def _padded(self, x, y, w, size):
+        """A batch padded to ``size`` rows of weight 0 (where padding is exact)."""
+        missing = size - x.shape[0]
+        if missing <= 0 or not self._pad:
+            return x, y, w
+        return (np.pad(x, [(0, missing)] + [(0, 0)] * (x.ndim - 1)),
+                np.pad(y, [(0, missing), (0, 0)]),
+                np.pad(w, [(0, missing)] + [(0, 0)] * (w.ndim - 1)))
+
+    def values(self):
+        trainable, non_trainable, _ = self._state
+        return [np.array(trainable[i] if is_trainable else non_trainable[i])
+                for is_trainable, i in self._order]
+
+    def assign(self, values):
+        import jax.numpy as jnp
+
+        trainable, non_trainable, optimizer_state = self._state
+        trainable, non_trainable = list(trainable), list(non_trainable)
+        for (is_trainable, i), value in zip(self._order, values):
+            (trainable if is_trainable else non_trainable)[i] = jnp.asarray(value)
+        self._state = (trainable, non_trainable, optimizer_state)
+
+    def end(self, model):
+        trainable, non_trainable, _ = self._state
+        for variable, value in zip(model.trainable_variables, trainable):
+            variable.assign(value)
+        for variable, value in zip(model.non_trainable_variables, non_trainable):
+            variable.assign(value)
+        del self._state  # the arrays now belong to the model
+
+
+def _all_layers(model):
+    """Every layer of ``model``, those of nested models included."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
