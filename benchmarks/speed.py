@@ -24,11 +24,16 @@ models: one hidden layer of 256, batch 64):
 - resident memory growth over ``--fits`` consecutive fits in one process
   (memory after the last fit minus memory after the first).
 
-Four more sections:
+Five more sections:
 
 - grid: ``GridSearchCV`` over 4 learning rates x 5 folds (20 fits and a refit)
-  with ``n_jobs=1`` and ``n_jobs=2``, each in a fresh process: the first call
-  (worker start-up and imports included) and a repeat of it (workers warm);
+  with ``n_jobs=1``, ``n_jobs=2`` and on a Dask ``LocalCluster`` of 2 worker
+  processes (joblib's ``dask`` backend; where ``distributed`` is installed),
+  each in a fresh process: the first call (worker start-up and imports
+  included) and a repeat of it (workers warm);
+- backends: warm fit seconds of ``mlk (0.5)`` on each Keras backend installed
+  (TensorFlow, JAX, PyTorch), each in fresh processes run in alternating
+  rounds, with the spread over rounds;
 - import: seconds of ``import sklearn_mlk`` against ``import sklearn.base``
   and ``import keras``, each the median over fresh interpreters;
 - builders: seconds per fit of the README's grid example, its model callable
@@ -68,7 +73,9 @@ MODELS = ("MLPClassifier", "scikeras (0.5)", "mlk (0.5)", "mlk macro-F1 threshol
           "OvR(LogReg)")
 REFERENCE = "MLPClassifier"
 EPOCHS = 20
-SECTIONS = ("grid", "import", "sparse", "builders")
+SECTIONS = ("grid", "import", "sparse", "builders", "backends")
+BACKENDS = ("tensorflow", "jax", "torch")
+BACKEND_ROUNDS = 3
 # The README's grid example: a model callable, 400 x 20 data, 30 epochs.
 BUILDER_FITS = 10
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
@@ -199,9 +206,47 @@ def grid_search(name, n_jobs):
     seconds = []
     for _ in range(2):
         start = time.perf_counter()
-        search.fit(X_train, Y_train)
+        if n_jobs == "dask":
+            _on_dask(search, X_train, Y_train)
+        else:
+            search.fit(X_train, Y_train)
         seconds.append(time.perf_counter() - start)
     return {"first_seconds": seconds[0], "repeat_seconds": seconds[1]}
+
+
+_CLUSTER = {}
+
+
+def _on_dask(search, X, Y):
+    """Fit ``search`` on a LocalCluster of 2 worker processes (started by the
+    first call, its start-up timed there), through joblib's dask backend."""
+    import joblib
+    from distributed import Client, LocalCluster
+
+    if not _CLUSTER:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        _CLUSTER["client"] = Client(cluster)
+    search.set_params(n_jobs=-1)
+    with joblib.parallel_backend("dask"):
+        search.fit(X, Y)
+
+
+def backend_fits(fits):
+    """Seconds of the first and the warm fits of ``mlk (0.5)`` on the Keras
+    backend of this process (KERAS_BACKEND)."""
+    import keras
+    import peers
+
+    X_train, Y_train, _ = _yeast()
+    warnings.simplefilter("ignore")
+    seconds = []
+    for _ in range(fits + 1):
+        start = time.perf_counter()
+        peers.make("mlk (0.5)", epochs=EPOCHS).fit(X_train, Y_train)
+        seconds.append(time.perf_counter() - start)
+    return {"backend": keras.backend.backend(), "first_seconds": seconds[0],
+            "warm_fit_seconds": float(np.median(seconds[1:]))}
 
 
 def import_seconds(module, repeats):
@@ -254,9 +299,10 @@ def sparse_fit(name, path):
     }
 
 
-def run_in_subprocess(*args):
+def run_in_subprocess(*args, env=None):
     command = [sys.executable, __file__, "--one", json.dumps(args)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env=None if env is None else {**os.environ, **env})
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1][:300]
                 if result.stderr.strip() else f"exit {result.returncode}"}
@@ -315,7 +361,15 @@ def _one(args):
         return predict_only(*rest)
     if kind == "grid":
         return grid_search(*rest)
+    if kind == "backend":
+        return backend_fits(*rest)
     return sparse_fit(rest[0], pathlib.Path(rest[1]))
+
+
+def _installed(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def run_sections(sections, quick):
@@ -324,10 +378,23 @@ def run_sections(sections, quick):
         out["grid"] = {}
         for name in GRIDS:
             r = {f"n_jobs={n}": run_in_subprocess("grid", name, n) for n in (1, 2)}
+            if _installed("distributed"):
+                r["dask"] = run_in_subprocess("grid", name, "dask")
             out["grid"][name] = r
             print(f"grid     {name:24} " + "  ".join(
                 f"{k}: {v.get('error') or format(v['repeat_seconds'], '.1f') + 's'}"
                 for k, v in r.items()), flush=True)
+    if "backends" in sections:
+        installed = [b for b in BACKENDS if _installed(b)]
+        runs = {b: [] for b in installed}
+        for _ in range(1 if quick else BACKEND_ROUNDS):
+            for backend in installed:  # alternating: each round sees the same load
+                runs[backend].append(run_in_subprocess(
+                    "backend", 2 if quick else 10, env={"KERAS_BACKEND": backend}))
+        out["backends"] = runs
+        print("backends " + "  ".join(
+            f"{b} {np.median([r['warm_fit_seconds'] for r in rs if 'error' not in r]):.2f}s"
+            for b, rs in runs.items()), flush=True)
     if "builders" in sections:
         out["builders"] = run_in_subprocess("builders", 3 if quick else BUILDER_FITS)
         print("builders " + "  ".join(
@@ -409,6 +476,43 @@ def sections_markdown(sections):
                 f"| {one['repeat_seconds']:.1f} | {two['repeat_seconds']:.1f} "
                 f"| {one['repeat_seconds'] / two['repeat_seconds']:.2f}x |"
             )
+        dask = {name: r["dask"] for name, r in grid.items() if "dask" in r}
+        if dask:
+            lines += ["", "The same search on a Dask LocalCluster of 2 worker processes "
+                      "(1 thread each) through joblib's dask backend; ratio to n_jobs=1 "
+                      "(below 1: faster).", "",
+                      "| model | dask first s | dask repeat s | repeat ratio to n_jobs=1 |",
+                      "|---|---|---|---|"]
+            for name, r in dask.items():
+                one = grid[name]["n_jobs=1"]
+                if "error" in r or "error" in one:
+                    lines.append(f"| {name} | crashed: {r.get('error') or one.get('error')} "
+                                 "| | |")
+                    continue
+                lines.append(f"| {name} | {r['first_seconds']:.1f} "
+                             f"| {r['repeat_seconds']:.1f} "
+                             f"| {r['repeat_seconds'] / one['repeat_seconds']:.2f}x |")
+    backends = sections.get("backends")
+    if backends:
+        reference = [r["warm_fit_seconds"] for r in backends.get("tensorflow", [])
+                     if "error" not in r]
+        lines += ["", f"Keras backends: `mlk (0.5)` on yeast, {EPOCHS} epochs; warm fit "
+                  "seconds, the median over fits in one fresh process per backend and "
+                  "round (rounds alternate the backends), median and range over "
+                  "rounds; ratio of medians to TensorFlow.", "",
+                  "| backend | first fit s | warm fit s (median) | range over rounds "
+                  "| ratio to TensorFlow |", "|---|---|---|---|---|"]
+        for backend, runs in backends.items():
+            ok = [r for r in runs if "error" not in r]
+            if not ok:
+                lines.append(f"| {backend} | crashed: {runs[0]['error']} | | | |")
+                continue
+            warm = [r["warm_fit_seconds"] for r in ok]
+            first = np.median([r["first_seconds"] for r in ok])
+            ratio = (f"{np.median(warm) / np.median(reference):.2f}x" if reference
+                     else "n/a")
+            lines.append(f"| {backend} | {first:.2f} | {np.median(warm):.3f} "
+                         f"| {min(warm):.3f} to {max(warm):.3f} | {ratio} |")
     builders = sections.get("builders")
     if builders and "error" not in builders:
         base = builders["functional"]["median_seconds"]

@@ -6,6 +6,9 @@ importing scikit-learn.
 """
 
 import contextlib
+import importlib
+import importlib.util
+import json
 import os
 import random
 import sys
@@ -31,6 +34,7 @@ _QUIET = "SKLEARN_MLK_QUIET_TENSORFLOW"
 def get_keras():
     """Import and return the ``keras`` module."""
     if "keras" not in sys.modules:
+        _passive_openmp()
         with _quiet_start():
             import keras
 
@@ -38,11 +42,41 @@ def get_keras():
                 import tensorflow as tf
 
                 tf.config.list_physical_devices()  # the device probe logs too
+            elif importlib.util.find_spec("tensorflow") is not None:
+                # Keras imports TensorFlow wherever it is installed, whatever
+                # the backend (its serialisation checks for it): here, quietly.
+                importlib.import_module("tensorflow")
     import keras
 
     if not _threads_limited:
         _limit_threads(keras)
     return keras
+
+
+def _passive_openmp():
+    """Let PyTorch's OpenMP threads sleep, not spin, while they wait.
+
+    Spinning threads compete with any other busy process for the cores: on
+    two cores next to other work, a fit took ten times as long as with
+    ``OMP_WAIT_POLICY=PASSIVE`` (``benchmarks/speed.py``, backends). The
+    policy is read once, when the OpenMP runtime starts, so it is set before
+    Keras imports PyTorch, and only for the PyTorch backend; a policy the user
+    set is left alone.
+    """
+    if "torch" not in sys.modules and _configured_backend() == "torch":
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _configured_backend():
+    """The backend Keras will load: ``KERAS_BACKEND``, else its config file."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as config:
+            return json.load(config).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
 
 
 @contextlib.contextmanager
@@ -74,17 +108,26 @@ def _quiet_start():
 
 
 def _limit_threads(keras):
-    """Size TensorFlow's thread pools by ``OMP_NUM_THREADS`` when it is set.
+    """Size the backend's thread pools by ``OMP_NUM_THREADS`` when it is set.
 
     joblib's worker processes (``GridSearchCV(n_jobs=k)``, ``cross_validate``
     and the like) get ``OMP_NUM_THREADS = cores // k`` so that parallel fits
     do not oversubscribe the cores. TensorFlow does not read it and starts
     pools as wide as the machine in every worker; this applies the limit.
     It can only happen before TensorFlow runs its first operation.
+
+    PyTorch reads it, but without it sizes its pool by the physical cores and
+    spins its threads while they wait, so a fit next to other busy processes
+    slows by tens of times: its intra-op pool gets ``OMP_NUM_THREADS``, or
+    the cores this process may run on, and its inter-op pool one thread.
     """
     global _threads_limited
     _threads_limited = True
     threads = os.environ.get("OMP_NUM_THREADS", "")
+    if keras.backend.backend() == "torch":
+        _limit_torch_threads(int(threads) if threads.isdigit() and int(threads) > 0
+                             else _usable_cores())
+        return
     if not threads.isdigit() or int(threads) < 1 or keras.backend.backend() != "tensorflow":
         return
     import tensorflow as tf
@@ -93,6 +136,24 @@ def _limit_threads(keras):
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     except RuntimeError:  # the runtime is already initialised
+        pass
+
+
+def _usable_cores():
+    """The cores this process may run on (its CPU affinity where known)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _limit_torch_threads(threads):
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # parallel work already ran: the pool is fixed
         pass
 
 
