@@ -4,6 +4,10 @@
     python benchmarks/speed.py --quick         # 5 repeated fits, fewer calls
     python benchmarks/speed.py --models "mlk (0.5)" MLPClassifier
     python benchmarks/speed.py --skip grid import sparse   # per-model figures only
+    python benchmarks/speed.py --models "mlk (0.5)" --skip import sparse builders \
+        --name speed_backends                  # backends, and the search on Dask
+
+The grid section runs for the models given.
 
 Per model, on yeast's standard training split with 20 epochs (the neural
 models: one hidden layer of 256, batch 64):
@@ -73,6 +77,7 @@ MODELS = ("MLPClassifier", "scikeras (0.5)", "mlk (0.5)", "mlk macro-F1 threshol
           "OvR(LogReg)")
 REFERENCE = "MLPClassifier"
 EPOCHS = 20
+GRID_FOLDS = 5
 SECTIONS = ("grid", "import", "sparse", "builders", "backends")
 BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_ROUNDS = 3
@@ -201,7 +206,8 @@ def grid_search(name, n_jobs):
     warnings.simplefilter("ignore")
     search = GridSearchCV(
         peers.make(name, epochs=EPOCHS), {GRIDS[name]: LEARNING_RATES},
-        cv=KFold(5, shuffle=True, random_state=0), scoring="f1_macro", n_jobs=n_jobs,
+        cv=KFold(GRID_FOLDS, shuffle=True, random_state=0), scoring="f1_macro",
+        n_jobs=n_jobs,
     )
     seconds = []
     for _ in range(2):
@@ -372,11 +378,11 @@ def _installed(module):
     return importlib.util.find_spec(module) is not None
 
 
-def run_sections(sections, quick):
+def run_sections(sections, quick, models=tuple(GRIDS)):
     out = {}
     if "grid" in sections:
         out["grid"] = {}
-        for name in GRIDS:
+        for name in [m for m in GRIDS if m in models]:
             r = {f"n_jobs={n}": run_in_subprocess("grid", name, n) for n in (1, 2)}
             if _installed("distributed"):
                 r["dask"] = run_in_subprocess("grid", name, "dask")
@@ -565,6 +571,8 @@ def main(argv=None):
                         help="sections not to run")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--name", default=None,
+                        help="file stem of the report (default speed, speed_quick)")
     parser.add_argument("--update-readme", action="store_true",
                         help="write the table into README.md")
     args = parser.parse_args(argv)
@@ -592,10 +600,10 @@ def main(argv=None):
               f"fit {r['fit_seconds']:.2f}s (warm {r['warm_fit_seconds']:.2f}s)  1 row {r['latency_median_ms']:.3f} ms  "
               f"{r['rows_per_second']:,.0f} rows/s  peak {r['peak_rss_mb']:.0f} MB  "
               f"growth {r['rss_growth_mb']:+.1f} MB"), flush=True)
-    sections = run_sections([s for s in SECTIONS if s not in args.skip], args.quick)
+    sections = run_sections([s for s in SECTIONS if s not in args.skip], args.quick, names)
     meta = report.run_meta("speed.py", argv, fits=fits, calls=calls,
                            prediction_processes=processes)
-    stem = "speed_quick" if args.quick else "speed"
+    stem = args.name or ("speed_quick" if args.quick else "speed")
     text = markdown(results, meta) + sections_markdown(sections)
     report.write(args.out, stem, meta, {"models": results, **sections}, text)
     if args.update_readme:

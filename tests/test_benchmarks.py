@@ -74,7 +74,7 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick",
          "--models", "MLPClassifier", "mlk (0.5)", "--fits", "2", "--calls", "20",
-         "--skip", "grid", "sparse", "builders", "--out", str(tmp_path)],
+         "--skip", "grid", "sparse", "builders", "backends", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -94,7 +94,7 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
     imports = report["results"]["import"]
     assert set(imports) == {"sklearn.base", "sklearn_mlk", "keras"}
     assert all(seconds > 0 for seconds in imports.values())
-    assert not {"grid", "sparse", "builders"} & set(report["results"])
+    assert not {"grid", "sparse", "builders", "backends"} & set(report["results"])
     text = (tmp_path / "speed_quick.md").read_text()
     assert "| mlk (0.5) |" in text and "| `import sklearn_mlk` |" in text
 
@@ -104,6 +104,7 @@ def test_grid_search_section_times_both_settings(monkeypatch):
     import speed
 
     monkeypatch.setattr(speed, "EPOCHS", 2)
+    monkeypatch.setattr(speed, "GRID_FOLDS", 2)
     monkeypatch.setattr(speed, "LEARNING_RATES", [1e-3, 1e-2])
     figures = {f"n_jobs={n}": speed.grid_search("mlk (0.5)", n) for n in (1, 2)}
     for r in figures.values():
@@ -183,3 +184,33 @@ def test_builders_section_times_both_model_callables():
         assert len(r["seconds"]) == 1 and r["median_seconds"] == r["seconds"][0] > 0
     text = speed.sections_markdown({"builders": figures})
     assert "| `keras.Sequential` |" in text and "| a functional `keras.Model` |" in text
+
+
+@needs_data
+def test_backends_section_times_this_backend_and_reports_ratios():
+    import keras
+    import speed
+
+    figures = speed.backend_fits(1)
+    assert figures["backend"] == keras.backend.backend()
+    assert figures["first_seconds"] > 0 and figures["warm_fit_seconds"] > 0
+    runs = {"tensorflow": [{"first_seconds": 3.0, "warm_fit_seconds": 0.5},
+                           {"first_seconds": 3.2, "warm_fit_seconds": 0.7}],
+            "jax": [{"first_seconds": 5.0, "warm_fit_seconds": 0.4},
+                    {"first_seconds": 5.5, "warm_fit_seconds": 0.5}],
+            "torch": [{"error": "ImportError: no torch"}]}
+    text = speed.sections_markdown({"backends": runs})
+    assert "| jax | 5.25 | 0.450 | 0.400 to 0.500 | 0.75x |" in text
+    assert "| tensorflow | 3.10 | 0.600 | 0.500 to 0.700 | 1.00x |" in text
+    assert "| torch | crashed: ImportError: no torch |" in text
+
+
+def test_dask_grid_figures_are_reported_against_n_jobs_1():
+    import speed
+
+    grid = {"mlk (0.5)": {
+        "n_jobs=1": {"first_seconds": 10.0, "repeat_seconds": 8.0},
+        "n_jobs=2": {"first_seconds": 7.0, "repeat_seconds": 5.0},
+        "dask": {"first_seconds": 9.0, "repeat_seconds": 6.0}}}
+    text = speed.sections_markdown({"grid": grid})
+    assert "| mlk (0.5) | 9.0 | 6.0 | 0.75x |" in text

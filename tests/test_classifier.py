@@ -107,6 +107,7 @@ def _spy_on_densifying(monkeypatch):
     return seen
 
 
+@pytest.mark.smoke
 def test_sparse_features_are_never_densified_whole(data, monkeypatch):
     X, Y = data
     seen = _spy_on_densifying(monkeypatch)
@@ -474,6 +475,7 @@ def _unseeded_sequential(meta):
     ])
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("model", [None, _unseeded_sequential], ids=["default", "callable"])
 def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data, model):
     """A seeded fit draws from generators of its own: a thread drawing from

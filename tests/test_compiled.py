@@ -14,6 +14,8 @@ keras = pytest.importorskip("keras")
 psutil = pytest.importorskip("psutil")
 
 BACKEND = keras.backend.backend()
+# The compiled loop exists on these backends; PyTorch trains through Model.fit.
+pytestmark = pytest.mark.backend("tensorflow", "jax")
 
 
 def _compilations(loop):
@@ -70,6 +72,7 @@ def test_same_early_stopping_as_model_fit(data):
                                atol=1e-5)
 
 
+@pytest.mark.smoke
 def test_repeated_fits_reuse_one_traced_loop(data):
     X, Y = data
     for seed in range(3):
@@ -218,6 +221,7 @@ def test_memory_stays_flat_over_repeated_fits(data):
     assert growth_mb < 40, f"resident memory grew by {growth_mb:.1f} MB over 40 fits"
 
 
+@pytest.mark.smoke
 def test_sparse_batches_train_as_dense_ones(data):
     X, Y = data
     params = dict(batch_size=32, fit__shuffle=False, early_stopping=True, epochs=4)

@@ -68,6 +68,7 @@ def test_text_pipeline_with_multilabel_binarizer(make, text_data):
     assert (pred == Y).mean() > 0.8  # the tiny corpus is learnable
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("make", FACTORIES)
 def test_grid_search_over_pipeline(make, text_data):
     texts, Y, _ = text_data

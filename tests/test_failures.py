@@ -37,6 +37,7 @@ def _assert_unchanged(clf, data, proba, thresholds):
     np.testing.assert_array_equal(clf.thresholds_, thresholds)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("threshold", [0.5, "f1"])
 def test_non_finite_training_raises_and_keeps_the_previous_fit(data, path, threshold):

@@ -90,6 +90,7 @@ def test_plan_survives_pickling(data):
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.smoke
 def test_plan_runs_in_float32_and_returns_float64(data):
     from sklearn_mlk import _inference
 

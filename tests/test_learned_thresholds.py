@@ -106,6 +106,8 @@ def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
     assert {f"fold_{i}_loss" for i in range(4)} <= set(clf.history_)
 
 
+@pytest.mark.backend("tensorflow", "jax")  # stacked training is the loop's
+@pytest.mark.smoke
 def test_stacked_fold_networks_learn_only_from_their_own_rows(data, monkeypatch):
     """Changing the rows a fold network holds out leaves it exactly as it was,
     and changes its siblings: stacked members share batches, not gradients."""
@@ -420,6 +422,8 @@ def _spy_on_stacked_training(monkeypatch):
     return masks
 
 
+@pytest.mark.backend("tensorflow", "jax")  # stacked training is the loop's
+@pytest.mark.smoke
 def test_stacked_members_keep_their_own_best_epoch(data, monkeypatch):
     from sklearn_mlk._losses import weighted_binary_crossentropy
 

@@ -193,6 +193,7 @@ def test_splits_spread_known_positives_and_take_unknown_as_negative():
         np.testing.assert_array_equal(a, c)
 
 
+@pytest.mark.smoke
 @pytest.mark.network
 def test_fit_with_unknown_entries(data):
     X, Y = data

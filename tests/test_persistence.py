@@ -70,6 +70,7 @@ def test_save_then_load_in_fresh_processes_predicts_identically(tmp_path):
                                   np.load(tmp_path / "load.npy"))
 
 
+@pytest.mark.smoke
 def test_loaded_estimator_is_the_saved_one(saved, data):
     X, _ = data
     clf, path = saved
