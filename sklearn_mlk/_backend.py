@@ -56,12 +56,11 @@ def get_keras():
 def _passive_openmp():
     """Let PyTorch's OpenMP threads sleep, not spin, while they wait.
 
-    Spinning threads compete with any other busy process for the cores: on
-    two cores next to other work, a fit took ten times as long as with
-    ``OMP_WAIT_POLICY=PASSIVE`` (``benchmarks/speed.py``, backends). The
-    policy is read once, when the OpenMP runtime starts, so it is set before
-    Keras imports PyTorch, and only for the PyTorch backend; a policy the user
-    set is left alone.
+    Spinning threads compete with any other busy process for the cores, and
+    a fit next to other work then slows by tens of times. The policy is read
+    once, when the OpenMP runtime starts, so it is set before Keras imports
+    PyTorch, and only for the PyTorch backend; a policy the user set is left
+    alone.
     """
     if "torch" not in sys.modules and _configured_backend() == "torch":
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

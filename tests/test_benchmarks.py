@@ -13,6 +13,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import datasets  # noqa: E402
 
+pytestmark = pytest.mark.benchmarks
+
 
 needs_data = pytest.mark.skipif(
     not all((datasets.data_dir() / f"{name}.npz").exists() for name in datasets.SETS),

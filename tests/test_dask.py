@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.dask
 
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402

@@ -522,7 +522,7 @@ def test_samples_f1_of_one_entry():
 
 @pytest.mark.parametrize("seed", range(25))
 def test_micro_f1_with_fallbacks_equals_exhaustive_search(seed):
-    S, Y, w = _tiny_problem(100 + seed, max_rows=7, max_labels=4)
+    S, Y, w = _tiny_problem(100 + seed, max_rows=8, max_labels=3)
     tuned = T.tune(S, Y, w, "micro_f1", min_positives=2)
     free = [k for k, status in enumerate(tuned.status) if status == T.TUNED]
     cuts = [list(np.unique(S[:, k])) + [np.inf] if k in free else [tuned.thresholds[k]]
@@ -534,3 +534,31 @@ def test_micro_f1_with_fallbacks_equals_exhaustive_search(seed):
 
     best = max(micro(c) for c in itertools.product(*cuts))
     assert micro(tuned.thresholds) == pytest.approx(best, abs=1e-12)
+
+
+def test_fixed_thresholds():
+    assert T.is_fixed(0.5) and T.is_fixed([0.2, 0.7]) and T.is_fixed(np.array([0.3]))
+    assert not T.is_fixed("f1") and not T.is_fixed(FBeta(2)) and not T.is_fixed(T._f1)
+    np.testing.assert_array_equal(T.fixed_thresholds(0.3, 3), [0.3, 0.3, 0.3])
+    given = np.array([0.0, 0.4, 1.0])
+    values = T.fixed_thresholds(given, 3)
+    np.testing.assert_array_equal(values, given)
+    values[0] = 0.9
+    assert given[0] == 0.0  # a copy
+    with pytest.raises(ValueError) as info:
+        T.fixed_thresholds([0.2, 0.3], 3)
+    assert str(info.value) == ("threshold must be a float or have one value per label, "
+                               "shape (3,), got shape (2,).")
+    for bad in ([0.2, 1.5, 0.3], [-0.1, 0.5, 0.5]):
+        with pytest.raises(ValueError, match=r"^threshold values must lie in \[0, 1\]"):
+            T.fixed_thresholds(bad, 3)
+    tuned = T.fixed([0.1, 0.9], 2)
+    np.testing.assert_array_equal(tuned.thresholds, [0.1, 0.9])
+    assert np.isnan(tuned.scores).all() and tuned.scores.shape == (2,)
+    assert tuned.status.tolist() == [T.FIXED, T.FIXED]
+
+
+def test_objective_reprs():
+    assert repr(FBeta(2)) == "FBeta(beta=2)"
+    assert repr(T.PrecisionAtLeast(0.9)) == "PrecisionAtLeast(0.9)"
+    assert repr(T.RecallAtLeast(0.5)) == "RecallAtLeast(0.5)"
