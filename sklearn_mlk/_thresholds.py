@@ -248,6 +248,7 @@ class Curve(NamedTuple):
     fp: np.ndarray  # weight of negatives predicted at each candidate
     n_pos: int  # positives (unweighted) in the tuning data
     n_neg: int  # negatives (unweighted)
+    scores: np.ndarray = np.zeros(0)  # the distinct scores, descending
 
     @property
     def pos(self):
@@ -263,8 +264,10 @@ class Curve(NamedTuple):
         return tp, fp, self.pos - tp, self.neg - fp
 
     def index(self, threshold):
-        """The candidate that ``threshold`` selects: the scores at or above it."""
-        return max(int(np.searchsorted(-self.cut, -threshold, side="right")) - 1, 0)
+        """The candidate that ``threshold`` selects: the scores at or above it,
+        that is as many tie groups as distinct scores reach it (any threshold,
+        not only a candidate's own cut)."""
+        return int(np.searchsorted(-self.scores, -threshold, side="right"))
 
 
 def _cuts(s, ends):
@@ -321,7 +324,7 @@ def _curve(s, tp, pp, n_pos, n):
     tp = np.concatenate(([0.0], tp[ends]))
     fp = np.concatenate(([0.0], pp[ends])) - tp
     np.maximum(fp, 0.0, out=fp)  # rounding of the cumulative sums
-    return Curve(cut, tp, fp, n_pos, n - n_pos)
+    return Curve(cut, tp, fp, n_pos, n - n_pos, s[ends])
 
 
 def known_curves(S, Y, w, known):

@@ -562,3 +562,23 @@ def test_objective_reprs():
     assert repr(FBeta(2)) == "FBeta(beta=2)"
     assert repr(T.PrecisionAtLeast(0.9)) == "PrecisionAtLeast(0.9)"
     assert repr(T.RecallAtLeast(0.5)) == "RecallAtLeast(0.5)"
+
+
+def test_any_threshold_selects_the_scores_at_or_above_it():
+    s = np.array([0.9, 0.6, 0.4, 0.6])
+    y = np.array([1, 0, 1, 1])
+    curve = T.label_curves(s[:, None], y[:, None], np.ones(4))[0]
+    for threshold in [1.0, 0.95, 0.9, 0.8, 0.62, 0.6, 0.55, 0.45, 0.4, 0.1, 0.0]:
+        tp, fp, fn, tn = curve.counts(curve.index(threshold))
+        predicted = s >= threshold
+        assert (tp, fp) == ((predicted & (y == 1)).sum(), (predicted & (y == 0)).sum())
+        assert (fn, tn) == ((~predicted & (y == 1)).sum(), (~predicted & (y == 0)).sum())
+
+
+def test_fallback_labels_report_their_score_at_the_pooled_threshold():
+    S = np.array([[0.9, 0.8], [0.62, 0.1], [0.35, 0.5], [0.2, 0.3], [0.1, 0.65]])
+    Y = np.array([[1, 1], [1, 0], [0, 0], [0, 0], [1, 0]])
+    tuned = T.tune(S, Y, np.ones(5), "f1", min_positives=2)
+    assert tuned.status[1].startswith("fallback")
+    expected = f1_score(Y[:, 1], S[:, 1] >= tuned.thresholds[1])
+    assert tuned.scores[1] == pytest.approx(expected)
