@@ -51,7 +51,7 @@ EXPECTED_FAILED_CHECKS = {
 
 def _estimators():
     return [
-        KerasMultiLabelClassifier(hidden_layer_sizes=(16,), epochs=20, early_stopping=False,
+        KerasMultiLabelClassifier(hidden_layer_sizes=(16,), epochs=10, early_stopping=False,
                                   random_state=0)
     ]
 

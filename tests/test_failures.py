@@ -42,7 +42,8 @@ def _assert_unchanged(clf, data, proba, thresholds):
 @pytest.mark.parametrize("threshold", [0.5, "f1"])
 def test_non_finite_training_raises_and_keeps_the_previous_fit(data, path, threshold):
     X, Y = data
-    clf, proba, thresholds = _fitted(data, threshold=threshold, **PATHS[path])
+    clf, proba, thresholds = _fitted(data, threshold=threshold, threshold_cv=2,
+                                     **PATHS[path])
     huge = X.copy()
     huge[:, 0] = 1e30  # finite, but the loss overflows
     with pytest.raises(ValueError, match="Training failed: the loss became nan.*Scale the"):
