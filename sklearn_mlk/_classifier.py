@@ -221,22 +221,24 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    On the TensorFlow backend, a network built from Keras's own layers and
-    model classes trains in a compiled loop rather than ``Model.fit``: each
-    epoch is one call of a TensorFlow function, traced once per architecture,
-    optimizer and loss and reused by later fits in the same thread, so that
-    repeated fits (grid searches, cross-validation) neither trace again nor
-    grow in memory. It computes the same loss, gradient steps and early
-    stopping as ``Model.fit``; a plain Adam (the default) updates each
-    weight tensor with TensorFlow's fused Adam kernel, the same update in one
-    pass and without temporaries. The four most recently used configurations
-    are kept (networks of over 4M weights train in place, uncached). Callbacks,
-    routed compile or fit parameters, subclassed models and other backends
-    train through ``Model.fit``.
+    On the TensorFlow and JAX backends, a network built from Keras's own
+    layers and model classes trains in a compiled loop rather than
+    ``Model.fit``: each epoch (TensorFlow) or step (JAX) is one compiled
+    function, compiled once per architecture, optimizer and loss and reused by
+    later fits in the same thread, so that repeated fits (grid searches,
+    cross-validation) neither compile again nor grow in memory. It computes
+    the same loss, gradient steps and early stopping as ``Model.fit``; on
+    TensorFlow a plain Adam (the default) updates each weight tensor with the
+    fused Adam kernel, the same update in one pass and without temporaries.
+    The four most recently used configurations are kept (networks of over 4M
+    weights train in place, uncached). Callbacks, routed compile or fit
+    parameters and subclassed models train through ``Model.fit``, as every
+    network does on PyTorch.
 
-    Sparse X is never densified whole: a network whose input is read by one
-    ``Dense`` layer alone (the default MLP) trains on sparse batches; any
-    other densifies one batch at a time.
+    Sparse X is never densified whole: on TensorFlow, a network whose input is
+    read by one ``Dense`` layer alone (the default MLP) trains on sparse
+    batches; any other network, and every network on the other backends,
+    densifies one batch at a time.
 
     A fit whose training loss, weights or outputs on its training rows
     become NaN or infinite raises a ``ValueError``; one whose training loss
