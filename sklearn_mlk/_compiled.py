@@ -38,7 +38,7 @@ import threading
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras
+from ._backend import get_keras, seeded
 from ._network import DENSE_BLOCK_VALUES
 
 # How many compiled copies are kept, most recently used first, and the
@@ -344,6 +344,19 @@ class Loop:
         raise NotImplementedError
 
     # Shared ---------------------------------------------------------------
+
+    @staticmethod
+    def network(model, private):
+        """The network the loop trains: a private copy of ``model`` (its
+        weights are copied in at each fit), or ``model`` itself."""
+        if not private:
+            return model
+        # from_config rather than clone_model, which would also compile the
+        # copy and fail to deserialise the loss. The copy's own initial
+        # weights are never used; seeding keeps its draws from touching the
+        # process-wide generators.
+        with seeded(0):
+            return type(model).from_config(model.get_config())
 
     def run(self, model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
             shuffle, verbose, seed, members=None):

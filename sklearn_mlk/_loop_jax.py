@@ -17,7 +17,7 @@ are not padded: they compile again for each new size instead.
 
 import numpy as np
 
-from ._backend import get_keras, seeded
+from ._backend import get_keras
 from ._compiled import Loop, _compact, _dense
 from ._losses import weighted_binary_crossentropy
 
@@ -29,13 +29,7 @@ class JaxLoop(Loop):
     def __init__(self, model, optimizer, loss, private=True):
         import jax
 
-        if private:
-            # The copy's own initial weights are never used; seeding keeps
-            # its draws from touching the process-wide generators.
-            with seeded(0):
-                self.model = type(model).from_config(model.get_config())
-        else:
-            self.model = model
+        self.model = self.network(model, private)
         self.optimizer = type(optimizer).from_config(optimizer.get_config())
         self.optimizer.build(self.model.trainable_variables)
         # Initial optimizer state, to start every fit from.

@@ -12,7 +12,7 @@ forward and backward.
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras, seeded
+from ._backend import get_keras
 from ._compiled import Loop, _compact, _dense
 from ._fused_adam import FusedAdam, fusable
 from ._losses import weighted_binary_crossentropy
@@ -82,15 +82,7 @@ class TensorFlowLoop(Loop):
     def __init__(self, model, optimizer, loss, private=True):
         import tensorflow as tf
 
-        if private:
-            # from_config rather than clone_model, which would also compile
-            # the copy and fail to deserialise the loss. The copy's own
-            # initial weights are never used; seeding keeps its draws from
-            # touching the process-wide generators.
-            with seeded(0):
-                self.model = type(model).from_config(model.get_config())
-        else:
-            self.model = model
+        self.model = self.network(model, private)
         trainable = self.model.trainable_variables
         if fusable(optimizer, trainable):
             self.optimizer = FusedAdam(optimizer, trainable)
