@@ -576,9 +576,13 @@ def test_any_threshold_selects_the_scores_at_or_above_it():
 
 
 def test_fallback_labels_report_their_score_at_the_pooled_threshold():
-    S = np.array([[0.9, 0.8], [0.62, 0.1], [0.35, 0.5], [0.2, 0.3], [0.1, 0.65]])
-    Y = np.array([[1, 1], [1, 0], [0, 0], [0, 0], [1, 0]])
-    tuned = T.tune(S, Y, np.ones(5), "f1", min_positives=2)
+    # Label 1 has one positive: it takes the pooled cut 0.53, which falls
+    # between two of its own cuts (0.63 and 0.445) and predicts 0.71 and 0.55.
+    S = np.array([[0.49, 0.23], [0.07, 0.71], [0.81, 0.55], [0.63, 0.17],
+                  [0.55, 0.18], [0.51, 0.34]])
+    Y = np.array([[0, 0], [1, 1], [0, 0], [1, 0], [1, 0], [0, 0]])
+    tuned = T.tune(S, Y, np.ones(6), "f1", min_positives=2)
     assert tuned.status[1].startswith("fallback")
     expected = f1_score(Y[:, 1], S[:, 1] >= tuned.thresholds[1])
+    assert expected == pytest.approx(2 / 3)
     assert tuned.scores[1] == pytest.approx(expected)
