@@ -124,8 +124,11 @@ def _limit_threads(keras):
     _threads_limited = True
     threads = os.environ.get("OMP_NUM_THREADS", "")
     if keras.backend.backend() == "torch":
+        # joblib counts the cores this process may use (affinity, cgroups).
+        from joblib import cpu_count
+
         _limit_torch_threads(int(threads) if threads.isdigit() and int(threads) > 0
-                             else _usable_cores())
+                             else cpu_count())
         return
     if not threads.isdigit() or int(threads) < 1 or keras.backend.backend() != "tensorflow":
         return
@@ -136,14 +139,6 @@ def _limit_threads(keras):
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     except RuntimeError:  # the runtime is already initialised
         pass
-
-
-def _usable_cores():
-    """The cores this process may run on (its CPU affinity where known)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _limit_torch_threads(threads):
