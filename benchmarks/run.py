@@ -94,7 +94,6 @@ def summary(results, meta):
              f"{meta['date']}. Best of each column in bold.", ""]
     for data, models in results.items():
         ok = {m: r for m, r in models.items() if "error" not in r}
-        ref = models.get(REFERENCE, {}).get("fit_seconds")
         lines += [f"**{data}**", "",
                   "| model | macro-F1 | micro-F1 | samples-F1 | Hamming loss "
                   f"| subset accuracy | fit s | fit vs {REFERENCE} |",

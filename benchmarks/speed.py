@@ -28,7 +28,7 @@ models: one hidden layer of 256, batch 64):
 - resident memory growth over ``--fits`` consecutive fits in one process
   (memory after the last fit minus memory after the first).
 
-Five more sections:
+Six more sections:
 
 - grid: ``GridSearchCV`` over 4 learning rates x 5 folds (20 fits and a refit)
   with ``n_jobs=1``, ``n_jobs=2`` and on a Dask ``LocalCluster`` of 2 worker
@@ -38,6 +38,12 @@ Five more sections:
 - backends: warm fit seconds of ``mlk (0.5)`` on each Keras backend installed
   (TensorFlow, JAX, PyTorch), each in fresh processes run in alternating
   rounds, with the spread over rounds;
+- load: warm fit seconds of ``mlk (0.5)`` on TensorFlow and PyTorch while
+  ``LOAD_PROCESSES`` other processes keep every core busy (NumPy products),
+  PyTorch with the library's thread settings (``OMP_WAIT_POLICY=PASSIVE``,
+  pool sized to the cores) and with OpenMP's spinning wait
+  (``OMP_WAIT_POLICY=ACTIVE``); ratios to the same fits without the load,
+  measured in the same run (the backends section);
 - import: seconds of ``import sklearn_mlk`` against ``import sklearn.base``
   and ``import keras``, each the median over fresh interpreters;
 - builders: seconds per fit of the README's grid example, its model callable
@@ -78,9 +84,21 @@ MODELS = ("MLPClassifier", "scikeras (0.5)", "mlk (0.5)", "mlk macro-F1 threshol
 REFERENCE = "MLPClassifier"
 EPOCHS = 20
 GRID_FOLDS = 5
-SECTIONS = ("grid", "import", "sparse", "builders", "backends")
+SECTIONS = ("grid", "import", "sparse", "builders", "backends", "load")
 BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_ROUNDS = 3
+# The load section: busy processes beside the fits, and the fits' settings.
+LOAD_PROCESSES = 2
+LOAD_FITS = 3
+LOAD_TIMEOUT = 600
+LOAD_RUNS = {
+    "tensorflow": {"KERAS_BACKEND": "tensorflow"},
+    "torch": {"KERAS_BACKEND": "torch"},
+    "torch, OMP_WAIT_POLICY=ACTIVE": {"KERAS_BACKEND": "torch",
+                                      "OMP_WAIT_POLICY": "ACTIVE"},
+}
+_BUSY = ("import numpy as np; a = np.random.rand(400, 400)\n"
+         "while True: a @ a")
 # The README's grid example: a model callable, 400 x 20 data, 30 epochs.
 BUILDER_FITS = 10
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
@@ -305,10 +323,13 @@ def sparse_fit(name, path):
     }
 
 
-def run_in_subprocess(*args, env=None):
+def run_in_subprocess(*args, env=None, timeout=None):
     command = [sys.executable, __file__, "--one", json.dumps(args)]
-    result = subprocess.run(command, capture_output=True, text=True,
-                            env=None if env is None else {**os.environ, **env})
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                env=None if env is None else {**os.environ, **env})
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {timeout} s"}
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1][:300]
                 if result.stderr.strip() else f"exit {result.returncode}"}
@@ -401,6 +422,24 @@ def run_sections(sections, quick, models=tuple(GRIDS)):
         print("backends " + "  ".join(
             f"{b} {np.median([r['warm_fit_seconds'] for r in rs if 'error' not in r]):.2f}s"
             for b, rs in runs.items()), flush=True)
+    if "load" in sections:
+        out["load"] = {}
+        for name, env in LOAD_RUNS.items():
+            if not _installed(env["KERAS_BACKEND"]):
+                continue
+            busy = [subprocess.Popen([sys.executable, "-c", _BUSY],
+                                     env={**os.environ, "OMP_NUM_THREADS": "1"})
+                    for _ in range(LOAD_PROCESSES)]
+            try:
+                out["load"][name] = run_in_subprocess(
+                    "backend", 1 if quick else LOAD_FITS, env=env, timeout=LOAD_TIMEOUT)
+            finally:
+                for process in busy:
+                    process.kill()
+                    process.wait()
+            r = out["load"][name]
+            print(f"load     {name:32} "
+                  + (r.get("error") or f"{r['warm_fit_seconds']:.2f}s"), flush=True)
     if "builders" in sections:
         out["builders"] = run_in_subprocess("builders", 3 if quick else BUILDER_FITS)
         print("builders " + "  ".join(
@@ -519,6 +558,23 @@ def sections_markdown(sections):
                      else "n/a")
             lines.append(f"| {backend} | {first:.2f} | {np.median(warm):.3f} "
                          f"| {min(warm):.3f} to {max(warm):.3f} | {ratio} |")
+    load = sections.get("load")
+    if load:
+        quiet = {b: np.median([r["warm_fit_seconds"] for r in runs if "error" not in r])
+                 for b, runs in (backends or {}).items()
+                 if any("error" not in r for r in runs)}
+        lines += ["", f"Under load: the same warm fits while {LOAD_PROCESSES} other "
+                  "processes keep every core busy; ratio to the backend's median "
+                  "without load above.", "",
+                  "| backend and settings | warm fit s under load | ratio to no load |",
+                  "|---|---|---|"]
+        for name, r in load.items():
+            if "error" in r:
+                lines.append(f"| {name} | {r['error']} | |")
+                continue
+            base = quiet.get(LOAD_RUNS[name]["KERAS_BACKEND"])
+            ratio = f"{r['warm_fit_seconds'] / base:.1f}x" if base else "n/a"
+            lines.append(f"| {name} | {r['warm_fit_seconds']:.2f} | {ratio} |")
     builders = sections.get("builders")
     if builders and "error" not in builders:
         base = builders["functional"]["median_seconds"]

@@ -24,6 +24,8 @@ _SEED_LOCK = threading.RLock()
 
 
 _threads_limited = False
+# Whether get_keras has loaded the backend (and TensorFlow, where installed).
+_started = False
 
 
 # Set in the environment when this library chose TensorFlow's log level, so
@@ -33,8 +35,10 @@ _QUIET = "SKLEARN_MLK_QUIET_TENSORFLOW"
 
 def get_keras():
     """Import and return the ``keras`` module."""
-    if "keras" not in sys.modules:
-        _passive_openmp()
+    global _started
+    if not _started:
+        if "keras" not in sys.modules:
+            _passive_openmp()
         with _quiet_start():
             import keras
 
@@ -42,10 +46,13 @@ def get_keras():
                 import tensorflow as tf
 
                 tf.config.list_physical_devices()  # the device probe logs too
-            elif importlib.util.find_spec("tensorflow") is not None:
+            elif (importlib.util.find_spec("tensorflow") is not None
+                  and "tensorflow" not in sys.modules):
                 # Keras imports TensorFlow wherever it is installed, whatever
-                # the backend (its serialisation checks for it): here, quietly.
+                # the backend, at the first operation that checks for it (even
+                # where keras itself was imported before): here, quietly.
                 importlib.import_module("tensorflow")
+        _started = True
     import keras
 
     if not _threads_limited:
@@ -246,6 +253,21 @@ def _torch_rng_state():
     if "torch" not in sys.modules:
         return None
     return sys.modules["torch"].get_rng_state()
+
+
+def to_numpy(value):
+    """A Keras variable or backend tensor as a NumPy array of its own.
+
+    PyTorch tensors are detached and copied directly: Keras's conversion goes
+    through an ``__array__`` without NumPy 2's ``copy`` keyword, which NumPy
+    deprecates.
+    """
+    keras = get_keras()
+    if isinstance(value, keras.Variable):
+        value = value.value
+    if hasattr(value, "detach"):  # a PyTorch tensor
+        return value.detach().cpu().numpy().copy()
+    return np.array(keras.ops.convert_to_numpy(value))
 
 
 def model_to_bytes(model):

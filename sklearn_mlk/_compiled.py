@@ -1,4 +1,4 @@
-"""A compiled training loop reused across fits (TensorFlow and JAX backends).
+"""A training loop reused across fits, compiled where the backend compiles.
 
 ``Model.fit`` spends tens of milliseconds per epoch in its data adapter and
 callbacks, and every new model traces a new training function, so a process
@@ -17,18 +17,19 @@ worth a copy (over ``_CACHE_MAX_VALUES`` weights) trains in place with a loop
 of its own, compiled for that fit only.
 
 The epochs, early stopping and histories are :class:`Loop`'s, shared by every
-backend; each backend compiles the epoch in a module of its own behind
+backend; each backend runs the epoch in a module of its own behind
 :class:`Loop`'s hooks: :mod:`sklearn_mlk._loop_tensorflow` (a ``tf.function``,
-sparse batches kept sparse) and :mod:`sklearn_mlk._loop_jax` (``jax.jit``,
-compiled per training-set shape).
+sparse batches kept sparse), :mod:`sklearn_mlk._loop_jax` (``jax.jit``, one
+compiled step whatever the number of rows) and :mod:`sklearn_mlk._loop_torch`
+(eager steps with a multi-tensor Adam: PyTorch has nothing to trace).
 
 The fold networks of a default ensemble train here side by side as one
 stacked network (:func:`train_members`, :mod:`sklearn_mlk._stacked`): one
 weight per row and member masks each member's tuning fold out of its loss,
 and early stopping keeps each member's own best epoch.
 
-Everything else (the PyTorch backend, callbacks, routed fit or compile
-parameters, subclassed models) trains through ``Model.fit``.
+Everything else (callbacks, routed fit or compile parameters, subclassed
+models, other backends) trains through ``Model.fit``.
 """
 
 import collections
@@ -62,7 +63,7 @@ def clear():
 
 def applies(model, callbacks, fit_params, compile_params):
     """Whether ``model`` can train through the compiled loop."""
-    if _loop_class() is None:
+    if loop_class() is None:
         return False
     if callbacks or compile_params or set(fit_params) - {"shuffle"}:
         return False
@@ -92,7 +93,7 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
         verbose=verbose, seed=seed))
 
 
-def _loop_class():
+def loop_class():
     """The loop class of the Keras backend in use, or None where there is none."""
     backend = get_keras().backend.backend()
     if backend == "tensorflow":
@@ -103,6 +104,10 @@ def _loop_class():
         from ._loop_jax import JaxLoop
 
         return JaxLoop
+    if backend == "torch":
+        from ._loop_torch import TorchLoop
+
+        return TorchLoop
     return None
 
 
@@ -111,7 +116,7 @@ def _with_loop(model, loss, run):
     if sum(int(np.prod(v.shape)) for v in model.variables) > _CACHE_MAX_VALUES:
         # A large network trains in place: a copy would double its memory,
         # and its fit outlasts the tracing many times over.
-        loop = _loop_class()(model, model.optimizer, loss, private=False)
+        loop = loop_class()(model, model.optimizer, loss, private=False)
         try:
             return run(loop)
         finally:
@@ -128,7 +133,7 @@ def _with_loop(model, loss, run):
         if key in _unbuildable:
             return None
         try:
-            loop = _loop_class()(model, model.optimizer, loss)
+            loop = loop_class()(model, model.optimizer, loss)
         except (TypeError, ValueError, NotImplementedError, AttributeError, KeyError):
             # A layer, activation or other object that cannot be rebuilt from
             # its config (unregistered custom code): Model.fit trains it.
@@ -344,6 +349,17 @@ class Loop:
         raise NotImplementedError
 
     # Shared ---------------------------------------------------------------
+
+    def describe(self, model, loss):
+        """Keep what the compiled functions need to know of ``model`` and
+        ``loss``: the loss's options, the members and the input width."""
+        self._from_logits = loss.from_logits
+        self._focal_gamma = loss.focal_gamma
+        self._masked = loss.masked
+        # A stacked ensemble (sklearn_mlk._stacked) outputs (batch, k, labels).
+        output_shape = model.outputs[0].shape
+        self.members = output_shape[1] if len(output_shape) == 3 else 0
+        self.n_features = int(np.prod(model.inputs[0].shape[1:]))
 
     @staticmethod
     def network(model, private):

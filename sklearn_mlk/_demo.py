@@ -9,7 +9,6 @@ with straight strokes only), so most images have several labels.
 import argparse
 import time
 
-import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, hamming_loss, precision_recall_fscore_support
 from sklearn.model_selection import train_test_split

@@ -39,7 +39,8 @@ _PLAIN = {
 def fusable(optimizer, variables):
     """Whether ``optimizer`` is a plain Adam and ``variables`` all float32."""
     keras = get_keras()
-    if type(optimizer) is not keras.optimizers.Adam:
+    # The PyTorch backend gives its own subclass of Adam for "adam".
+    if type(optimizer) not in (keras.optimizers.Adam, type(keras.optimizers.get("adam"))):
         return False
     config = optimizer.get_config()
     if any(config.get(name, plain) != plain for name, plain in _PLAIN.items()):

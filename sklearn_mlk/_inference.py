@@ -4,8 +4,15 @@ Calling a Keras model costs a framework dispatch per call (about a millisecond
 on TensorFlow, far more through ``Model.predict``). For the default MLP, and
 any model that is a chain of ``Dense`` layers (``Dropout`` is the identity at
 inference), the same outputs come from a few NumPy matrix products over the
-trained weights, in float32 like the model itself. Sparse inputs are
-multiplied as they are, never densified.
+trained weights. Sparse inputs are multiplied as they are, never densified.
+
+The products run in float64, although the model trains in float32: a
+float32 BLAS sums a row's products in an order that depends on how many rows
+are multiplied together, so a row predicted alone could differ in its last
+digits from the same row predicted in a batch (and a threshold sitting
+between the two would flip its label). In float64 those differences are
+far below float32 resolution. The cost is small on one row and a larger
+share on big batches (``benchmarks/speed.py`` measures both).
 
 A plan is only used after it reproduced the model's own outputs on a probe
 batch; any other model runs through Keras.
@@ -18,8 +25,10 @@ import scipy.sparse as sp
 from scipy.linalg import block_diag
 from scipy.special import expit
 
+from ._backend import to_numpy
+
 _PROBE_ROWS = 8
-# Hidden values per block of rows (4 MiB of float32), and the per-thread
+# Hidden values per block of rows (8 MiB of float64), and the per-thread
 # scratch buffers that hold them.
 _BLOCK_VALUES = 2**20
 _SCRATCH = threading.local()
@@ -73,8 +82,8 @@ def dense_plan(model, n_features, seed=0):
         name = getattr(layer.activation, "__name__", None)
         if name not in _ACTIVATIONS:
             return None
-        kernel = np.asarray(layer.kernel.numpy(), dtype=np.float32)
-        bias = (np.asarray(layer.bias.numpy(), dtype=np.float32)
+        kernel = to_numpy(layer.kernel).astype(np.float64)
+        bias = (to_numpy(layer.bias).astype(np.float64)
                 if layer.use_bias else None)
         plan.append((kernel, bias, name))
     if not plan or plan[0][0].shape[0] != n_features:
@@ -84,11 +93,9 @@ def dense_plan(model, n_features, seed=0):
 
 def _reproduces(plan, model, n_features, seed):
     """Whether the plan gives the model's outputs on random rows."""
-    import keras
-
     probe = np.random.default_rng(seed).normal(size=(_PROBE_ROWS, n_features))
     probe = probe.astype(np.float32)
-    expected = keras.ops.convert_to_numpy(model(probe, training=False))
+    expected = to_numpy(model(probe, training=False))
     got = run_plan(plan, probe)
     return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-5)
 
@@ -112,12 +119,12 @@ def fuse_plans(plans, model, n_features, seed=0):
         if len(activations) != 1 or (i == depth - 1 and activations != {"linear"}):
             return None
         kernels = [kernel for kernel, _, _ in layers]
-        biases = [np.zeros(kernel.shape[1], np.float32) if bias is None else bias
+        biases = [np.zeros(kernel.shape[1]) if bias is None else bias
                   for kernel, bias, _ in layers]
         if i == depth - 1:
             stack = np.vstack if depth > 1 else np.add.reduce
-            kernel = (stack(kernels) / k).astype(np.float32)
-            bias = (np.add.reduce(biases) / k).astype(np.float32)
+            kernel = stack(kernels) / k
+            bias = np.add.reduce(biases) / k
         elif i == 0:
             kernel, bias = np.hstack(kernels), np.concatenate(biases)
         else:
@@ -130,19 +137,18 @@ def run_plan(plan, X):
     """The plan's outputs (as float64) for a dense or CSR matrix X.
 
     Rows go through in blocks of at most ``_BLOCK_VALUES`` hidden values.
-    Each layer writes into one of two float32 scratch buffers that the
+    Each layer writes into one of two float64 scratch buffers that the
     calling thread keeps between calls: a fresh multi-megabyte array per
     layer and call would be mapped from the system and page-faulted in every
     time. A CSR first layer is multiplied as it is and yields a dense array.
 
-    The products run in float32, as in the model: a row's outputs can differ
-    in the last float32 digits with the rows computed beside it, as they do
-    through Keras.
+    The products run in float64, so a row's outputs do not depend on the
+    rows computed beside it (to float64 rounding; see the module's notes).
     """
     n_rows = X.shape[0]
     widest = max(kernel.shape[1] for kernel, _, _ in plan)
     if n_rows * widest < _SMALL_VALUES:
-        return _layers(plan, X, None).astype(np.float64)
+        return _layers(plan, X, None)
     out = np.empty((n_rows, plan[-1][0].shape[1]), dtype=np.float64)
     block = max(1, min(n_rows, _BLOCK_VALUES // widest))
     scratch = _scratch(block * widest)
@@ -152,14 +158,14 @@ def run_plan(plan, X):
 
 
 def _layers(plan, h, scratch):
-    """The plan applied to the rows h (float32): each dense product into a
+    """The plan applied to the rows h (float64): each dense product into a
     scratch buffer when ``scratch`` is given, into a fresh array otherwise."""
     if not sp.issparse(h):
-        h = np.asarray(h, dtype=np.float32)
+        h = np.asarray(h, dtype=np.float64)
     rows = h.shape[0]
     for i, (kernel, bias, activation) in enumerate(plan):
         if scratch is None or sp.issparse(h):
-            h = np.asarray(h @ kernel, dtype=np.float32)
+            h = np.asarray(h @ kernel, dtype=np.float64)
         else:
             width = kernel.shape[1]
             h = np.matmul(h, kernel, out=scratch[i % 2][: rows * width].reshape(rows, width))
@@ -170,8 +176,8 @@ def _layers(plan, h, scratch):
 
 
 def _scratch(values):
-    """Two float32 buffers of at least ``values`` each, kept by this thread."""
+    """Two float64 buffers of at least ``values`` each, kept by this thread."""
     pair = getattr(_SCRATCH, "pair", None)
     if pair is None or pair[0].size < values:
-        pair = _SCRATCH.pair = (np.empty(values, np.float32), np.empty(values, np.float32))
+        pair = _SCRATCH.pair = (np.empty(values), np.empty(values))
     return pair

@@ -35,12 +35,7 @@ class JaxLoop(Loop):
         # Initial optimizer state, to start every fit from.
         self._optimizer_start = [_compact(np.asarray(v.value))
                                  for v in self.optimizer.variables]
-        self._from_logits = loss.from_logits
-        self._focal_gamma = loss.focal_gamma
-        self._masked = loss.masked
-        output_shape = model.outputs[0].shape
-        self.members = output_shape[1] if len(output_shape) == 3 else 0
-        self.n_features = int(np.prod(model.inputs[0].shape[1:]))
+        self.describe(model, loss)
         # Where each of model.variables is among the trainable and the
         # non-trainable ones (the two lists stateless_call takes).
         trainable = {id(v): i for i, v in enumerate(self.model.trainable_variables)}

@@ -98,12 +98,11 @@ class TensorFlowLoop(Loop):
                                        trainable=False)
         self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
                                                  loss.focal_gamma, loss.masked)
-        # A stacked ensemble (sklearn_mlk._stacked) outputs (batch, k, labels)
-        # and takes one weight per row and member; its losses are per member.
-        output_shape = model.outputs[0].shape
-        self.members = output_shape[1] if len(output_shape) == 3 else 0
+        # A stacked ensemble takes one weight per row and member; its losses
+        # are per member.
+        self.describe(model, loss)
         x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
-        y = tf.TensorSpec([None, output_shape[-1]], tf.float32)
+        y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
         w = tf.TensorSpec([None, self.members] if self.members else [None], tf.float32)
         order = tf.TensorSpec([None], tf.int32)
         size = tf.TensorSpec([], tf.int32)
@@ -114,7 +113,6 @@ class TensorFlowLoop(Loop):
         # Sparse X: where one Dense layer alone reads the input, batches stay
         # sparse and that layer is applied here; the rest of the network runs
         # as a model of its own. Otherwise batches are densified one at a time.
-        self.n_features = int(np.prod(model.inputs[0].shape[1:]))
         self._first = _sole_dense_reader(self.model)
         self._rest = None if self._first is None else _after(self.model, self._first)
         self.sparse_input = self._rest is not None

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
-from keras import ops
+from ._backend import get_keras
+
+ops = get_keras().ops  # the backend starts quietly, with its thread limits
 
 _EPSILON = 1e-7
 

@@ -13,8 +13,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logit
 
-import keras
-from keras import layers, ops
+from ._backend import get_keras, to_numpy
+
+# Through get_keras: the backend starts quietly and with its thread limits.
+keras = get_keras()
+layers, ops = keras.layers, keras.ops
 
 # Cap on the values of one densified block of sparse X (64 MiB of float32).
 DENSE_BLOCK_VALUES = 2**24
@@ -183,7 +186,7 @@ def forward(model, X, batch_size=4096, plan=None):
         # Densified blocks stay under 64 MiB, however wide X is.
         batch_size = max(1, min(batch_size, DENSE_BLOCK_VALUES // max(X.shape[1], 1)))
     return np.concatenate([
-        ops.convert_to_numpy(model(block, training=False)).astype(np.float64)
+        to_numpy(model(block, training=False)).astype(np.float64)
         for block in batches(X, batch_size)
     ])
 

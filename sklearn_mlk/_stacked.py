@@ -24,10 +24,10 @@ starting weights are theirs, so the seeds draw the same initial networks as
 sequential training would); :func:`unstack` copies the trained weights back.
 """
 
-import numpy as np
+from ._backend import get_keras, to_numpy
 
-import keras
-from keras import layers
+keras = get_keras()  # the backend starts quietly, with its thread limits
+layers = keras.layers
 
 
 def dense_layers(model):
@@ -105,11 +105,11 @@ def _copy(members, model, into_stack):
     for depth, layer in enumerate(stacked):
         for name in ("kernel", "bias"):
             variable = getattr(layer, name)
-            value, part = variable.numpy(), parts[id(variable)]
+            value, part = to_numpy(variable), parts[id(variable)]
             for j, member in enumerate(members):
                 own = getattr(dense_layers(member)[depth], name)
                 if into_stack:
-                    take(value, part, j)[...] = own.numpy()
+                    take(value, part, j)[...] = to_numpy(own)
                 else:
                     own.assign(take(value, part, j).reshape(own.shape))
             if into_stack:

@@ -155,10 +155,10 @@ class Trainer:
         if (not self.stacking or est.model is not None or est.callbacks
                 or routed["fit"].keys() - {"shuffle"}):
             return None
-        keras = _backend.get_keras()
-        if keras.backend.backend() not in ("tensorflow", "jax") or routed["compile"]:
-            return None
         from . import _compiled, _stacked
+
+        if _compiled.loop_class() is None or routed["compile"]:
+            return None
         from ._losses import LossSpec, positive_weights
         from ._network import build_model
         from ._training import compile_model, make_optimizer

@@ -2,12 +2,12 @@
 
 import scipy.sparse as sp
 
-import keras
-
 from . import _compiled
-from ._backend import seeded, tensorflow_seeded
+from ._backend import get_keras, seeded, tensorflow_seeded
 from ._network import SparseBatches
 from ._routing import check_arguments, constructor_names, keyword_names
+
+keras = get_keras()  # the backend starts quietly, with its thread limits
 
 
 def make_optimizer(optimizer, learning_rate, optimizer_params):

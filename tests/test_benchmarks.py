@@ -76,7 +76,8 @@ def test_speed_benchmark_reports_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "speed.py"), "--quick",
          "--models", "MLPClassifier", "mlk (0.5)", "--fits", "2", "--calls", "20",
-         "--skip", "grid", "sparse", "builders", "backends", "--out", str(tmp_path)],
+         "--skip", "grid", "sparse", "builders", "backends", "load", "--out",
+         str(tmp_path)],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -205,6 +206,21 @@ def test_backends_section_times_this_backend_and_reports_ratios():
     assert "| jax | 5.25 | 0.450 | 0.400 to 0.500 | 0.75x |" in text
     assert "| tensorflow | 3.10 | 0.600 | 0.500 to 0.700 | 1.00x |" in text
     assert "| torch | crashed: ImportError: no torch |" in text
+
+
+def test_load_section_reports_ratios_to_the_quiet_fits():
+    import speed
+
+    runs = {"tensorflow": [{"first_seconds": 3.0, "warm_fit_seconds": 0.5}],
+            "torch": [{"first_seconds": 3.0, "warm_fit_seconds": 0.8},
+                      {"first_seconds": 3.0, "warm_fit_seconds": 1.2}]}
+    load = {"tensorflow": {"first_seconds": 4.0, "warm_fit_seconds": 1.0},
+            "torch": {"first_seconds": 4.0, "warm_fit_seconds": 2.0},
+            "torch, OMP_WAIT_POLICY=ACTIVE": {"error": "over 600 s"}}
+    text = speed.sections_markdown({"backends": runs, "load": load})
+    assert "| tensorflow | 1.00 | 2.0x |" in text
+    assert "| torch | 2.00 | 2.0x |" in text  # against the median, 1.0 s
+    assert "| torch, OMP_WAIT_POLICY=ACTIVE | over 600 s | |" in text
 
 
 def test_dask_grid_figures_are_reported_against_n_jobs_1():

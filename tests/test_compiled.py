@@ -14,16 +14,18 @@ keras = pytest.importorskip("keras")
 psutil = pytest.importorskip("psutil")
 
 BACKEND = keras.backend.backend()
-# The compiled loop exists on these backends; PyTorch trains through Model.fit.
-pytestmark = pytest.mark.backend("tensorflow", "jax")
+pytestmark = pytest.mark.backend("tensorflow", "jax", "torch")
 
 
 def _compilations(loop):
     """How many times the loop compiled its training function (per shape on
-    JAX, which pads batches so that one shape serves every fit)."""
+    JAX, which pads batches so that one shape serves every fit; PyTorch runs
+    eagerly and compiles nothing, which counts as once)."""
     if BACKEND == "tensorflow":
         return loop._epoch.experimental_get_tracing_count()
-    return loop._step._cache_size()
+    if BACKEND == "jax":
+        return loop._step._cache_size()
+    return 1
 
 
 class _Passive(keras.callbacks.Callback):
@@ -246,14 +248,22 @@ def test_large_networks_train_in_place_without_a_cached_copy(data, monkeypatch):
                                atol=1e-5)
 
 
-@pytest.mark.backend("tensorflow")
-def test_plain_adam_takes_the_fused_update(data):
+def _fused_class():
+    if BACKEND == "torch":
+        from sklearn_mlk._loop_torch import ForeachAdam
+
+        return ForeachAdam
     from sklearn_mlk._fused_adam import FusedAdam
 
+    return FusedAdam
+
+
+@pytest.mark.backend("tensorflow", "torch")
+def test_plain_adam_takes_the_fused_update(data):
     X, Y = data
     tiny().fit(X, Y)
     (loop,) = _compiled._cache.values()
-    assert isinstance(loop.optimizer, FusedAdam)
+    assert isinstance(loop.optimizer, _fused_class())
 
 
 @pytest.mark.parametrize("params", [
@@ -263,27 +273,28 @@ def test_plain_adam_takes_the_fused_update(data):
     dict(optimizer="sgd"),
 ])
 def test_other_optimizers_keep_keras_update_in_the_loop(data, params):
-    from sklearn_mlk._fused_adam import FusedAdam
-
     X, Y = data
     params = dict(params, epochs=3, fit__shuffle=False, learning_rate=0.05)
     compiled = tiny(**params).fit(X, Y)
     (loop,) = _compiled._cache.values()
     assert isinstance(loop.optimizer, keras.optimizers.Optimizer)
-    assert not isinstance(loop.optimizer, FusedAdam)
+    assert not isinstance(loop.optimizer, _fused_class())
     reference = _through_model_fit(**params).fit(X, Y)
     np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
                                atol=1e-5)
 
 
+@pytest.mark.backend("tensorflow", "torch")
 def test_fused_adam_equals_keras_adam(data, monkeypatch):
+    import importlib
+
     X, Y = data
     params = dict(epochs=5, batch_size=32, learning_rate=0.03, fit__shuffle=False)
     fused = tiny(**params).fit(sp.csr_matrix(X), Y)
+    assert isinstance(next(iter(_compiled._cache.values())).optimizer, _fused_class())
     _compiled.clear()
-    from sklearn_mlk import _loop_tensorflow
-
-    monkeypatch.setattr(_loop_tensorflow, "fusable", lambda *args: False)  # Keras's Adam
+    loop_module = importlib.import_module(f"sklearn_mlk._loop_{BACKEND}")
+    monkeypatch.setattr(loop_module, "fusable", lambda *args: False)  # Keras's Adam
     plain = tiny(**params).fit(sp.csr_matrix(X), Y)
     np.testing.assert_allclose(fused.history_["loss"], plain.history_["loss"], rtol=1e-5)
     for a, b in zip(fused.model_.get_weights(), plain.model_.get_weights()):
@@ -295,9 +306,64 @@ def test_only_plain_adam_is_fusable():
 
     variables = [keras.Variable(np.zeros((3, 2), np.float32))]
     assert fusable(keras.optimizers.Adam(0.01), variables)
+    assert fusable(keras.optimizers.get("adam"), variables)  # PyTorch's own subclass
     schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
     assert not fusable(keras.optimizers.Adam(schedule), variables)
     assert not fusable(keras.optimizers.Adam(0.01, use_ema=True), variables)
     assert not fusable(keras.optimizers.AdamW(0.01), variables)
     assert not fusable(keras.optimizers.Adam(0.01),
                        [keras.Variable(np.zeros(3, np.float16), dtype="float16")])
+
+
+@pytest.mark.backend("torch")
+def test_plain_chains_run_as_direct_torch_steps(data):
+    from sklearn_mlk import _loop_torch
+
+    X, Y = data
+    tiny(dropout=0.3, hidden_layer_sizes=(8, 6)).fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert [type(step).__name__ for step in loop._chain].count("_Dropout") == 2
+    # The stacked fold networks (Dense, Reshape, Dropout, EinsumDense).
+    _compiled.clear()
+    tiny(threshold="f1", threshold_cv=3, refit=False, dropout=0.3).fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert loop.members == 3 and len(loop._chain) == 4
+
+    def normalized(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.LayerNormalization()(keras.layers.Dense(8)(inputs))
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
+
+    _compiled.clear()
+    params = dict(model=normalized, fit__shuffle=False, epochs=3)
+    compiled = tiny(**params).fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert loop._chain is None  # called as a Keras model
+    reference = _through_model_fit(**params).fit(X, Y)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+    # Steps that do not reproduce the network are refused.
+    model = compiled.model_
+    steps = [_loop_torch._step(layer) for layer in model.layers[1:2]]
+    assert not _loop_torch._reproduces(steps, model)
+
+
+@pytest.mark.backend("torch")
+def test_direct_dropout_draws_the_masks_of_model_fit(data):
+    X, Y = data
+    params = dict(dropout=0.4, hidden_layer_sizes=(8, 6), epochs=3, fit__shuffle=False,
+                  early_stopping=True, n_iter_no_change=5)
+    compiled = tiny(**params).fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert len(loop._dropouts) == 2
+    reference = _through_model_fit(**params).fit(X, Y)
+    np.testing.assert_allclose(compiled.history_["loss"], reference.history_["loss"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+    # The seed states advanced by the same number of draws.
+    for layer, other in zip(compiled.model_.layers, reference.model_.layers):
+        if isinstance(layer, keras.layers.Dropout):
+            np.testing.assert_array_equal(
+                keras.ops.convert_to_numpy(layer.seed_generator.state.value),
+                keras.ops.convert_to_numpy(other.seed_generator.state.value))

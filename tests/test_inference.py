@@ -91,18 +91,36 @@ def test_plan_survives_pickling(data):
 
 
 @pytest.mark.smoke
-def test_plan_runs_in_float32_and_returns_float64(data):
+def test_plan_runs_in_float64(data):
     from sklearn_mlk import _inference
 
     X, Y = data
     clf = tiny().fit(X, Y)
-    assert all(kernel.dtype == np.float32 for kernel, _, _ in clf._plan)
+    assert all(kernel.dtype == np.float64 for kernel, _, _ in clf._plan)
     expected = clf.model_.predict(X.astype(np.float32), verbose=0)
     for rows in (X, sp.csr_matrix(X), sp.csr_matrix(X, dtype=np.float32)):
         got = _inference.run_plan(clf._plan, rows)
         assert got.dtype == np.float64
-        # float32 throughout; XLA (JAX) sums in another order than TensorFlow.
+        # The model runs in float32; XLA (JAX) sums in another order than TensorFlow.
         np.testing.assert_allclose(expected, got, rtol=1e-5, atol=3e-6)
+
+
+@pytest.mark.smoke
+def test_a_row_predicts_the_same_alone_as_in_a_batch():
+    # A float32 BLAS sums a row's products in an order that depends on the
+    # number of rows multiplied together (one row alone takes another
+    # kernel); scikit-learn's check_methods_subset_invariance asks for 1e-7.
+    from sklearn_mlk import _inference
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 500))
+    plan = [(rng.normal(size=(500, 300)).astype(np.float32) / 20,
+             rng.normal(size=300).astype(np.float32), "relu"),
+            (rng.normal(size=(300, 7)).astype(np.float32) / 20,
+             rng.normal(size=7).astype(np.float32), "linear")]
+    batch = _inference.run_plan(plan, X)
+    alone = np.vstack([_inference.run_plan(plan, X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_allclose(alone, batch, rtol=1e-12, atol=1e-12)
 
 
 def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch):
