@@ -89,7 +89,7 @@ BACKENDS = ("tensorflow", "jax", "torch")
 BACKEND_ROUNDS = 3
 # The load section: busy processes beside the fits, and the fits' settings.
 LOAD_PROCESSES = 2
-LOAD_FITS = 3
+LOAD_FITS = 2
 LOAD_TIMEOUT = 600
 LOAD_RUNS = {
     "tensorflow": {"KERAS_BACKEND": "tensorflow"},

@@ -112,7 +112,7 @@ class JaxLoop(Loop):
             x, y, v = self._padded(_dense(X[rows]), Y[rows], w[rows], batch_size)
             self._state, mean = self._step(self._state, x, y, v, np.float32(len(rows)),
                                            self._pos_weight)
-            total = total + np.asarray(mean) * len(rows)
+            total = total + np.asarray(mean, dtype=np.float64) * len(rows)
         return total / len(order)
 
     def evaluate(self, X, Y, w):
