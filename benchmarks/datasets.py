@@ -44,3 +44,38 @@ def load(name):
     else:
         splits = list(KFold(5, shuffle=True, random_state=0).split(X))
     return X, Y, splits
+
+
+def features_touched(X, batch_size=64, batches=100, seed=0):
+    """Mean number of features with a non-zero value in a random batch of
+    ``batch_size`` rows: the first-layer rows a training step's gradient
+    touches (all of them for dense X)."""
+    if not sp.issparse(X):
+        return float(X.shape[1])
+    X = sp.csr_matrix(X)
+    rng = np.random.default_rng(seed)
+    size = min(batch_size, X.shape[0])
+    return float(np.mean([np.unique(X[rng.choice(X.shape[0], size, replace=False)].indices).size
+                          for _ in range(batches)]))
+
+
+def describe(name):
+    """Shape, sparsity and rare labels of a set, as one dict."""
+    X, Y, _ = load(name)
+    positives = np.asarray(Y.sum(axis=0)).ravel()
+    nnz = X.nnz if sp.issparse(X) else int(np.count_nonzero(X))
+    return {"set": name, "rows": X.shape[0], "features": X.shape[1], "labels": Y.shape[1],
+            "density": nnz / (X.shape[0] * X.shape[1]),
+            "features_touched_per_batch_of_64": features_touched(X),
+            "labels_under_5_positives": int((positives < 5).sum())}
+
+
+if __name__ == "__main__":
+    print("| set | rows | features | labels | X density | features touched per "
+          "batch of 64 | labels with < 5 positives |")
+    print("|---|---|---|---|---|---|---|")
+    for name in SETS:
+        d = describe(name)
+        print(f"| {name} | {d['rows']} | {d['features']} | {d['labels']} "
+              f"| {d['density']:.3f} | {d['features_touched_per_batch_of_64']:.0f} "
+              f"| {d['labels_under_5_positives']} |")

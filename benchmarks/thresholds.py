@@ -49,6 +49,10 @@ VARIANTS = {
     "5-fold ensemble": {"threshold_cv": 5, "refit": False},
     "10-fold ensemble": {"threshold_cv": 10, "refit": False},
     "no early stopping": {"early_stopping": False},
+    # Trained as MLPClassifier is: no dropout, no early stopping, 200 epochs.
+    "no early stopping, no dropout, epochs 200": {"early_stopping": False,
+                                                  "dropout": 0.0, "epochs": 200},
+    "no early stopping, epochs 200": {"early_stopping": False, "epochs": 200},
     "no dropout": {"dropout": 0.0},
     "class_weight=balanced": {"class_weight": "balanced"},
     "focal loss (gamma 2)": {"focal_gamma": 2.0},

@@ -232,3 +232,15 @@ def test_dask_grid_figures_are_reported_against_n_jobs_1():
         "dask": {"first_seconds": 9.0, "repeat_seconds": 6.0}}}
     text = speed.sections_markdown({"grid": grid})
     assert "| mlk (0.5) | 9.0 | 6.0 | 0.75x |" in text
+
+
+def test_features_touched_counts_distinct_columns_of_a_batch():
+    import scipy.sparse as sp
+
+    # Row i holds column i only: a batch of k rows touches k columns.
+    X = sp.identity(200, format="csr")
+    assert datasets.features_touched(X, batch_size=64, batches=5) == 64.0
+    # Every row holds columns 0 and 1: any batch touches those two.
+    Y = sp.csr_matrix(np.tile([1.0, 2.0, 0.0, 0.0], (100, 1)))
+    assert datasets.features_touched(Y, batch_size=10, batches=5) == 2.0
+    assert datasets.features_touched(np.ones((5, 7))) == 7.0  # dense: all of them

@@ -347,6 +347,25 @@ def test_plain_chains_run_as_direct_torch_steps(data):
     steps = [_loop_torch._step(layer) for layer in model.layers[1:2]]
     assert not _loop_torch._reproduces(steps, model)
 
+    def reshaped(meta):  # a Dense layer on the last axis of a 3-D tensor
+        return keras.Sequential([
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Reshape((2, meta["n_features_in_"] // 2)),
+            keras.layers.Dense(4, activation="tanh"),
+            keras.layers.Reshape((8,)),
+            keras.layers.Dropout(0.2, seed=1),  # unseeded, Keras draws from torch's global generator
+            keras.layers.Dense(meta["n_labels_"]),
+        ])
+
+    _compiled.clear()
+    params = dict(model=reshaped, fit__shuffle=False, epochs=3)
+    compiled = tiny(**params).fit(X, Y)
+    (loop,) = _compiled._cache.values()
+    assert loop._chain is not None and len(loop._chain) == 5
+    reference = _through_model_fit(**params).fit(X, Y)
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=1e-5)
+
 
 @pytest.mark.backend("torch")
 def test_direct_dropout_draws_the_masks_of_model_fit(data):
