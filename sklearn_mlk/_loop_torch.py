@@ -27,9 +27,10 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras
+from ._backend import get_keras, to_numpy
 from ._compiled import Loop, _compact, _dense
 from ._fused_adam import fusable
+from ._inference import _PROBE_ROWS
 from ._losses import weighted_binary_crossentropy
 
 
@@ -94,7 +95,7 @@ class TorchLoop(Loop):
         else:
             self.optimizer = type(optimizer).from_config(optimizer.get_config())
             self.optimizer.build(trainable)
-            self._optimizer_start = [_compact(_numpy(v)) for v in self.optimizer.variables]
+            self._optimizer_start = [_compact(to_numpy(v)) for v in self.optimizer.variables]
         self.describe(model, loss)
         self._chain = _chain(self.model)
 
@@ -127,7 +128,7 @@ class TorchLoop(Loop):
         (total.sum() / rows + extra).backward()
         with torch.no_grad():
             self.optimizer.apply([v.value.grad for v in variables], variables)
-        return (total.detach() / rows + _detached(extra)) * rows
+        return (total + extra * rows).detach()
 
     # The hooks of sklearn_mlk._compiled.Loop ----------------------------
 
@@ -165,7 +166,7 @@ class TorchLoop(Loop):
                 x = (tensor(_dense(X[order[start : start + batch_size]]))
                      if sp.issparse(X) else X[rows])
                 total = total + self._step(x, Y[rows], w[rows])
-        return _numpy_of(total) / len(order)
+        return to_numpy(total) / len(order)
 
     def evaluate(self, X, Y, w):
         import torch
@@ -174,12 +175,12 @@ class TorchLoop(Loop):
         with torch.no_grad():
             total, extra = self._objective(tensor(_dense(X)), tensor(Y), tensor(w),
                                            training=False)
-        return np.atleast_1d(_numpy_of(total)), float(_numpy_of(extra))
+        return np.atleast_1d(to_numpy(total)), float(extra)
 
     def values(self):
         for dropout in self._dropouts:
             dropout.store()
-        return [_numpy(v) for v in self.model.variables]
+        return [to_numpy(v) for v in self.model.variables]
 
     def assign(self, values):
         for variable, value in zip(self.model.variables, values):
@@ -196,8 +197,6 @@ class TorchLoop(Loop):
 
 
 # Direct forward passes of plain layers -----------------------------------
-
-_PROBE_ROWS = 8
 
 
 def _chain(model):
@@ -297,8 +296,7 @@ class _Dropout:
 
     def load(self):
         """Read the layer's seed state."""
-        self.first, self.second = (int(v) for v in
-                                   _numpy_of(self.layer.seed_generator.state.value))
+        self.first, self.second = (int(v) for v in to_numpy(self.layer.seed_generator.state))
 
     def store(self):
         """Write the seed state back to the layer."""
@@ -338,18 +336,3 @@ def _reproduces(steps, model):
             return False
     return (tuple(got.shape) == tuple(expected.shape)
             and bool(torch.allclose(got.float(), expected.float(), rtol=1e-4, atol=1e-5)))
-
-
-def _detached(value):
-    return value.detach() if hasattr(value, "detach") else value
-
-
-def _numpy_of(value):
-    """A tensor (or a Python number) as a NumPy value."""
-    value = _detached(value)
-    return value.cpu().numpy() if hasattr(value, "cpu") else np.asarray(value)
-
-
-def _numpy(variable):
-    """A Keras variable's value as a NumPy array of its own."""
-    return np.array(_numpy_of(variable.value))
