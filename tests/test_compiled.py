@@ -386,3 +386,27 @@ def test_direct_dropout_draws_the_masks_of_model_fit(data):
             np.testing.assert_array_equal(
                 keras.ops.convert_to_numpy(layer.seed_generator.state.value),
                 keras.ops.convert_to_numpy(other.seed_generator.state.value))
+
+
+def test_weight_regularizers_add_to_the_loss_as_in_model_fit(data):
+    X, Y = data
+
+    def regularized(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.Dense(8, activation="relu",
+                                    kernel_regularizer=keras.regularizers.L2(0.05))(inputs)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
+
+    params = dict(model=regularized, fit__shuffle=False, epochs=3, learning_rate=0.05)
+    compiled = tiny(**params).fit(X, Y)
+    assert len(_compiled._cache) == 1
+    reference = _through_model_fit(**params).fit(X, Y)
+    plain = tiny(**dict(params, model=None)).fit(X, Y)
+    # The penalty is in the loss: above the unregularized network's.
+    assert compiled.history_["loss"][0] > plain.history_["loss"][0] + 0.01
+    np.testing.assert_allclose(compiled.history_["loss"], reference.history_["loss"],
+                               rtol=1e-4)
+    # Adam's steps at learning rate 0.05 carry float32 rounding (PyTorch's
+    # multi-tensor update orders its operations differently).
+    np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
+                               atol=5e-5)
