@@ -61,7 +61,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     ----------
     model : None, callable or keras.Model, default=None
         The network. ``None`` builds an MLP from ``hidden_layer_sizes``,
-        ``activation`` and ``dropout``. A callable is called at each fit with
+        ``activation`` and ``dropout``, whose first layer starts with weights
+        sized to the input (Glorot's on standardised data, wider on sparse or
+        small-valued data, so that training does not start from near-silent
+        hidden units). A callable is called at each fit with
         any of ``meta`` (a dict with ``n_features_in_``, ``n_labels_``,
         ``classes_``, ``label_prior_``, ...), ``compile_kwargs`` and the routed
         ``model__*`` parameters that its signature accepts, and must return a
@@ -603,6 +606,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         if pos_weight is not None:
             weighted = prior * pos_weight
             prior = weighted / np.maximum(weighted + 1.0 - prior, np.finfo(float).tiny)
+        from ._network import input_power
+
         kind, classes = target
         return {
             "n_features_in_": X.shape[1],
@@ -610,6 +615,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             "n_classes_": len(classes),
             "classes_": classes,
             "label_prior_": prior,
+            "input_power_": input_power(X),  # sizes the default MLP's first layer
             "X_shape_": X.shape,
             "y_shape_": Y.shape,
             "target_type_": kind,

@@ -31,10 +31,42 @@ def layer_seeds(seed):
         yield None if rng is None else int(rng.integers(2**31 - 1))
 
 
+def input_power(X):
+    """The mean squared norm of the rows of X (dense or sparse)."""
+    if X.shape[0] == 0:
+        return 0.0
+    if sp.issparse(X):
+        total = float(X.multiply(X).sum())
+    else:
+        total = float(np.einsum("ij,ij->", X, X, dtype=np.float64))
+    return total / X.shape[0]
+
+
+def first_layer_gain(meta):
+    """How much wider than Glorot's the first layer's initial weights are drawn.
+
+    Glorot's initialisation assumes every input feature has unit variance, so
+    that a row's squared norm is about ``n_features``. Sparse or small-valued
+    input carries far less: a sparse binary row with a few active features
+    gives pre-activations a few hundredths wide, the hidden units start almost
+    silent, and the network needs many times the epochs to learn (on genbase,
+    2.5 active of 1185 features per row). The first layer's weight variance
+    is therefore scaled by ``n_features / mean squared row norm`` where that
+    exceeds 1, so that its pre-activations start as wide as on standardised
+    data; on standardised data the gain is 1 and the draws are Glorot's own.
+    """
+    power = meta.get("input_power_")
+    n_features = meta["n_features_in_"]
+    if not power or not np.isfinite(power) or power >= n_features:
+        return 1.0
+    return n_features / power
+
+
 def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
     """An MLP ending in one logit per label, biases set to the label priors.
 
-    With a ``seed``, every initialiser and dropout layer gets its own seed
+    The first layer's initial weights are scaled to the input's size
+    (:func:`first_layer_gain`). With a ``seed``, every initialiser and dropout layer gets its own seed
     drawn from it: the network, and the dropout masks it trains with, depend
     on nothing process-wide that another thread could draw from meanwhile.
     """
@@ -42,11 +74,14 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
     prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)
     inputs = keras.Input(shape=(meta["n_features_in_"],), name="features")
     hidden = inputs
-    for units in hidden_layer_sizes:
-        hidden = layers.Dense(
-            units, activation=activation,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
-        )(hidden)
+    gain = first_layer_gain(meta)
+    for depth, units in enumerate(hidden_layer_sizes):
+        # GlorotUniform is VarianceScaling(1.0, "fan_avg", "uniform").
+        initializer = keras.initializers.VarianceScaling(
+            scale=gain if depth == 0 else 1.0, mode="fan_avg", distribution="uniform",
+            seed=next(seeds))
+        hidden = layers.Dense(units, activation=activation,
+                              kernel_initializer=initializer)(hidden)
         if dropout > 0:
             hidden = layers.Dropout(dropout, seed=next(seeds))(hidden)
     outputs = layers.Dense(

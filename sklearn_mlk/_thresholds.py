@@ -2,9 +2,10 @@
 
 Learned thresholds come from an exact search over each label's sorted scores:
 every distinct score is a candidate cut, tied scores form one candidate, and
-sample weights enter the counts. The chosen cut is the midpoint between the
-lowest score predicted positive and the next lower distinct score, so it does
-not sit on a tuning score.
+sample weights enter the counts. The chosen cut lies between the lowest
+score predicted positive and the next lower distinct score, halfway on the
+logit scale (the network's decision scale), so it does not sit on a tuning
+score.
 
 Objectives:
 
@@ -274,14 +275,42 @@ def _cuts(s, ends):
     """Candidate cuts for descending scores ``s`` whose tie groups end at ``ends``.
 
     The first cut is above every score (predicts nothing); each other one is
-    halfway between a distinct score and the next lower one, and the last,
-    below every score, is halfway to 0, or the lowest score itself where it is
-    0 (a probability cut never goes below 0).
+    halfway between a distinct score and the next lower one on the logit
+    scale (see :func:`_halfway`), and the last, below every score, is halfway
+    to 0, or the lowest score itself where it is 0 (a probability cut never
+    goes below 0).
     """
     top = s[0]
     none = (top + 1.0) / 2 if top < 1.0 else np.nextafter(max(top, 1.0), np.inf)
-    lower = np.append(s[ends[1:]], min(s[-1], 0.0))
-    return np.concatenate(([none], (s[ends] + lower) / 2))
+    high = s[ends]
+    cuts = (high + np.append(s[ends[1:]], min(s[-1], 0.0))) / 2
+    cuts[:-1] = _halfway(high[:-1], s[ends[1:]])
+    return np.concatenate(([none], cuts))
+
+
+# Scores are float32 probabilities: the logit of the ones nearest 0 and 1.
+_LOGIT_CLIP = 2.0**-24
+
+
+def _halfway(high, low):
+    """Cuts between scores ``high > low``, halfway on the logit scale.
+
+    The network decides on its logits (``decision_function``), and where a
+    label's scores leave a gap, as rare, well-separated labels' do, the
+    probability midpoint of 0.001 and 0.4 (0.2) sits next to the positive
+    score, while the logit midpoint (0.03) sits halfway between the two on
+    the network's own scale: new positives scoring a little lower than the
+    tuning ones are still found. Scores of exactly 0 or 1 count as the
+    nearest float32 probabilities; a cut that rounding does not put strictly
+    between its two scores is the probability midpoint.
+    """
+    a = np.clip(high, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+    b = np.clip(low, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        odds = np.sqrt(a / (1.0 - a) * (b / (1.0 - b)))
+        cut = odds / (1.0 + odds)
+    ok = (cut > low) & (cut < high)
+    return np.where(ok, cut, (high + low) / 2)
 
 
 def _tie_ends(s):

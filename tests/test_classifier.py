@@ -504,3 +504,59 @@ def test_seeded_fits_do_not_depend_on_other_threads_drawing_random_numbers(data,
             thread.join()
     for P in busy:
         np.testing.assert_array_equal(P, quiet)
+
+
+def _first_kernel(model):
+    return np.asarray(keras.ops.convert_to_numpy(model.layers[1].kernel))
+
+
+def _meta(n_features, power):
+    meta = {"n_features_in_": n_features, "n_labels_": 3,
+            "label_prior_": np.full(3, 0.2)}
+    if power is not None:
+        meta["input_power_"] = power
+    return meta
+
+
+def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised():
+    from sklearn_mlk._network import build_default_mlp
+
+    def kernel(power):
+        return _first_kernel(build_default_mlp(_meta(1000, power), (256,), "relu", 0.5, seed=3))
+
+    glorot = kernel(None)
+    # Standardised input (squared row norm = n_features) or louder: Glorot's
+    # own draws, the same seed for seed.
+    np.testing.assert_array_equal(kernel(1000.0), glorot)
+    np.testing.assert_array_equal(kernel(5000.0), glorot)
+    np.testing.assert_allclose(np.var(glorot), 2 / (1000 + 256), rtol=0.02)
+    # Rows of squared norm 2.5 (a few active binary features): the weights
+    # are 400 times the variance, so pre-activations start as wide.
+    np.testing.assert_allclose(kernel(2.5), glorot * np.sqrt(400.0), rtol=1e-5, atol=1e-6)
+
+
+def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data):
+    from sklearn_mlk._network import input_power
+
+    X, Y = data
+    X = X / 40.0  # small values: squared row norm far below n_features
+    seen = {}
+
+    def build(meta):
+        seen["power"] = meta["input_power_"]
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(inputs))
+
+    tiny(model=build, epochs=1).fit(X, Y)
+    assert seen["power"] == pytest.approx(np.mean(np.sum(X**2, axis=1)), rel=1e-6)  # float32 X
+    assert input_power(sp.csr_matrix(X)) == pytest.approx(seen["power"], rel=1e-6)
+    assert input_power(X[:0]) == 0.0
+
+    # The default MLP's first layer starts sqrt(gain) times as wide as
+    # Glorot's uniform limit; one epoch moves weights by about 1e-3 a step.
+    gain = X.shape[1] / seen["power"]
+    assert gain > 4
+    glorot_limit = np.sqrt(6 / (X.shape[1] + 8))
+    kernel = _first_kernel(tiny(epochs=1).fit(X, Y).model_)
+    assert np.abs(kernel).max() > 1.5 * glorot_limit
+    assert np.abs(kernel).max() < 1.01 * np.sqrt(gain) * glorot_limit

@@ -586,3 +586,34 @@ def test_fallback_labels_report_their_score_at_the_pooled_threshold():
     expected = f1_score(Y[:, 1], S[:, 1] >= tuned.thresholds[1])
     assert expected == pytest.approx(2 / 3)
     assert tuned.scores[1] == pytest.approx(expected)
+
+
+def test_a_gap_between_classes_is_cut_halfway_on_the_logit_scale():
+    # A rare label's tuning scores often leave a wide gap: the cut sits
+    # halfway on the network's decision scale, not next to the positives.
+    s = np.array([0.001, 0.002, 0.4, 0.9])
+    y = np.array([0, 0, 1, 1])
+    tuned = T.tune(s[:, None], y[:, None], np.ones(4), "f1")
+    logit = np.log(s / (1 - s))
+    expected = 1 / (1 + np.exp(-(logit[1] + logit[2]) / 2))
+    assert tuned.thresholds[0] == pytest.approx(expected, rel=1e-12)
+    assert tuned.thresholds[0] < 0.05  # the probability midpoint is 0.201
+
+
+def test_scores_of_exactly_one_are_cut_as_the_nearest_float32_probability():
+    # logit(1) is infinite: 1 counts as 1 - 2**-24, so the cut is still
+    # halfway on the logit scale, close to 1, and never NaN.
+    cut = T._halfway(np.array([1.0, 1.0, 0.3]), np.array([0.3, 0.0, 0.0]))
+    low = np.log(0.3 / 0.7)
+    high = np.log((1 - 2.0**-24) / 2.0**-24)
+    assert cut[0] == pytest.approx(1 / (1 + np.exp(-(low + high) / 2)), rel=1e-12)
+    assert cut[1] == pytest.approx(0.5, abs=1e-12)  # 2**-24 and 1 - 2**-24
+    assert 0.0 < cut[2] < 0.3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0, width=32), min_size=2, max_size=2, unique=True))
+def test_every_cut_lies_strictly_between_its_two_scores(pair):
+    high, low = max(pair), min(pair)
+    cut = T._halfway(np.array([high], dtype=np.float64), np.array([low], dtype=np.float64))[0]
+    assert low < cut < high
