@@ -31,6 +31,7 @@ import report  # noqa: E402
 import run  # noqa: E402
 
 SEQUENTIAL = "one by one"
+GLOROT = "glorot"
 VARIANTS = {
     "default": {},
     "epochs 50": {"epochs": 50},
@@ -40,6 +41,9 @@ VARIANTS = {
     # The fold networks trained one after another instead of stacked side by
     # side (sklearn_mlk._stacked): the same networks, batched differently.
     "fold networks one by one": {SEQUENTIAL: True},
+    # The first layer drawn at Glorot's scale whatever the input, as before it
+    # was sized to the input (sklearn_mlk._network.first_layer_gain).
+    "first layer at Glorot's scale": {GLOROT: True},
     "micro-F1 objective": {"threshold": "micro_f1"},
     "fixed 0.5": {"threshold": 0.5},
     "hold-out 0.2, refit": {"threshold_cv": 0.2, "refit": True},
@@ -73,10 +77,12 @@ def study(variants, sets, seeds):
         for name in variants:
             params = dict(VARIANTS[name])
             sequential = params.pop(SEQUENTIAL, False)
-            # The one place a study reaches into the estimator's internals.
-            from sklearn_mlk import _trainer
+            glorot = params.pop(GLOROT, False)
+            # The places a study reaches into the estimator's internals.
+            from sklearn_mlk import _network, _trainer
 
             _trainer.Trainer.stacking = not sequential
+            _network.SIZE_FIRST_LAYER = not glorot
             # One untimed fit first: tracing the training loop of this
             # configuration is start-up, not fit time.
             train = splits[0][0]

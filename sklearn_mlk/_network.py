@@ -42,6 +42,11 @@ def input_power(X):
     return total / X.shape[0]
 
 
+# Whether the default MLP's first layer is sized to the input; off, it is
+# Glorot's whatever the input (benchmarks/thresholds.py compares the two).
+SIZE_FIRST_LAYER = True
+
+
 def first_layer_gain(meta):
     """How much wider than Glorot's the first layer's initial weights are drawn.
 
@@ -57,7 +62,7 @@ def first_layer_gain(meta):
     """
     power = meta.get("input_power_")
     n_features = meta["n_features_in_"]
-    if not power or not np.isfinite(power) or power >= n_features:
+    if not SIZE_FIRST_LAYER or not power or not np.isfinite(power) or power >= n_features:
         return 1.0
     return n_features / power
 

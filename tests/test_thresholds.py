@@ -609,6 +609,10 @@ def test_scores_of_exactly_one_are_cut_as_the_nearest_float32_probability():
     assert cut[0] == pytest.approx(1 / (1 + np.exp(-(low + high) / 2)), rel=1e-12)
     assert cut[1] == pytest.approx(0.5, abs=1e-12)  # 2**-24 and 1 - 2**-24
     assert 0.0 < cut[2] < 0.3
+    # 1 and the float32 just below it clip to one value: the probability
+    # midpoint, the one cut strictly between them.
+    below = 1.0 - 2.0**-24
+    assert T._halfway(np.array([1.0]), np.array([below]))[0] == (1.0 + below) / 2
 
 
 @settings(max_examples=200, deadline=None)
