@@ -40,10 +40,11 @@ Six more sections:
   rounds, with the spread over rounds;
 - load: warm fit seconds of ``mlk (0.5)`` on TensorFlow and PyTorch while
   ``LOAD_PROCESSES`` other processes keep every core busy (NumPy products),
-  PyTorch with the library's thread settings (``OMP_WAIT_POLICY=PASSIVE``,
-  pool sized to the cores) and with OpenMP's spinning wait
-  (``OMP_WAIT_POLICY=ACTIVE``); ratios to the same fits without the load,
-  measured in the same run (the backends section);
+  PyTorch with the library's thread settings (one intra-op thread for this
+  small network) and with ``OMP_NUM_THREADS`` set to the cores (a pool as
+  wide as the machine); ``LOAD_ROUNDS`` fresh processes each, median and
+  range; ratios to the same fits without the load, measured in the same run
+  (the backends section);
 - import: seconds of ``import sklearn_mlk`` against ``import sklearn.base``
   and ``import keras``, each the median over fresh interpreters;
 - builders: seconds per fit of the README's grid example, its model callable
@@ -91,11 +92,12 @@ BACKEND_ROUNDS = 3
 LOAD_PROCESSES = 2
 LOAD_FITS = 2
 LOAD_TIMEOUT = 600
+LOAD_ROUNDS = 2
 LOAD_RUNS = {
     "tensorflow": {"KERAS_BACKEND": "tensorflow"},
     "torch": {"KERAS_BACKEND": "torch"},
-    "torch, OMP_WAIT_POLICY=ACTIVE": {"KERAS_BACKEND": "torch",
-                                      "OMP_WAIT_POLICY": "ACTIVE"},
+    f"torch, OMP_NUM_THREADS={os.cpu_count()}": {"KERAS_BACKEND": "torch",
+                                                 "OMP_NUM_THREADS": str(os.cpu_count())},
 }
 _BUSY = ("import numpy as np; a = np.random.rand(400, 400)\n"
          "while True: a @ a")
@@ -427,19 +429,22 @@ def run_sections(sections, quick, models=tuple(GRIDS)):
         for name, env in LOAD_RUNS.items():
             if not _installed(env["KERAS_BACKEND"]):
                 continue
-            busy = [subprocess.Popen([sys.executable, "-c", _BUSY],
-                                     env={**os.environ, "OMP_NUM_THREADS": "1"})
-                    for _ in range(LOAD_PROCESSES)]
-            try:
-                out["load"][name] = run_in_subprocess(
-                    "backend", 1 if quick else LOAD_FITS, env=env, timeout=LOAD_TIMEOUT)
-            finally:
-                for process in busy:
-                    process.kill()
-                    process.wait()
-            r = out["load"][name]
-            print(f"load     {name:32} "
-                  + (r.get("error") or f"{r['warm_fit_seconds']:.2f}s"), flush=True)
+            runs = []
+            for _ in range(1 if quick else LOAD_ROUNDS):
+                busy = [subprocess.Popen([sys.executable, "-c", _BUSY],
+                                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+                        for _ in range(LOAD_PROCESSES)]
+                try:
+                    runs.append(run_in_subprocess(
+                        "backend", 1 if quick else LOAD_FITS, env=env,
+                        timeout=LOAD_TIMEOUT))
+                finally:
+                    for process in busy:
+                        process.kill()
+                        process.wait()
+            out["load"][name] = runs
+            print(f"load     {name:32} " + "  ".join(
+                r.get("error") or f"{r['warm_fit_seconds']:.2f}s" for r in runs), flush=True)
     if "builders" in sections:
         out["builders"] = run_in_subprocess("builders", 3 if quick else BUILDER_FITS)
         print("builders " + "  ".join(
@@ -566,15 +571,19 @@ def sections_markdown(sections):
         lines += ["", f"Under load: the same warm fits while {LOAD_PROCESSES} other "
                   "processes keep every core busy; ratio to the backend's median "
                   "without load above.", "",
-                  "| backend and settings | warm fit s under load | ratio to no load |",
-                  "|---|---|---|"]
-        for name, r in load.items():
-            if "error" in r:
-                lines.append(f"| {name} | {r['error']} | |")
+                  "| backend and settings | warm fit s under load (median) | range over "
+                  "processes | ratio to no load |",
+                  "|---|---|---|---|"]
+        for name, runs in load.items():
+            ok = [r["warm_fit_seconds"] for r in runs if "error" not in r]
+            if not ok:
+                lines.append(f"| {name} | {runs[0]['error']} | | |")
                 continue
-            base = quiet.get(LOAD_RUNS[name]["KERAS_BACKEND"])
-            ratio = f"{r['warm_fit_seconds'] / base:.1f}x" if base else "n/a"
-            lines.append(f"| {name} | {r['warm_fit_seconds']:.2f} | {ratio} |")
+            base = quiet.get(LOAD_RUNS.get(name, {}).get("KERAS_BACKEND"))
+            ratio = f"{np.median(ok) / base:.1f}x" if base else "n/a"
+            failed = len(runs) - len(ok)
+            spread = f"{min(ok):.2f} to {max(ok):.2f}" + (f" ({failed} failed)" if failed else "")
+            lines.append(f"| {name} | {np.median(ok):.2f} | {spread} | {ratio} |")
     builders = sections.get("builders")
     if builders and "error" not in builders:
         base = builders["functional"]["median_seconds"]

@@ -125,17 +125,23 @@ def _limit_threads(keras):
     PyTorch reads it, but without it sizes its pool by the physical cores and
     spins its threads while they wait, so a fit next to other busy processes
     slows by tens of times: its intra-op pool gets ``OMP_NUM_THREADS``, or
-    the cores this process may run on, and its inter-op pool one thread.
+    the cores this process may run on (and one thread while it trains a
+    small network: :func:`torch_fit_threads`), and its inter-op pool one
+    thread.
     """
     global _threads_limited
     _threads_limited = True
     threads = os.environ.get("OMP_NUM_THREADS", "")
     if keras.backend.backend() == "torch":
-        # joblib counts the cores this process may use (affinity, cgroups).
-        from joblib import cpu_count
+        global _torch_cores
+        if threads.isdigit() and int(threads) > 0:
+            _limit_torch_threads(int(threads))
+        else:
+            # joblib counts the cores this process may use (affinity, cgroups).
+            from joblib import cpu_count
 
-        _limit_torch_threads(int(threads) if threads.isdigit() and int(threads) > 0
-                             else cpu_count())
+            _torch_cores = cpu_count()
+            _limit_torch_threads(_torch_cores)
         return
     if not threads.isdigit() or int(threads) < 1 or keras.backend.backend() != "tensorflow":
         return
@@ -146,6 +152,41 @@ def _limit_threads(keras):
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     except RuntimeError:  # the runtime is already initialised
         pass
+
+
+# The intra-op threads this library gave PyTorch where OMP_NUM_THREADS is
+# unset (the usable cores), else None: the user's count is left alone.
+_torch_cores = None
+# Networks with fewer weights train on one PyTorch intra-op thread. Per step
+# they run many small operations, each of which the threads must meet at;
+# one thread trains them faster on a quiet machine (yeast's network, 30,000
+# weights, 0.51-0.57 s a warm fit against 0.59-0.65 s on two; a 1000 x 256
+# first layer 0.25 s against 0.32 s), and next to busy processes a meeting
+# waits for a descheduled thread: two threads took 2.4 to 33 s, one 0.9 to
+# 1.2 s. From a million weights two threads are faster (1000 x 1024: 0.68 s
+# against 0.87 s). benchmarks/speed.py, load section, measures it.
+SMALL_TORCH_NETWORK = 500_000
+
+
+@contextlib.contextmanager
+def torch_fit_threads(n_weights):
+    """Train a network of ``n_weights`` weights on one PyTorch intra-op thread
+    if it is small, then give the pool back its size.
+
+    Only where this library sized the pool (``OMP_NUM_THREADS`` unset) and
+    nobody has resized it since: a count the user chose is kept.
+    """
+    import torch
+
+    if (_torch_cores is None or n_weights >= SMALL_TORCH_NETWORK
+            or torch.get_num_threads() != _torch_cores):
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(_torch_cores)
 
 
 def _limit_torch_threads(threads):

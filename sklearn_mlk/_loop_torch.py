@@ -27,7 +27,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras, to_numpy
+from ._backend import get_keras, to_numpy, torch_fit_threads
 from ._compiled import Loop, _compact, _dense
 from ._fused_adam import fusable
 from ._inference import _PROBE_ROWS
@@ -129,6 +129,10 @@ class TorchLoop(Loop):
         with torch.no_grad():
             self.optimizer.apply([v.value.grad for v in variables], variables)
         return (total + extra * rows).detach()
+
+    def run(self, *args, **kwargs):
+        with torch_fit_threads(sum(int(np.prod(v.shape)) for v in self.model.weights)):
+            return super().run(*args, **kwargs)
 
     # The hooks of sklearn_mlk._compiled.Loop ----------------------------
 

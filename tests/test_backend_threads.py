@@ -69,3 +69,56 @@ def test_the_configured_backend_comes_from_keras_json(monkeypatch, tmp_path):
     assert _backend._configured_backend() == "torch"
     (tmp_path / "keras.json").write_text("{not json")
     assert _backend._configured_backend() == "tensorflow"
+
+
+@pytest.fixture
+def sized_torch(monkeypatch, fake_torch):
+    """A stand-in PyTorch whose pool the library sized to 3 cores."""
+    state = {"threads": 3, "seen": []}
+
+    def set_num_threads(n):
+        state["threads"] = n
+        state["seen"].append(n)
+
+    sys.modules["torch"].set_num_threads = set_num_threads
+    sys.modules["torch"].get_num_threads = lambda: state["threads"]
+    monkeypatch.setattr(_backend, "_torch_cores", 3)
+    return state
+
+
+def test_small_networks_train_on_one_thread_then_the_pool_is_restored(sized_torch):
+    with _backend.torch_fit_threads(30_000):
+        assert sized_torch["threads"] == 1
+    assert sized_torch["threads"] == 3
+    with pytest.raises(RuntimeError):  # a failed fit restores it too
+        with _backend.torch_fit_threads(30_000):
+            raise RuntimeError
+    assert sized_torch["seen"] == [1, 3, 1, 3]
+
+
+def test_large_networks_and_the_users_own_counts_keep_their_threads(
+        monkeypatch, sized_torch):
+    with _backend.torch_fit_threads(_backend.SMALL_TORCH_NETWORK):
+        assert sized_torch["threads"] == 3
+    sized_torch["threads"] = 2  # torch.set_num_threads(2) by the user
+    with _backend.torch_fit_threads(30_000):
+        assert sized_torch["threads"] == 2
+    monkeypatch.setattr(_backend, "_torch_cores", None)  # OMP_NUM_THREADS was set
+    sized_torch["threads"] = 3
+    with _backend.torch_fit_threads(30_000):
+        assert sized_torch["threads"] == 3
+    assert sized_torch["seen"] == []
+
+
+def test_the_pool_size_is_remembered_only_where_the_library_chose_it(
+        monkeypatch, fake_torch):
+    monkeypatch.setattr(_backend, "_torch_cores", None)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    _backend._limit_threads(_FakeKeras)
+    assert _backend._torch_cores is None
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    import joblib
+
+    monkeypatch.setattr(joblib, "cpu_count", lambda *args, **kwargs: 3)
+    _backend._limit_threads(_FakeKeras)
+    assert _backend._torch_cores == 3

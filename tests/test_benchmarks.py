@@ -214,13 +214,16 @@ def test_load_section_reports_ratios_to_the_quiet_fits():
     runs = {"tensorflow": [{"first_seconds": 3.0, "warm_fit_seconds": 0.5}],
             "torch": [{"first_seconds": 3.0, "warm_fit_seconds": 0.8},
                       {"first_seconds": 3.0, "warm_fit_seconds": 1.2}]}
-    load = {"tensorflow": {"first_seconds": 4.0, "warm_fit_seconds": 1.0},
-            "torch": {"first_seconds": 4.0, "warm_fit_seconds": 2.0},
-            "torch, OMP_WAIT_POLICY=ACTIVE": {"error": "over 600 s"}}
+    load = {"tensorflow": [{"first_seconds": 4.0, "warm_fit_seconds": 1.0}],
+            "torch": [{"first_seconds": 4.0, "warm_fit_seconds": 2.0},
+                      {"first_seconds": 4.0, "warm_fit_seconds": 3.0},
+                      {"error": "over 600 s"}],
+            "torch, OMP_NUM_THREADS=2": [{"error": "over 600 s"}]}
     text = speed.sections_markdown({"backends": runs, "load": load})
-    assert "| tensorflow | 1.00 | 2.0x |" in text
-    assert "| torch | 2.00 | 2.0x |" in text  # against the median, 1.0 s
-    assert "| torch, OMP_WAIT_POLICY=ACTIVE | over 600 s | |" in text
+    assert "| tensorflow | 1.00 | 1.00 to 1.00 | 2.0x |" in text
+    # The median of the fits that finished, against the quiet median, 1.0 s.
+    assert "| torch | 2.50 | 2.00 to 3.00 (1 failed) | 2.5x |" in text
+    assert "| torch, OMP_NUM_THREADS=2 | over 600 s | | |" in text
 
 
 def test_dask_grid_figures_are_reported_against_n_jobs_1():

@@ -410,3 +410,29 @@ def test_weight_regularizers_add_to_the_loss_as_in_model_fit(data):
     # multi-tensor update orders its operations differently).
     np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
                                atol=5e-5)
+
+
+@pytest.mark.backend("torch")
+def test_small_networks_train_on_one_torch_thread(data, monkeypatch):
+    import torch
+
+    from sklearn_mlk import _backend, _loop_torch
+
+    X, Y = data
+    cores = torch.get_num_threads()
+    monkeypatch.setattr(_backend, "_torch_cores", cores)  # as if OMP_NUM_THREADS were unset
+    seen = []
+    epoch = _loop_torch.TorchLoop.epoch
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return epoch(self, *args, **kwargs)
+
+    monkeypatch.setattr(_loop_torch.TorchLoop, "epoch", spy)
+    tiny(epochs=2).fit(X, Y)
+    assert seen == [1, 1]
+    assert torch.get_num_threads() == cores
+    seen.clear()
+    monkeypatch.setattr(_backend, "SMALL_TORCH_NETWORK", 10)  # every network is large
+    tiny(epochs=2).fit(X, Y)
+    assert seen == [cores, cores]
