@@ -199,6 +199,44 @@ def _limit_torch_threads(threads):
         pass
 
 
+@contextlib.contextmanager
+def full_precision_matmul():
+    """Run float32 matrix products in full float32 precision in this block.
+
+    On recent NVIDIA GPUs, TensorFlow and JAX multiply float32 matrices in
+    TF32 by default (about three decimal digits), and PyTorch where the user
+    allowed it. Checks that compare a model's outputs with an exact
+    computation of the same network need the model's own products exact.
+    """
+    keras = get_keras()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        with jax.default_matmul_precision("highest"):
+            yield
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        enabled = tf.config.experimental.tensor_float_32_execution_enabled()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        try:
+            yield
+        finally:
+            tf.config.experimental.enable_tensor_float_32_execution(enabled)
+    elif backend == "torch":
+        import torch
+
+        precision = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("highest")
+        try:
+            yield
+        finally:
+            torch.set_float32_matmul_precision(precision)
+    else:
+        yield
+
+
 def draw_seed(random_state):
     """Return an int seed drawn from ``random_state``, or None if unseeded."""
     if random_state is None:

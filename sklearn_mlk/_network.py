@@ -59,12 +59,14 @@ def first_layer_gain(meta):
     is therefore scaled by ``n_features / mean squared row norm`` where that
     exceeds 1, so that its pre-activations start as wide as on standardised
     data; on standardised data the gain is 1 and the draws are Glorot's own.
+    The norm counts as at least 1 (one feature's worth), so that near-zero
+    input cannot ask for weights without bound.
     """
     power = meta.get("input_power_")
     n_features = meta["n_features_in_"]
-    if not SIZE_FIRST_LAYER or not power or not np.isfinite(power) or power >= n_features:
+    if not SIZE_FIRST_LAYER or power is None or not np.isfinite(power) or power >= n_features:
         return 1.0
-    return n_features / power
+    return n_features / max(power, 1.0)
 
 
 def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):

@@ -247,3 +247,17 @@ def test_features_touched_counts_distinct_columns_of_a_batch():
     Y = sp.csr_matrix(np.tile([1.0, 2.0, 0.0, 0.0], (100, 1)))
     assert datasets.features_touched(Y, batch_size=10, batches=5) == 2.0
     assert datasets.features_touched(np.ones((5, 7))) == 7.0  # dense: all of them
+
+
+def test_torch_threads_report_gives_ratios_and_the_librarys_choice():
+    import torch_threads
+
+    results = [{"rows": 2000, "features": 100, "hidden": [256], "labels": 14,
+                "weights": 29_454, "cores": 2, "library_threads": 1,
+                "one_thread": [0.5, 0.4, 0.6], "all_cores": [1.0, 0.9, 1.1]}]
+    meta = {"command": "python benchmarks/torch_threads.py", "machine": "m",
+            "date": "d"}
+    text = torch_threads.markdown(results, meta)
+    assert ("| 2000 x 100 | (256,) | 29,454 | 0.50 | 0.40 to 0.60 | 1.00 "
+            "| 0.90 to 1.10 | 0.50x | 1 |") in text
+    assert torch_threads._weights(100, (256,), 14) == 100 * 256 + 256 + 256 * 14 + 14

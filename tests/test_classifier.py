@@ -534,6 +534,10 @@ def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised(monkeypat
     # Rows of squared norm 2.5 (a few active binary features): the weights
     # are 400 times the variance, so pre-activations start as wide.
     np.testing.assert_allclose(kernel(2.5), glorot * np.sqrt(400.0), rtol=1e-5, atol=1e-6)
+    # Near-zero rows count as one unit feature: the gain stops at n_features.
+    np.testing.assert_allclose(kernel(1e-78), glorot * np.sqrt(1000.0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kernel(0.0), glorot * np.sqrt(1000.0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kernel(0.5), glorot * np.sqrt(1000.0), rtol=1e-5, atol=1e-6)
     # The benchmark's switch back to Glorot's scale (benchmarks/thresholds.py).
     monkeypatch.setattr(_network, "SIZE_FIRST_LAYER", False)
     np.testing.assert_array_equal(kernel(2.5), glorot)
@@ -543,7 +547,7 @@ def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data):
     from sklearn_mlk._network import input_power
 
     X, Y = data
-    X = X / 40.0  # small values: squared row norm far below n_features
+    X = X / 15.0  # small values: squared row norm 1.5, far below n_features
     seen = {}
 
     def build(meta):

@@ -12,8 +12,11 @@ from sklearn_mlk._inference import dense_plan
 
 
 def _keras_proba(clf, X):
+    from sklearn_mlk._backend import full_precision_matmul
+
     X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
-    out = clf.model_.predict(X, verbose=0).astype(np.float64)
+    with full_precision_matmul():  # not TF32 on a GPU
+        out = clf.model_.predict(X, verbose=0).astype(np.float64)
     return out if clf._from_probability else 1 / (1 + np.exp(-out))
 
 
@@ -97,7 +100,10 @@ def test_plan_runs_in_float64(data):
     X, Y = data
     clf = tiny().fit(X, Y)
     assert all(kernel.dtype == np.float64 for kernel, _, _ in clf._plan)
-    expected = clf.model_.predict(X.astype(np.float32), verbose=0)
+    from sklearn_mlk._backend import full_precision_matmul
+
+    with full_precision_matmul():  # not TF32 on a GPU
+        expected = clf.model_.predict(X.astype(np.float32), verbose=0)
     for rows in (X, sp.csr_matrix(X), sp.csr_matrix(X, dtype=np.float32)):
         got = _inference.run_plan(clf._plan, rows)
         assert got.dtype == np.float64
@@ -215,3 +221,51 @@ def test_threads_predict_with_their_own_scratch(data, small_blocks):
     for expected, got in zip(sequential, results):
         for proba in got:
             np.testing.assert_array_equal(proba, expected)
+
+
+def test_the_probe_check_runs_the_models_products_in_full_precision(monkeypatch):
+    # On GPUs the backends multiply float32 in TF32 by default; the check
+    # that a plan reproduces the model must not fail on that.
+    from sklearn_mlk import _backend, _inference
+
+    keras = _backend.get_keras()
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        def setting():
+            return jax.config.jax_default_matmul_precision
+        full = "highest"
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        def setting():
+            return tf.config.experimental.tensor_float_32_execution_enabled()
+        full = False
+    else:
+        import torch
+
+        torch.set_float32_matmul_precision("high")  # as a user may have set it
+
+        def setting():
+            return torch.get_float32_matmul_precision()
+        full = "highest"
+    before = setting()
+    assert before != full
+    seen = []
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    call = type(model).__call__
+
+    def spy(self, *args, **kwargs):
+        seen.append(setting())
+        return call(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "__call__", spy)
+    try:
+        assert _inference.dense_plan(model, 3) is not None
+        assert seen == [full]
+        assert setting() == before  # restored
+    finally:
+        if backend == "torch":
+            torch.set_float32_matmul_precision("highest")
