@@ -20,7 +20,6 @@ import sys
 import time
 import warnings
 
-os.environ["KERAS_BACKEND"] = "torch"
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
@@ -105,6 +104,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parent
                                              / "results"))
     args = parser.parse_args(argv)
+    os.environ["KERAS_BACKEND"] = "torch"  # before Keras is imported
     results = measure(args.rounds)
     meta = report.run_meta("torch_threads.py", argv, rounds=args.rounds)
     report.write(args.out, "torch_threads", meta, results, markdown(results, meta))

@@ -158,13 +158,13 @@ def _limit_threads(keras):
 # unset (the usable cores), else None: the user's count is left alone.
 _torch_cores = None
 # Networks with fewer weights train on one PyTorch intra-op thread. Per step
-# they run many small operations, each of which the threads must meet at;
-# one thread trains them faster on a quiet machine (yeast's network, 30,000
-# weights, 0.51-0.57 s a warm fit against 0.59-0.65 s on two; a 1000 x 256
-# first layer 0.25 s against 0.32 s), and next to busy processes a meeting
-# waits for a descheduled thread: two threads took 2.4 to 33 s, one 0.9 to
-# 1.2 s. From a million weights two threads are faster (1000 x 1024: 0.68 s
-# against 0.87 s). benchmarks/speed.py, load section, measures it.
+# they run many small operations, at each of which the threads must meet.
+# On a quiet machine one thread trains a network of yeast's size (30,000 weights) in
+# 0.16 s against 0.25 s on two; two threads win by 1.10x at 270,000 weights
+# and by 1.24x at a million (benchmarks/torch_threads.py). Next to busy
+# processes every meeting waits for a thread the scheduler has put aside:
+# yeast's warm fit took 0.93 s on one thread and 24.2 s on two
+# (benchmarks/speed.py, load section).
 SMALL_TORCH_NETWORK = 500_000
 
 

@@ -2,6 +2,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Tests compare two computations of one network to float32 precision; on a
+# GPU, JAX multiplies float32 matrices in TF32 (about three digits) unless
+# told otherwise.
+os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -230,25 +230,42 @@ def test_the_probe_check_runs_the_models_products_in_full_precision(monkeypatch)
 
     keras = _backend.get_keras()
     backend = keras.backend.backend()
+    # Each backend set to reduced precision first, as it is on a GPU.
     if backend == "jax":
         import jax
 
+        original = jax.config.jax_default_matmul_precision
+        jax.config.update("jax_default_matmul_precision", "tensorfloat32")
+
         def setting():
             return jax.config.jax_default_matmul_precision
+
+        def restore():
+            jax.config.update("jax_default_matmul_precision", original)
         full = "highest"
     elif backend == "tensorflow":
         import tensorflow as tf
 
+        original = tf.config.experimental.tensor_float_32_execution_enabled()
+        tf.config.experimental.enable_tensor_float_32_execution(True)
+
         def setting():
             return tf.config.experimental.tensor_float_32_execution_enabled()
+
+        def restore():
+            tf.config.experimental.enable_tensor_float_32_execution(original)
         full = False
     else:
         import torch
 
-        torch.set_float32_matmul_precision("high")  # as a user may have set it
+        original = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("high")
 
         def setting():
             return torch.get_float32_matmul_precision()
+
+        def restore():
+            torch.set_float32_matmul_precision(original)
         full = "highest"
     before = setting()
     assert before != full
@@ -267,5 +284,4 @@ def test_the_probe_check_runs_the_models_products_in_full_precision(monkeypatch)
         assert seen == [full]
         assert setting() == before  # restored
     finally:
-        if backend == "torch":
-            torch.set_float32_matmul_precision("highest")
+        restore()
