@@ -304,11 +304,11 @@ def _halfway(high, low):
     nearest float32 probabilities; a cut that rounding does not put strictly
     between its two scores is the probability midpoint.
     """
-    a = np.clip(high, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
-    b = np.clip(low, _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        odds = np.sqrt(a / (1.0 - a) * (b / (1.0 - b)))
-        cut = odds / (1.0 + odds)
+    # high > low >= 0, so only high can reach 1 and only low can be 0.
+    a = np.minimum(high, 1.0 - _LOGIT_CLIP)
+    b = np.maximum(low, _LOGIT_CLIP)
+    odds = np.sqrt(a / (1.0 - a) * (b / (1.0 - b)))
+    cut = odds / (1.0 + odds)
     ok = (cut > low) & (cut < high)
     return np.where(ok, cut, (high + low) / 2)
 

@@ -608,7 +608,8 @@ def test_scores_of_exactly_one_are_cut_as_the_nearest_float32_probability():
     high = np.log((1 - 2.0**-24) / 2.0**-24)
     assert cut[0] == pytest.approx(1 / (1 + np.exp(-(low + high) / 2)), rel=1e-12)
     assert cut[1] == pytest.approx(0.5, abs=1e-12)  # 2**-24 and 1 - 2**-24
-    assert 0.0 < cut[2] < 0.3
+    tiny = np.log(2.0**-24 / (1 - 2.0**-24))
+    assert cut[2] == pytest.approx(1 / (1 + np.exp(-(low + tiny) / 2)), rel=1e-12)
     # 1 and the float32 just below it clip to one value: the probability
     # midpoint, the one cut strictly between them.
     below = 1.0 - 2.0**-24
@@ -621,3 +622,10 @@ def test_every_cut_lies_strictly_between_its_two_scores(pair):
     high, low = max(pair), min(pair)
     cut = T._halfway(np.array([high], dtype=np.float64), np.array([low], dtype=np.float64))[0]
     assert low < cut < high
+
+
+def test_predicting_everything_cuts_halfway_to_zero():
+    s = np.array([0.1, 0.3, 0.5])
+    y = np.array([1, 0, 1])  # F1 0.8 with all three predicted, at most 0.667 else
+    tuned = T.tune(s[:, None], y[:, None], np.ones(3), "f1")
+    assert tuned.thresholds[0] == pytest.approx(0.05, rel=1e-12)
