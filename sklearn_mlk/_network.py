@@ -73,9 +73,10 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
     """An MLP ending in one logit per label, biases set to the label priors.
 
     The first layer's initial weights are scaled to the input's size
-    (:func:`first_layer_gain`). With a ``seed``, every initialiser and dropout layer gets its own seed
-    drawn from it: the network, and the dropout masks it trains with, depend
-    on nothing process-wide that another thread could draw from meanwhile.
+    (:func:`first_layer_gain`). With a ``seed``, every initialiser and
+    dropout layer gets its own seed drawn from it: the network, and the
+    dropout masks it trains with, depend on nothing process-wide that another
+    thread could draw from meanwhile.
     """
     seeds = layer_seeds(seed)
     prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)

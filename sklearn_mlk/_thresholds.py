@@ -282,10 +282,8 @@ def _cuts(s, ends):
     """
     top = s[0]
     none = (top + 1.0) / 2 if top < 1.0 else np.nextafter(max(top, 1.0), np.inf)
-    high = s[ends]
-    cuts = (high + np.append(s[ends[1:]], min(s[-1], 0.0))) / 2
-    cuts[:-1] = _halfway(high[:-1], s[ends[1:]])
-    return np.concatenate(([none], cuts))
+    below = (s[-1] + min(s[-1], 0.0)) / 2
+    return np.concatenate(([none], _halfway(s[ends[:-1]], s[ends[1:]]), [below]))
 
 
 # Scores are float32 probabilities: the logit of the ones nearest 0 and 1.
