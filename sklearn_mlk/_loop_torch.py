@@ -131,7 +131,7 @@ class TorchLoop(Loop):
         return (total + extra * rows).detach()
 
     def run(self, *args, **kwargs):
-        with torch_fit_threads(sum(int(np.prod(v.shape)) for v in self.model.weights)):
+        with torch_fit_threads(self.model.count_params()):
             return super().run(*args, **kwargs)
 
     # The hooks of sklearn_mlk._compiled.Loop ----------------------------
