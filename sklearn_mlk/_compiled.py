@@ -19,8 +19,8 @@ of its own, compiled for that fit only.
 The epochs, early stopping and histories are :class:`Loop`'s, shared by every
 backend; each backend runs the epoch in a module of its own behind
 :class:`Loop`'s hooks: :mod:`sklearn_mlk._loop_tensorflow` (a ``tf.function``,
-sparse batches kept sparse), :mod:`sklearn_mlk._loop_jax` (``jax.jit``, one
-compiled step whatever the number of rows) and :mod:`sklearn_mlk._loop_torch`
+batches of very sparse X kept sparse), :mod:`sklearn_mlk._loop_jax`
+(``jax.jit``, one compiled step whatever the number of rows) and :mod:`sklearn_mlk._loop_torch`
 (eager steps with a multi-tensor Adam: PyTorch has nothing to trace).
 
 The fold networks of a default ensemble train here side by side as one
@@ -48,6 +48,13 @@ _CACHE_SIZE = 4
 _CACHE_MAX_VALUES = 2**22
 # Rows per forward pass when the validation loss is computed.
 _EVAL_ROWS = 4096
+# Sparse X reaches a network that can read it sparse (see Loop.sparse_input)
+# only below this density (stored values per entry). TensorFlow's CPU
+# sparse-dense product does about 150 times fewer multiply-adds per second
+# than its dense one, so denser batches train faster densified: on enron (8%
+# dense) a default fit took 3.4 times as long sparse. See
+# benchmarks/sparse_batches.py for the crossover.
+SPARSE_BATCH_DENSITY = 0.01
 
 _cache = collections.OrderedDict()
 _unbuildable = set()
@@ -306,12 +313,14 @@ class Loop:
     A backend's loop (``loop_class(model, optimizer, loss, private=True)``)
     compiles the epoch and implements the hooks below; ``members`` is the
     number of members of a stacked ensemble (0 for one network),
-    ``sparse_input`` whether sparse batches reach the network undensified,
-    ``n_features`` the width of its input.
+    ``sparse_input`` whether the network can read sparse batches undensified,
+    ``sparse_batches`` whether they do in the current fit (sparse X below
+    ``SPARSE_BATCH_DENSITY``), ``n_features`` the width of its input.
     """
 
     members = 0
     sparse_input = False
+    sparse_batches = False
     n_features = 0
 
     # Hooks ----------------------------------------------------------------
@@ -381,9 +390,7 @@ class Loop:
         self.begin(model, loss)
         rng = np.random.default_rng(seed)
         n = X.shape[0]
-        sparse = sp.issparse(X)
-        if sparse:
-            X = _canonical_csr(X)
+        X = self._batches_of(X)
         Y = _dense(Y)
         w = np.asarray(w, dtype=np.float32)
         data = self.prepare(X, Y, w)
@@ -435,6 +442,25 @@ class Loop:
         self.end(model)
         return histories[0] if members is None else histories
 
+    def _batches_of(self, X):
+        """The training X in the form its batches are drawn from; sets
+        ``sparse_batches``.
+
+        Sparse X stays sparse (canonical CSR) where the network reads it so
+        and it is sparse enough to pay; otherwise its batches are densified,
+        all at once where the dense X holds at most ``DENSE_BLOCK_VALUES``.
+        """
+        self.sparse_batches = False
+        if not sp.issparse(X):
+            return X
+        X = _canonical_csr(X)
+        size = X.shape[0] * X.shape[1]
+        self.sparse_batches = bool(self.sparse_input
+                                   and X.nnz < SPARSE_BATCH_DENSITY * size)
+        if not self.sparse_batches and size <= DENSE_BLOCK_VALUES:
+            return _dense(X)
+        return X
+
     def _restore(self, best_weights, members):
         """Set each member's weights (or the network's) to its best epoch's."""
         if members is None:
@@ -448,14 +474,17 @@ class Loop:
         self.assign(values)
 
     def _validation_blocks(self, X, Y, w):
-        """The validation rows prepared once, for every epoch's loss: X in
-        canonical CSR form when sparse, Y dense, and the rows per block."""
-        sparse = sp.issparse(X)
-        if sparse:
-            X = _canonical_csr(X)
+        """The validation rows prepared once, for every epoch's loss: X as the
+        training batches take it (sparse, or densified once where small
+        enough), Y dense, and the rows per block."""
         rows = _EVAL_ROWS
-        if sparse and not self.sparse_input:
-            rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
+        if sp.issparse(X):
+            X = _canonical_csr(X)
+            if not self.sparse_batches:
+                if X.shape[0] * X.shape[1] <= DENSE_BLOCK_VALUES:
+                    X = _dense(X)
+                else:
+                    rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
         return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
 
     def _validation_loss(self, validation, counts):

@@ -4,8 +4,9 @@ Each epoch is one call of a ``tf.function`` over the batches, traced once per
 architecture, optimizer and loss with dynamic batch shapes, so fits of any
 size reuse it. A plain Adam updates each weight tensor with TensorFlow's fused
 Adam kernel (:mod:`sklearn_mlk._fused_adam`). Sparse X stays sparse where one
-``Dense`` layer alone reads the input (the default MLP): that layer is applied
-with ``tf.sparse.sparse_dense_matmul``, which multiplies only the non-zeros,
+``Dense`` layer alone reads the input (the default MLP) and X is sparse enough
+(``sklearn_mlk._compiled.SPARSE_BATCH_DENSITY``): that layer is applied with
+``tf.sparse.sparse_dense_matmul``, which multiplies only the non-zeros,
 forward and backward.
 """
 
@@ -192,7 +193,7 @@ class TensorFlowLoop(Loop):
         X, Y, w = data
         if not sp.issparse(X):
             return self._epoch(X, Y, w, order.astype(np.int32), batch_size).numpy()
-        step = self._sparse_step if self.sparse_input else self._step
+        step = self._sparse_step if self.sparse_batches else self._step
         total = 0.0
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
@@ -200,7 +201,7 @@ class TensorFlowLoop(Loop):
         return total / len(order)
 
     def evaluate(self, X, Y, w):
-        evaluate = (self._sparse_evaluate if sp.issparse(X) and self.sparse_input
+        evaluate = (self._sparse_evaluate if sp.issparse(X) and self.sparse_batches
                     else self._evaluate)
         total, extra = evaluate(self._feed(X), Y, w)
         return np.atleast_1d(total.numpy()), float(extra)
@@ -221,4 +222,4 @@ class TensorFlowLoop(Loop):
         """A block of rows of X in the form the compiled functions take."""
         if not sp.issparse(block):
             return np.asarray(block, dtype=np.float32)
-        return _sparse_tensor(block) if self.sparse_input else _dense(block)
+        return _sparse_tensor(block) if self.sparse_batches else _dense(block)

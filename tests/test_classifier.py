@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from conftest import tiny
 from sklearn.base import clone
 
+from sklearn_mlk import _compiled
 from sklearn_mlk._network import forward
 
 keras = pytest.importorskip("keras")
@@ -108,9 +109,13 @@ def _spy_on_densifying(monkeypatch):
 
 
 @pytest.mark.smoke
-def test_sparse_features_are_never_densified_whole(data, monkeypatch):
+def test_sparse_features_are_densified_whole_only_when_small(data, monkeypatch):
     X, Y = data
     seen = _spy_on_densifying(monkeypatch)
+    # X (200 x 10) is too large to densify whole, and sparse enough for
+    # sparse products.
+    monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", 100)
+    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)
     # The default MLP reads its input with a Dense layer: on TensorFlow the
     # batches stay sparse; on the other backends each is densified alone.
     clf = tiny(batch_size=16, threshold="f1").fit(sp.csr_matrix(X), Y)
@@ -118,6 +123,17 @@ def test_sparse_features_are_never_densified_whole(data, monkeypatch):
         assert seen == []
     else:
         assert seen and max(seen) <= 16
+    # Too dense for sparse products: each batch is densified alone.
+    seen.clear()
+    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 0.5)
+    tiny(batch_size=16, threshold="f1").fit(sp.csr_matrix(X), Y)
+    assert seen and max(seen) <= 16
+    # Small enough: densified once for training and once for the folds'
+    # early stopping, whole.
+    seen.clear()
+    monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", X.size)
+    tiny(batch_size=16, threshold="f1", early_stopping=True).fit(sp.csr_matrix(X), Y)
+    assert seen == [len(X), len(X)]
     seen.clear()
     big = sp.csr_matrix(np.repeat(X, 30, axis=0))
     clf.predict_proba(big)
@@ -136,6 +152,7 @@ def test_sparse_batches_are_densified_for_other_first_layers(data, monkeypatch):
         return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
 
     seen = _spy_on_densifying(monkeypatch)
+    monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", 100)  # not densified whole
     dense = tiny(model=build, batch_size=16, fit__shuffle=False).fit(X, Y)
     sparse = tiny(model=build, batch_size=16, fit__shuffle=False).fit(sp.csr_matrix(X), Y)
     assert seen and max(seen) == 16

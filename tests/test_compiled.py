@@ -75,10 +75,11 @@ def test_same_early_stopping_as_model_fit(data):
 
 
 @pytest.mark.smoke
-def test_repeated_fits_reuse_one_traced_loop(data):
+def test_repeated_fits_reuse_one_traced_loop(data, monkeypatch):
     X, Y = data
     for seed in range(3):
         tiny(random_state=seed).fit(X, Y)
+    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)  # X counts as sparse
     tiny(random_state=0).fit(sp.csr_matrix(X), Y)
     (loop,) = _compiled._cache.values()
     assert _compilations(loop) == 1
@@ -114,7 +115,7 @@ def test_sequential_models_and_instances_reuse_one_loop(data, monkeypatch, kind)
     first = tiny(**params).fit(X, Y)
     for seed in range(2):
         tiny(**dict(params, random_state=seed + 1)).fit(X, Y)
-    tiny(**params).fit(sp.csr_matrix(X), Y)  # sparse batches stay sparse on TensorFlow
+    tiny(**params).fit(sp.csr_matrix(X), Y)  # sparse X: the same loop
     assert not fell_back
     (loop,) = _compiled._cache.values()
     assert _compilations(loop) == 1
@@ -224,17 +225,41 @@ def test_memory_stays_flat_over_repeated_fits(data):
 
 
 @pytest.mark.smoke
-def test_sparse_batches_train_as_dense_ones(data):
+@pytest.mark.parametrize("sparse_enough", [True, False])
+def test_sparse_batches_train_as_dense_ones(data, monkeypatch, sparse_enough):
     X, Y = data
+    # X (95% non-zero) counts as sparse enough, or not, for sparse products.
+    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0 if sparse_enough else 0.5)
     params = dict(batch_size=32, fit__shuffle=False, early_stopping=True, epochs=4)
     dense = tiny(**params).fit(X, Y)
     sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
     (loop,) = _compiled._cache.values()
-    # On TensorFlow the first Dense layer multiplies sparse batches.
+    # On TensorFlow the first Dense layer can multiply sparse batches, and
+    # does where X is sparse enough.
     assert loop.sparse_input == (BACKEND == "tensorflow")
+    assert loop.sparse_batches == (BACKEND == "tensorflow" and sparse_enough)
     np.testing.assert_allclose(sparse.history_["val_loss"], dense.history_["val_loss"],
                                rtol=1e-5)
     np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X), atol=1e-5)
+    if not sparse_enough:  # densified once, X trains exactly as dense X
+        np.testing.assert_array_equal(sparse.history_["loss"], dense.history_["loss"])
+        np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+
+
+@pytest.mark.backend("tensorflow")
+def test_sparse_enough_batches_are_multiplied_sparse(data, monkeypatch):
+    X, Y = data
+    X = X * (np.random.default_rng(0).random(X.shape) < 0.05)  # about 5% non-zero
+    sparse = sp.csr_matrix(X)
+    density = sparse.nnz / np.prod(X.shape)
+    steps = []
+    for cutoff, multiplied in [(density * 1.01, True), (density, False)]:
+        monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", cutoff)
+        tiny(batch_size=32).fit(sparse, Y)
+        (loop,) = _compiled._cache.values()
+        assert loop.sparse_batches == multiplied
+        steps.append(loop._sparse_step.experimental_get_tracing_count())
+    assert steps == [1, 1]  # traced by the first fit only
 
 
 def test_large_networks_train_in_place_without_a_cached_copy(data, monkeypatch):
@@ -290,6 +315,7 @@ def test_fused_adam_equals_keras_adam(data, monkeypatch):
 
     X, Y = data
     params = dict(epochs=5, batch_size=32, learning_rate=0.03, fit__shuffle=False)
+    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)  # sparse gradients
     fused = tiny(**params).fit(sp.csr_matrix(X), Y)
     assert isinstance(next(iter(_compiled._cache.values())).optimizer, _fused_class())
     _compiled.clear()
