@@ -8,6 +8,25 @@ import shlex
 import sys
 import time
 
+import numpy as np
+
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def timing_arguments(doc, argv):
+    """The ``--rounds`` and ``--out`` of a timing benchmark described by ``doc``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default=str(RESULTS))
+    return parser.parse_args(argv)
+
+
+def median_range(values):
+    """Table cells ``median | low to high`` of a list of seconds."""
+    return f"{np.median(values):.2f} | {min(values):.2f} to {max(values):.2f}"
+
 
 def run_meta(script, argv, **extra):
     """The command that produced a report, the machine and the date."""

@@ -14,7 +14,6 @@ paths, after one untimed fit of each. Runs under ``KERAS_BACKEND=tensorflow``.
 Writes benchmarks/results/sparse_batches.{md,json}.
 """
 
-import argparse
 import os
 import pathlib
 import sys
@@ -121,18 +120,13 @@ def markdown(results, meta):
         a, b = r["sparse"], r["densified"]
         lines.append(
             f"| {r['case']} | {r['density']:.4f} "
-            f"| {np.median(a):.2f} | {min(a):.2f} to {max(a):.2f} "
-            f"| {np.median(b):.2f} | {min(b):.2f} to {max(b):.2f} "
+            f"| {report.median_range(a)} | {report.median_range(b)} "
             f"| {np.median(a) / np.median(b):.2f}x | {r['library_path']} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parent
-                                             / "results"))
-    args = parser.parse_args(argv)
+    args = report.timing_arguments(__doc__, argv)
     os.environ["KERAS_BACKEND"] = "tensorflow"  # before Keras is imported
     results, chosen = measure(args.rounds)
     meta = report.run_meta("sparse_batches.py", argv, rounds=args.rounds,

@@ -13,7 +13,6 @@ untimed fit of each. Needs PyTorch; runs under ``KERAS_BACKEND=torch``.
 Writes benchmarks/results/torch_threads.{md,json}.
 """
 
-import argparse
 import os
 import pathlib
 import sys
@@ -92,18 +91,13 @@ def markdown(results, meta):
         one, many = r["one_thread"], r["all_cores"]
         lines.append(
             f"| {r['rows']} x {r['features']} | {tuple(r['hidden'])} | {r['weights']:,} "
-            f"| {np.median(one):.2f} | {min(one):.2f} to {max(one):.2f} "
-            f"| {np.median(many):.2f} | {min(many):.2f} to {max(many):.2f} "
+            f"| {report.median_range(one)} | {report.median_range(many)} "
             f"| {np.median(one) / np.median(many):.2f}x | {r['library_threads']} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parent
-                                             / "results"))
-    args = parser.parse_args(argv)
+    args = report.timing_arguments(__doc__, argv)
     os.environ["KERAS_BACKEND"] = "torch"  # before Keras is imported
     results = measure(args.rounds)
     meta = report.run_meta("torch_threads.py", argv, rounds=args.rounds)

@@ -261,3 +261,35 @@ def test_torch_threads_report_gives_ratios_and_the_librarys_choice():
     assert ("| 2000 x 100 | (256,) | 29,454 | 0.50 | 0.40 to 0.60 | 1.00 "
             "| 0.90 to 1.10 | 0.50x | 1 |") in text
     assert torch_threads._weights(100, (256,), 14) == 100 * 256 + 256 + 256 * 14 + 14
+
+
+@pytest.mark.backend("tensorflow")
+def test_sparse_batches_benchmark_times_both_paths(tmp_path, monkeypatch):
+    import sparse_batches
+
+    from sklearn_mlk import _compiled
+
+    chosen = _compiled.SPARSE_BATCH_DENSITY
+    monkeypatch.setattr(sparse_batches, "FEATURES", (200,))
+    monkeypatch.setattr(sparse_batches, "DENSITIES", (chosen / 2, chosen * 4))
+    monkeypatch.setattr(sparse_batches, "ROWS", 300)
+    monkeypatch.setattr(sparse_batches, "_enron", lambda: None)
+    multiplied = []
+    original = _compiled.Loop._batches_of
+
+    def spy(self, X):
+        X = original(self, X)
+        multiplied.append(self.sparse_batches)
+        return X
+
+    monkeypatch.setattr(_compiled.Loop, "_batches_of", spy)
+    sparse_batches.main(["--rounds", "1", "--out", str(tmp_path)])
+    assert _compiled.SPARSE_BATCH_DENSITY == chosen  # restored
+    # Each case: one untimed and one timed fit per path, each path forced.
+    assert multiplied == [True, False] * 4
+    report = json.loads((tmp_path / "sparse_batches.json").read_text())
+    rows = report["results"]
+    assert [r["library_path"] for r in rows] == ["sparse", "densified"]
+    assert all(len(r["sparse"]) == len(r["densified"]) == 1 for r in rows)
+    text = (tmp_path / "sparse_batches.md").read_text()
+    assert f"below a density of {chosen}" in text and text.count("| 200 features") == 2
