@@ -5,12 +5,13 @@
 
 On TensorFlow the default MLP can multiply sparse batches as they are
 (``tf.sparse.sparse_dense_matmul``); the library does so only below
-``sklearn_mlk._compiled.SPARSE_BATCH_DENSITY`` and densifies denser batches.
+``sklearn_mlk._compiled.SPARSE_BATCH_DENSITY``, for a first layer of at least
+``SPARSE_READER_WEIGHTS`` weights, and densifies other batches.
 This measures where that pays: generated binary sparse data of several
 densities and widths (one network at a fixed 0.5, 3 epochs, no early
-stopping), and the default estimator on enron when the shared data sets are
-found (``$SKLEARN_MLK_DATA``). For each case fits alternate between the two
-paths, after one untimed fit of each. Runs under ``KERAS_BACKEND=tensorflow``.
+stopping), and the default estimator on genbase and enron when the shared data
+sets are found (``$SKLEARN_MLK_DATA``). For each case fits alternate between
+the two paths, after one untimed fit of each. Runs under ``KERAS_BACKEND=tensorflow``.
 Writes benchmarks/results/sparse_batches.{md,json}.
 """
 
@@ -29,9 +30,13 @@ import scipy.sparse as sp  # noqa: E402
 import report  # noqa: E402
 
 ROWS, LABELS, EPOCHS = 2000, 20, 3
-FEATURES = (1000, 10000)
-DENSITIES = (0.001, 0.003, 0.01, 0.03, 0.1)
-PATHS = {"sparse": 1.0, "densified": 0.0}  # SPARSE_BATCH_DENSITY forcing each
+# (features, densities): X of 1000 features is densified whole, wider X one
+# batch at a time.
+CASES = [(1000, (0.001, 0.003, 0.01, 0.1)), (10000, (0.001, 0.003, 0.01, 0.1)),
+         (100000, (0.0003, 0.001))]
+REAL = ("genbase", "enron")
+# The settings of (SPARSE_BATCH_DENSITY, SPARSE_READER_WEIGHTS) forcing each path.
+PATHS = {"sparse": (1.0, 0), "densified": (0.0, 0)}
 
 
 def _generated(features, density, seed=0):
@@ -43,12 +48,12 @@ def _generated(features, density, seed=0):
     return X, Y
 
 
-def _enron():
+def _real(name):
     try:
         import datasets
         from sklearn.preprocessing import MaxAbsScaler
 
-        X, Y, splits = datasets.load("enron")
+        X, Y, splits = datasets.load(name)
     except FileNotFoundError:
         return None
     train = splits[0][0]
@@ -58,8 +63,8 @@ def _enron():
 def _time(case, X, Y, path, timed):
     from sklearn_mlk import KerasMultiLabelClassifier, _compiled
 
-    _compiled.SPARSE_BATCH_DENSITY = PATHS[path]
-    params = ({} if case == "enron" else
+    _compiled.SPARSE_BATCH_DENSITY, _compiled.SPARSE_READER_WEIGHTS = PATHS[path]
+    params = ({} if case == "real" else
               dict(threshold=0.5, epochs=EPOCHS, early_stopping=False))
     est = KerasMultiLabelClassifier(random_state=0, **params)
     with warnings.catch_warnings():
@@ -70,35 +75,45 @@ def _time(case, X, Y, path, timed):
     return seconds if timed else None
 
 
+def _library_path(X, hidden):
+    from sklearn_mlk import _compiled
+
+    weights = X.shape[1] * hidden
+    dense = X.nnz >= _compiled.SPARSE_BATCH_DENSITY * X.shape[0] * X.shape[1]
+    return ("densified" if dense or weights < _compiled.SPARSE_READER_WEIGHTS
+            else "sparse")
+
+
 def measure(rounds):
     from sklearn_mlk import _compiled
 
-    chosen = _compiled.SPARSE_BATCH_DENSITY
-    cases = [(f"{f} features, density {d}", f, d, *_generated(f, d))
-             for f in FEATURES for d in DENSITIES]
-    enron = _enron()
-    if enron is not None:
-        X, Y = enron
-        cases.append(("enron, default estimator", X.shape[1],
-                      X.nnz / (X.shape[0] * X.shape[1]), X, Y))
+    chosen = (_compiled.SPARSE_BATCH_DENSITY, _compiled.SPARSE_READER_WEIGHTS)
+    # (name, kind, X, Y, width of the first layer)
+    cases = [(f"{f} features", "generated", *_generated(f, d), 256)
+             for f, densities in CASES for d in densities]
+    for name in REAL:
+        data = _real(name)
+        if data is not None:  # the default's five fold networks, stacked
+            cases.append((f"{name}, default estimator", "real", *data, 5 * 256))
     results = []
     try:
-        for name, features, density, X, Y in cases:
-            case = "enron" if name.startswith("enron") else "generated"
+        for name, kind, X, Y, hidden in cases:
+            path = _library_path(X, hidden)
             seconds = {path: [] for path in PATHS}
             for timed in [False] + [True] * rounds:
-                for path in PATHS:
-                    value = _time(case, X, Y, path, timed)
+                for forced in PATHS:
+                    value = _time(kind, X, Y, forced, timed)
                     if timed:
-                        seconds[path].append(value)
-            results.append({"case": name, "rows": X.shape[0], "features": features,
-                            "density": density,
-                            "library_path": "sparse" if density < chosen else "densified",
-                            **seconds})
-            print(f"{name}: sparse {np.median(seconds['sparse']):.2f}s, densified "
+                        seconds[forced].append(value)
+            results.append({"case": name, "rows": X.shape[0], "features": X.shape[1],
+                            "density": X.nnz / (X.shape[0] * X.shape[1]),
+                            "first_layer_weights": X.shape[1] * hidden,
+                            "library_path": path, **seconds})
+            print(f"{name}, density {results[-1]['density']:.4f}: sparse "
+                  f"{np.median(seconds['sparse']):.2f}s, densified "
                   f"{np.median(seconds['densified']):.2f}s", flush=True)
     finally:
-        _compiled.SPARSE_BATCH_DENSITY = chosen
+        _compiled.SPARSE_BATCH_DENSITY, _compiled.SPARSE_READER_WEIGHTS = chosen
     return results, chosen
 
 
@@ -108,18 +123,20 @@ def markdown(results, meta):
              f"Machine: {meta['machine']}; {meta['date']}", "",
              f"Warm fit seconds; median and range over alternating rounds. Generated "
              f"cases: {ROWS} rows, {LABELS} labels, binary features, one network "
-             f"(256 hidden, batch 64) at a fixed 0.5 for {EPOCHS} epochs. enron: "
-             "the default estimator (five stacked fold networks, early stopping) "
-             "on the first benchmark fold's training rows. Ratio: sparse over "
+             f"(256 hidden, batch 64) at a fixed 0.5 for {EPOCHS} epochs; X of 1000 "
+             "features is densified whole, wider X one batch at a time. genbase "
+             "and enron: the default estimator (five stacked fold networks, early "
+             "stopping) on the first benchmark fold's training rows. Ratio: sparse over "
              "densified (above 1: densifying is faster). The library keeps batches "
-             f"sparse below a density of {meta['sparse_batch_density']}.", "",
-             "| case | density | sparse s | range | densified s | range | ratio "
-             "| the library's path |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"sparse below a density of {meta['sparse_batch_density']} where the "
+             f"first layer has at least {meta['sparse_reader_weights']:,} weights.", "",
+             "| case | density | first-layer weights | sparse s | range | densified s "
+             "| range | ratio | the library's path |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         a, b = r["sparse"], r["densified"]
         lines.append(
-            f"| {r['case']} | {r['density']:.4f} "
+            f"| {r['case']} | {r['density']:.4f} | {r['first_layer_weights']:,} "
             f"| {report.median_range(a)} | {report.median_range(b)} "
             f"| {np.median(a) / np.median(b):.2f}x | {r['library_path']} |")
     return "\n".join(lines) + "\n"
@@ -130,7 +147,7 @@ def main(argv=None):
     os.environ["KERAS_BACKEND"] = "tensorflow"  # before Keras is imported
     results, chosen = measure(args.rounds)
     meta = report.run_meta("sparse_batches.py", argv, rounds=args.rounds,
-                           sparse_batch_density=chosen)
+                           sparse_batch_density=chosen[0], sparse_reader_weights=chosen[1])
     report.write(args.out, "sparse_batches", meta, results, markdown(results, meta))
 
 

@@ -48,13 +48,17 @@ _CACHE_SIZE = 4
 _CACHE_MAX_VALUES = 2**22
 # Rows per forward pass when the validation loss is computed.
 _EVAL_ROWS = 4096
-# Sparse X reaches a network that can read it sparse (see Loop.sparse_input)
-# only below this density (stored values per entry). TensorFlow's CPU
-# sparse-dense product does about 150 times fewer multiply-adds per second
-# than its dense one, so denser batches train faster densified: on enron (8%
-# dense) a default fit took 3.4 times as long sparse. See
-# benchmarks/sparse_batches.py for the crossover.
-SPARSE_BATCH_DENSITY = 0.01
+# Sparse X reaches a network that can read it sparse (Loop.sparse_input) only
+# where that pays (benchmarks/sparse_batches.py). TensorFlow's CPU sparse-dense
+# product does about 150 times fewer multiply-adds per second than its dense
+# one, and a sparse batch costs a Python-level step of its own where dense X
+# trains in one compiled epoch. So sparse batches need both a density below
+# about 1/150 and a first layer of enough weights for a dense product to cost
+# more than that step: on enron (8% dense) a default fit took 5 times as long
+# sparse, and with 1000 features densified batches were faster at every
+# density tried.
+SPARSE_BATCH_DENSITY = 0.005
+SPARSE_READER_WEIGHTS = 1_000_000
 
 _cache = collections.OrderedDict()
 _unbuildable = set()
@@ -314,12 +318,14 @@ class Loop:
     compiles the epoch and implements the hooks below; ``members`` is the
     number of members of a stacked ensemble (0 for one network),
     ``sparse_input`` whether the network can read sparse batches undensified,
-    ``sparse_batches`` whether they do in the current fit (sparse X below
+    ``sparse_reader_weights`` the weights of the layer that would read them,
+    ``sparse_batches`` whether they do in the current fit (see
     ``SPARSE_BATCH_DENSITY``), ``n_features`` the width of its input.
     """
 
     members = 0
     sparse_input = False
+    sparse_reader_weights = 0
     sparse_batches = False
     n_features = 0
 
@@ -447,16 +453,18 @@ class Loop:
         ``sparse_batches``.
 
         Sparse X stays sparse (canonical CSR) where the network reads it so
-        and it is sparse enough to pay; otherwise its batches are densified,
-        all at once where the dense X holds at most ``DENSE_BLOCK_VALUES``.
+        and that pays (``SPARSE_BATCH_DENSITY``, ``SPARSE_READER_WEIGHTS``);
+        otherwise its batches are densified, all at once where the dense X
+        holds at most ``DENSE_BLOCK_VALUES``.
         """
         self.sparse_batches = False
         if not sp.issparse(X):
             return X
         X = _canonical_csr(X)
         size = X.shape[0] * X.shape[1]
-        self.sparse_batches = bool(self.sparse_input
-                                   and X.nnz < SPARSE_BATCH_DENSITY * size)
+        self.sparse_batches = bool(
+            self.sparse_input and X.nnz < SPARSE_BATCH_DENSITY * size
+            and self.sparse_reader_weights >= SPARSE_READER_WEIGHTS)
         if not self.sparse_batches and size <= DENSE_BLOCK_VALUES:
             return _dense(X)
         return X

@@ -4,7 +4,7 @@ Each epoch is one call of a ``tf.function`` over the batches, traced once per
 architecture, optimizer and loss with dynamic batch shapes, so fits of any
 size reuse it. A plain Adam updates each weight tensor with TensorFlow's fused
 Adam kernel (:mod:`sklearn_mlk._fused_adam`). Sparse X stays sparse where one
-``Dense`` layer alone reads the input (the default MLP) and X is sparse enough
+``Dense`` layer alone reads the input (the default MLP) and that pays
 (``sklearn_mlk._compiled.SPARSE_BATCH_DENSITY``): that layer is applied with
 ``tf.sparse.sparse_dense_matmul``, which multiplies only the non-zeros,
 forward and backward.
@@ -118,6 +118,7 @@ class TensorFlowLoop(Loop):
         self._rest = None if self._first is None else _after(self.model, self._first)
         self.sparse_input = self._rest is not None
         if self.sparse_input:
+            self.sparse_reader_weights = self.n_features * self._first.units
             x = tf.SparseTensorSpec([None, self.n_features], tf.float32)
             self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w])
             self._sparse_evaluate = tf.function(self._loss_sum,

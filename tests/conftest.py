@@ -36,6 +36,15 @@ def tiny(**params):
     return KerasMultiLabelClassifier(**{**defaults, **params})
 
 
+def sparse_products(monkeypatch):
+    """Let any sparse X count as sparse enough, and any network as large
+    enough, for TensorFlow to multiply its batches sparse."""
+    from sklearn_mlk import _compiled
+
+    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)
+    monkeypatch.setattr(_compiled, "SPARSE_READER_WEIGHTS", 0)
+
+
 def pytest_runtest_setup(item):
     """``@pytest.mark.backend("tensorflow")``: a test of one Keras backend's
     own code path, skipped on the others."""

@@ -270,10 +270,10 @@ def test_sparse_batches_benchmark_times_both_paths(tmp_path, monkeypatch):
     from sklearn_mlk import _compiled
 
     chosen = _compiled.SPARSE_BATCH_DENSITY
-    monkeypatch.setattr(sparse_batches, "FEATURES", (200,))
-    monkeypatch.setattr(sparse_batches, "DENSITIES", (chosen / 2, chosen * 4))
+    monkeypatch.setattr(_compiled, "SPARSE_READER_WEIGHTS", 200 * 256)
+    monkeypatch.setattr(sparse_batches, "CASES", [(200, (chosen / 2, chosen * 4))])
     monkeypatch.setattr(sparse_batches, "ROWS", 300)
-    monkeypatch.setattr(sparse_batches, "_enron", lambda: None)
+    monkeypatch.setattr(sparse_batches, "REAL", ())
     multiplied = []
     original = _compiled.Loop._batches_of
 
@@ -285,6 +285,7 @@ def test_sparse_batches_benchmark_times_both_paths(tmp_path, monkeypatch):
     monkeypatch.setattr(_compiled.Loop, "_batches_of", spy)
     sparse_batches.main(["--rounds", "1", "--out", str(tmp_path)])
     assert _compiled.SPARSE_BATCH_DENSITY == chosen  # restored
+    assert _compiled.SPARSE_READER_WEIGHTS == 200 * 256
     # Each case: one untimed and one timed fit per path, each path forced.
     assert multiplied == [True, False] * 4
     report = json.loads((tmp_path / "sparse_batches.json").read_text())
@@ -292,4 +293,5 @@ def test_sparse_batches_benchmark_times_both_paths(tmp_path, monkeypatch):
     assert [r["library_path"] for r in rows] == ["sparse", "densified"]
     assert all(len(r["sparse"]) == len(r["densified"]) == 1 for r in rows)
     text = (tmp_path / "sparse_batches.md").read_text()
-    assert f"below a density of {chosen}" in text and text.count("| 200 features") == 2
+    assert f"below a density of {chosen} where the first layer has at least 51,200" in text
+    assert text.count("| 200 features") == 2

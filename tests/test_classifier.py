@@ -9,7 +9,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import tiny
+from conftest import sparse_products, tiny
 from sklearn.base import clone
 
 from sklearn_mlk import _compiled
@@ -112,10 +112,10 @@ def _spy_on_densifying(monkeypatch):
 def test_sparse_features_are_densified_whole_only_when_small(data, monkeypatch):
     X, Y = data
     seen = _spy_on_densifying(monkeypatch)
-    # X (200 x 10) is too large to densify whole, and sparse enough for
-    # sparse products.
+    # X (200 x 10) is too large to densify whole, and counts as sparse
+    # enough for sparse products.
     monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", 100)
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)
+    sparse_products(monkeypatch)
     # The default MLP reads its input with a Dense layer: on TensorFlow the
     # batches stay sparse; on the other backends each is densified alone.
     clf = tiny(batch_size=16, threshold="f1").fit(sp.csr_matrix(X), Y)

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import tiny
+from conftest import sparse_products, tiny
 
 from sklearn_mlk import _compiled
 
@@ -79,7 +79,7 @@ def test_repeated_fits_reuse_one_traced_loop(data, monkeypatch):
     X, Y = data
     for seed in range(3):
         tiny(random_state=seed).fit(X, Y)
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)  # X counts as sparse
+    sparse_products(monkeypatch)  # X counts as sparse
     tiny(random_state=0).fit(sp.csr_matrix(X), Y)
     (loop,) = _compiled._cache.values()
     assert _compilations(loop) == 1
@@ -229,7 +229,9 @@ def test_memory_stays_flat_over_repeated_fits(data):
 def test_sparse_batches_train_as_dense_ones(data, monkeypatch, sparse_enough):
     X, Y = data
     # X (95% non-zero) counts as sparse enough, or not, for sparse products.
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0 if sparse_enough else 0.5)
+    sparse_products(monkeypatch)
+    if not sparse_enough:
+        monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 0.5)
     params = dict(batch_size=32, fit__shuffle=False, early_stopping=True, epochs=4)
     dense = tiny(**params).fit(X, Y)
     sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
@@ -252,14 +254,19 @@ def test_sparse_enough_batches_are_multiplied_sparse(data, monkeypatch):
     X = X * (np.random.default_rng(0).random(X.shape) < 0.05)  # about 5% non-zero
     sparse = sp.csr_matrix(X)
     density = sparse.nnz / np.prod(X.shape)
+    weights = X.shape[1] * 8  # of the first layer of tiny()
     steps = []
-    for cutoff, multiplied in [(density * 1.01, True), (density, False)]:
+    for cutoff, floor, multiplied in [(density * 1.01, weights, True),
+                                      (density, weights, False),
+                                      (density * 1.01, weights + 1, False)]:
         monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", cutoff)
+        monkeypatch.setattr(_compiled, "SPARSE_READER_WEIGHTS", floor)
         tiny(batch_size=32).fit(sparse, Y)
         (loop,) = _compiled._cache.values()
+        assert loop.sparse_reader_weights == weights
         assert loop.sparse_batches == multiplied
         steps.append(loop._sparse_step.experimental_get_tracing_count())
-    assert steps == [1, 1]  # traced by the first fit only
+    assert steps == [1, 1, 1]  # traced by the first fit only
 
 
 def test_large_networks_train_in_place_without_a_cached_copy(data, monkeypatch):
@@ -315,7 +322,7 @@ def test_fused_adam_equals_keras_adam(data, monkeypatch):
 
     X, Y = data
     params = dict(epochs=5, batch_size=32, learning_rate=0.03, fit__shuffle=False)
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)  # sparse gradients
+    sparse_products(monkeypatch)  # sparse gradients
     fused = tiny(**params).fit(sp.csr_matrix(X), Y)
     assert isinstance(next(iter(_compiled._cache.values())).optimizer, _fused_class())
     _compiled.clear()

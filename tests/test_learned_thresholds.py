@@ -5,13 +5,13 @@ import pathlib
 import numpy as np
 import scipy.sparse as sp
 import pytest
-from conftest import tiny
+from conftest import sparse_products, tiny
 
 keras = pytest.importorskip("keras")
 from sklearn.metrics import f1_score
 
 from sklearn_mlk import FBeta, KerasMultiLabelClassifier
-from sklearn_mlk import _compiled, _trainer
+from sklearn_mlk import _trainer
 from sklearn_mlk._splits import holdout_split, kfold_splits
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -452,7 +452,7 @@ def test_stacked_sparse_training_matches_dense(data, monkeypatch):
     masks = _spy_on_stacked_training(monkeypatch)
     params = dict(threshold="f1", threshold_cv=3, refit=False, fit__shuffle=False)
     # X counts as sparse enough for TensorFlow's sparse products.
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)
+    sparse_products(monkeypatch)
     dense = tiny(**params).fit(X, Y)
     sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
     assert len(masks) == 2
