@@ -75,13 +75,11 @@ def _time(case, X, Y, path, timed):
     return seconds if timed else None
 
 
-def _library_path(X, hidden):
-    from sklearn_mlk import _compiled
-
-    weights = X.shape[1] * hidden
-    dense = X.nnz >= _compiled.SPARSE_BATCH_DENSITY * X.shape[0] * X.shape[1]
-    return ("densified" if dense or weights < _compiled.SPARSE_READER_WEIGHTS
-            else "sparse")
+def _library_path(X, hidden, chosen):
+    """The path the library's own settings ``chosen`` take."""
+    density, weights = chosen
+    dense = X.nnz >= density * X.shape[0] * X.shape[1]
+    return "densified" if dense or X.shape[1] * hidden < weights else "sparse"
 
 
 def measure(rounds):
@@ -98,7 +96,7 @@ def measure(rounds):
     results = []
     try:
         for name, kind, X, Y, hidden in cases:
-            path = _library_path(X, hidden)
+            path = _library_path(X, hidden, chosen)
             seconds = {path: [] for path in PATHS}
             for timed in [False] + [True] * rounds:
                 for forced in PATHS:
