@@ -50,14 +50,13 @@ _CACHE_MAX_VALUES = 2**22
 _EVAL_ROWS = 4096
 # Sparse X reaches a network that can read it sparse (Loop.sparse_input) only
 # where that pays (benchmarks/sparse_batches.py). TensorFlow's CPU sparse-dense
-# product does about 150 times fewer multiply-adds per second than its dense
-# one, and a sparse batch costs a Python-level step of its own where dense X
-# trains in one compiled epoch. So sparse batches need both a density below
-# about 1/150 and a first layer of enough weights for a dense product to cost
-# more than that step: on enron (8% dense) a default fit took 5 times as long
-# sparse, and with 1000 features densified batches were faster at every
-# density tried.
-SPARSE_BATCH_DENSITY = 0.005
+# product does far fewer multiply-adds per second than its dense one, and a
+# sparse batch is a Python-level step of its own where dense X trains in one
+# compiled epoch. Sparse batches won only with few non-zeros (0.1%, not 0.3%,
+# of 10,000 features) and only where a dense product is dear, at a first
+# layer of millions of weights (never at 1000 features x 256 units); on enron
+# (8.6% non-zeros) a default fit took 4 to 5 times as long sparse.
+SPARSE_BATCH_DENSITY = 0.002
 SPARSE_READER_WEIGHTS = 1_000_000
 
 _cache = collections.OrderedDict()
