@@ -20,8 +20,10 @@ The epochs, early stopping and histories are :class:`Loop`'s, shared by every
 backend; each backend runs the epoch in a module of its own behind
 :class:`Loop`'s hooks: :mod:`sklearn_mlk._loop_tensorflow` (a ``tf.function``,
 batches of very sparse X kept sparse), :mod:`sklearn_mlk._loop_jax`
-(``jax.jit``, one compiled step whatever the number of rows) and :mod:`sklearn_mlk._loop_torch`
-(eager steps with a multi-tensor Adam: PyTorch has nothing to trace).
+(``jax.jit``, one compiled step whatever the number of rows) and
+:mod:`sklearn_mlk._loop_torch` (eager steps with a multi-tensor Adam: PyTorch
+has nothing to trace). Sparse X that is not kept sparse is densified, whole
+where it is small.
 
 The fold networks of a default ensemble train here side by side as one
 stacked network (:func:`train_members`, :mod:`sklearn_mlk._stacked`): one
