@@ -23,6 +23,12 @@ def timing_arguments(doc, argv):
     return parser.parse_args(argv)
 
 
+def header(title, meta):
+    """A report's first lines: its title, the command and the machine."""
+    return [f"# {title}", "", f"Command: `{meta['command']}`  ",
+            f"Machine: {meta['machine']}; {meta['date']}", ""]
+
+
 def median_range(values):
     """Table cells ``median | low to high`` of a list of seconds."""
     return f"{np.median(values):.2f} | {min(values):.2f} to {max(values):.2f}"

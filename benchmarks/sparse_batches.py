@@ -116,9 +116,7 @@ def measure(rounds):
 
 
 def markdown(results, meta):
-    lines = ["# TensorFlow: sparse batches kept sparse or densified", "",
-             f"Command: `{meta['command']}`  ",
-             f"Machine: {meta['machine']}; {meta['date']}", "",
+    lines = [*report.header("TensorFlow: sparse batches kept sparse or densified", meta),
              f"Warm fit seconds; median and range over alternating rounds. Generated "
              f"cases: {ROWS} rows, {LABELS} labels, binary features, one network "
              f"(256 hidden, batch 64) at a fixed 0.5 for {EPOCHS} epochs; X of 1000 "

@@ -78,9 +78,7 @@ def measure(rounds):
 
 def markdown(results, meta):
     cores = results[0]["cores"] if results else os.cpu_count()
-    lines = ["# PyTorch: one intra-op thread against the whole pool", "",
-             f"Command: `{meta['command']}`  ",
-             f"Machine: {meta['machine']}; {meta['date']}", "",
+    lines = [*report.header("PyTorch: one intra-op thread against the whole pool", meta),
              f"Warm fit seconds of one network ({EPOCHS} epochs, batch 64) on "
              "generated dense data; median and range over alternating rounds. "
              f"Ratio: one thread over {cores} (below 1: one thread is faster).", "",

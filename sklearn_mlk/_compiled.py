@@ -303,6 +303,12 @@ def _dense(block):
     return np.asarray(block, dtype=np.float32)
 
 
+def _dense_if_small(X):
+    """Sparse X densified where the dense copy holds at most
+    ``DENSE_BLOCK_VALUES``, else as it is."""
+    return _dense(X) if X.shape[0] * X.shape[1] <= DENSE_BLOCK_VALUES else X
+
+
 def _canonical_csr(X):
     """X as CSR with sorted, unique indices; the caller's matrix is not modified."""
     X = X.tocsr()
@@ -466,9 +472,7 @@ class Loop:
         self.sparse_batches = bool(
             self.sparse_input and X.nnz < SPARSE_BATCH_DENSITY * size
             and self.sparse_reader_weights >= SPARSE_READER_WEIGHTS)
-        if not self.sparse_batches and size <= DENSE_BLOCK_VALUES:
-            return _dense(X)
-        return X
+        return X if self.sparse_batches else _dense_if_small(X)
 
     def _restore(self, best_weights, members):
         """Set each member's weights (or the network's) to its best epoch's."""
@@ -489,11 +493,9 @@ class Loop:
         rows = _EVAL_ROWS
         if sp.issparse(X):
             X = _canonical_csr(X)
-            if not self.sparse_batches:
-                if X.shape[0] * X.shape[1] <= DENSE_BLOCK_VALUES:
-                    X = _dense(X)
-                else:
-                    rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
+            X = X if self.sparse_batches else _dense_if_small(X)
+        if sp.issparse(X) and not self.sparse_batches:  # densified block by block
+            rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
         return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
 
     def _validation_loss(self, validation, counts):
