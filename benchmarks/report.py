@@ -34,6 +34,13 @@ def median_range(values):
     return f"{np.median(values):.2f} | {min(values):.2f} to {max(values):.2f}"
 
 
+def paired_cells(a, b):
+    """Table cells of two timed settings: each one's median and range, then
+    the ratio of their medians, ``a`` over ``b``."""
+    return (f"{median_range(a)} | {median_range(b)} "
+            f"| {np.median(a) / np.median(b):.2f}x")
+
+
 def run_meta(script, argv, **extra):
     """The command that produced a report, the machine and the date."""
     args = sys.argv[1:] if argv is None else argv

@@ -130,11 +130,10 @@ def markdown(results, meta):
              "| range | ratio | the library's path |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        a, b = r["sparse"], r["densified"]
         lines.append(
             f"| {r['case']} | {r['density']:.4f} | {r['first_layer_weights']:,} "
-            f"| {report.median_range(a)} | {report.median_range(b)} "
-            f"| {np.median(a) / np.median(b):.2f}x | {r['library_path']} |")
+            f"| {report.paired_cells(r['sparse'], r['densified'])} "
+            f"| {r['library_path']} |")
     return "\n".join(lines) + "\n"
 
 

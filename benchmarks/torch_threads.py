@@ -86,11 +86,10 @@ def markdown(results, meta):
              f"{cores} threads s | range | ratio | the library's choice |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        one, many = r["one_thread"], r["all_cores"]
         lines.append(
             f"| {r['rows']} x {r['features']} | {tuple(r['hidden'])} | {r['weights']:,} "
-            f"| {report.median_range(one)} | {report.median_range(many)} "
-            f"| {np.median(one) / np.median(many):.2f}x | {r['library_threads']} |")
+            f"| {report.paired_cells(r['one_thread'], r['all_cores'])} "
+            f"| {r['library_threads']} |")
     return "\n".join(lines) + "\n"
 
 
