@@ -2,7 +2,7 @@
 
 from ._classifier import KerasMultiLabelClassifier
 from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
-from ._persistence import load
+from ._persistence import get_untrusted_types, load
 from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "RecallAtLeast",
     "ThresholdDisplay",
     "TrainingHistoryDisplay",
+    "get_untrusted_types",
     "load",
 ]
 __version__ = "0.1.0"

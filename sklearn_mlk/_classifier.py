@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 
 from . import _backend
 from ._inference import sigmoid_
+from ._persistence import Unsaved, register
 from ._routing import check_names, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder, known_entries, label_totals
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
@@ -50,6 +51,7 @@ def _argmax_thresholds(n_labels):
     return fixed(0.5, n_labels)._replace(status=np.full(n_labels, ARGMAX))
 
 
+@register
 class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     """Multi-label classifier backed by a Keras network with one sigmoid per label.
 
@@ -831,12 +833,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """
         from ._persistence import save
 
-        save(self, path)
+        save(self, path)  # atomic: a failed save leaves the old file
         return self
 
     def _validate_params(self):
-        from ._persistence import Unsaved
-
         unsaved = {name: value for name, value in self.get_params(deep=False).items()
                    if isinstance(value, Unsaved)}
         if unsaved:

@@ -5,34 +5,52 @@ the loading process can. A file written by :func:`save` holds only data, in a
 zip archive:
 
 - ``estimator.json``: the format, its version, the library and Keras versions,
-  the estimator's class, and its parameters and fitted attributes encoded as
-  JSON (arrays by reference);
-- ``arrays.npz``: the arrays, read with ``allow_pickle=False``;
-- ``model_0.keras``: the Keras network in Keras's own format, read with
-  ``safe_mode=True`` (which refuses ``Lambda`` layers and other code).
+  the estimator's class, its parameters and fitted attributes encoded as
+  JSON (arrays by reference), and the size of every other member;
+- ``arrays.npz``: the arrays, stored plain and read with ``allow_pickle=False``;
+- ``model_0.keras``: the Keras network in Keras's own format.
 
-Only plain data and a short list of this library's own classes can be
-decoded; anything else in a file is an error. Parameters that are code (a
-model callable, callbacks, an optimizer instance, a custom objective) cannot
-be stored as data: the loaded estimator predicts as the saved one did, and
-holds an :class:`Unsaved` marker in their place, which ``fit`` refuses with a
-message naming the parameter.
+Loading checks before it reads: the members must be the expected ones, of
+the sizes recorded when saving; every object a network's config names must
+be on an allow-list of Keras's data-only layers (:mod:`._safe_config`),
+before Keras itself reads the network, with ``safe_mode=True``. Only plain
+data and a short list of this library's own classes can be decoded; anything
+else in a file is a ``ValueError`` naming the file and the reason.
+
+Saving writes a temporary file beside the target and renames it over the
+target once complete, so a failed or killed save loses nothing.
+
+Parameters that are code (a model callable, callbacks, an optimizer instance,
+a custom objective) cannot be stored as data: the loaded estimator predicts
+as the saved one did, and holds an :class:`Unsaved` marker in their place,
+which ``fit`` refuses with a message naming the parameter.
 """
 
 import io
 import json
 import numbers
 import os
+import re
 import tempfile
-import zipfile
+import warnings
 
 import numpy as np
+
+from ._archive import Refused as _Refused
+from ._archive import atomic_write, check_members, open_zip, read_member
 
 FORMAT = "sklearn-mlk"
 # Bump on any change a reader of the previous version could not decode.
 FORMAT_VERSION = 1
 _META = "estimator.json"
 _ARRAYS = "arrays.npz"
+_NETWORK = re.compile(r"model_[0-9]{1,6}\.keras")
+_ARRAY = re.compile(r"a[0-9]{1,9}\.npy")
+# The members of a network's ``.keras`` archive.
+_KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
+# The fitted state without which a loaded estimator cannot predict.
+_FITTED = ("model_", "classes_", "thresholds_", "threshold_status_", "_target_encoder",
+           "_from_probability", "n_features_in_")
 
 
 class Unsaved:
@@ -47,19 +65,38 @@ class Unsaved:
         return f"Unsaved({self.description!r})"
 
 
+# Estimator classes a file may name; they join with :func:`register`, so that
+# this module never imports the estimator's.
+_ESTIMATORS = {}
+
+
+def register(cls):
+    """Class decorator: let files written by :func:`save` name ``cls``."""
+    _ESTIMATORS[cls.__name__] = cls
+    return cls
+
+
 def _classes():
     """The classes a file may name: this library's own, nothing else."""
-    from ._classifier import KerasMultiLabelClassifier
     from ._targets import MultiLabelTargetEncoder
     from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 
-    return {cls.__name__: cls
-            for cls in (KerasMultiLabelClassifier, MultiLabelTargetEncoder, FBeta,
-                        PrecisionAtLeast, RecallAtLeast, Unsaved)}
+    return {**_ESTIMATORS,
+            **{cls.__name__: cls for cls in (MultiLabelTargetEncoder, FBeta,
+                                             PrecisionAtLeast, RecallAtLeast, Unsaved)}}
+
+
+def _where(path):
+    return repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else "The file"
 
 
 def save(estimator, path):
-    """Write a fitted ``estimator`` to ``path`` (see the module docstring)."""
+    """Write a fitted ``estimator`` to ``path`` (see the module docstring).
+
+    The file is replaced atomically: a save that fails, or a process killed
+    while saving, leaves any previous file at ``path`` as it was. A binary
+    file object (anything with ``write``) is written directly instead.
+    """
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
@@ -72,6 +109,15 @@ def save(estimator, path):
               for name, value in estimator.get_params(deep=False).items()}
     state = {name: encoder.value(value, name) for name, value in vars(estimator).items()
              if name not in estimator.get_params(deep=False) and name != "_plan"}
+    buffer = io.BytesIO()
+    np.savez(buffer, **encoder.arrays)
+    members = {_ARRAYS: buffer.getvalue()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model in encoder.models.items():
+            file = os.path.join(tmp, name)
+            keras.saving.save_model(model, file, include_optimizer=False)
+            with open(file, "rb") as f:
+                members[name] = f.read()
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -80,29 +126,51 @@ def save(estimator, path):
         "class": type(estimator).__name__,
         "params": params,
         "state": state,
+        # Checked on load before anything is read: a swapped or edited
+        # member is refused, and no member is decompressed past its size.
+        "members": {name: len(data) for name, data in members.items()},
     }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(_META, json.dumps(meta, indent=1))
-        buffer = io.BytesIO()
-        np.savez(buffer, **encoder.arrays)
-        archive.writestr(_ARRAYS, buffer.getvalue())
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, model in encoder.models.items():
-                file = os.path.join(tmp, name)
-                keras.saving.save_model(model, file, include_optimizer=False)
-                archive.write(file, name)
+    members = {_META: json.dumps(meta, indent=1).encode(), **members}
+    if hasattr(path, "write"):
+        _write_archive(path, members)
+        return
+    with atomic_write(path) as file:
+        _write_archive(file, members)
 
 
-def load(path, custom_objects=None):
+def _write_archive(file, members):
+    import zipfile
+
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def load(path, custom_objects=None, trusted=None):
     """Read an estimator written by :func:`save`; no code in the file runs.
+
+    Before anything is decompressed, the archive's members must be the
+    expected ones, of the sizes the estimator was saved with; before Keras
+    reads a network, every object its config names must be on an
+    allow-list: Keras's own layers that hold only data, its initializers,
+    regularizers and constraints, and plain models
+    (:func:`get_untrusted_types` lists what a file names beyond it).
 
     Parameters
     ----------
-    path : str or path-like
+    path : str, path-like or binary file object
         The file.
     custom_objects : dict, optional
         Custom Keras layers or functions of a network built by a model
-        callable, by name, as ``keras.saving.load_model`` takes them.
+        callable, by name, as ``keras.saving.load_model`` takes them. Their
+        names are trusted.
+    trusted : list of str, optional
+        Further names the networks may use beyond the allow-list, as
+        :func:`get_untrusted_types` gives them: operation nodes such as
+        ``"keras.src.ops.numpy.Add"`` (from ``keras.ops`` calls in a
+        functional model), registered custom objects (``"package>Name"``).
+        Name only what you trust the file to use. ``Lambda`` layers hold
+        Python code and are never loaded.
 
     Returns
     -------
@@ -112,62 +180,208 @@ def load(path, custom_objects=None):
     Raises
     ------
     ValueError
-        If the file is not an sklearn-mlk file, comes from a newer format
-        version, names a class or holds a value that is not this library's
-        data, or its network holds code (a ``Lambda`` layer).
+        If the file is not an sklearn-mlk file or is damaged, comes from a
+        newer format version, names a class or holds a value that is not this
+        library's data, or its network names an object that is neither on the
+        allow-list nor trusted. The message names the file and the reason.
     """
-    from ._backend import get_keras
-
+    where = _where(path)
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ValueError(f"{os.fspath(path)!r} is not a file written by "
-                         "sklearn_mlk.save (not a zip archive).") from None
-    with archive:
+        return _load(path, where, custom_objects, trusted)
+    except (_Refused, FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as exc:  # Keras's, NumPy's or zipfile's own errors
+        raise ValueError(f"{where} cannot be loaded: it is damaged or was not written "
+                         f"by sklearn_mlk.save ({type(exc).__name__}: "
+                         f"{str(exc)[:300]}).") from exc
+
+
+def get_untrusted_types(path, custom_objects=None):
+    """The names in a saved file that :func:`load` refuses unless trusted.
+
+    Parameters
+    ----------
+    path : str, path-like or binary file object
+        A file written by :func:`sklearn_mlk.save`.
+    custom_objects : dict, optional
+        As :func:`load` takes it: its names are trusted.
+
+    Returns
+    -------
+    names : list of str
+        Sorted names to pass as ``load(path, trusted=names)`` once you trust
+        the file; empty for a file of Keras's own data-only layers.
+    """
+    where = _where(path)
+    names = set()
+    with _Reader(path, where) as reader:
+        for name in reader.networks:
+            names.update(_untrusted(reader.network_config(name), custom_objects, ()))
+    return sorted(names)
+
+
+def _untrusted(config, custom_objects, trusted):
+    from ._backend import get_keras
+    from ._safe_config import untrusted_names
+
+    return untrusted_names(config, get_keras(), set(trusted or ()) | set(custom_objects or ()))
+
+
+def _json(data, where, what):
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise _Refused(f"{where}: its {what} is not valid JSON "
+                       f"({type(exc).__name__}).") from None
+
+
+class _Reader:
+    """The checked members of a saved estimator's archive."""
+
+    def __init__(self, path, where):
+        self.where = where
+        self.archive = open_zip(path, where)
+
+    def __enter__(self):
+        archive, where = self.archive, self.where
         names = set(archive.namelist())
         if _META not in names or _ARRAYS not in names:
-            raise ValueError(f"{os.fspath(path)!r} is not a file written by "
-                             "sklearn_mlk.save: it has no estimator.json and arrays.npz.")
-        meta = json.loads(archive.read(_META))
-        _check_meta(meta, path)
-        with np.load(io.BytesIO(archive.read(_ARRAYS)), allow_pickle=False) as arrays:
-            arrays = dict(arrays)
+            raise _Refused(f"{where} is not a file written by sklearn_mlk.save: it has "
+                           "no estimator.json and arrays.npz.")
+        check_members(archive, {_META, _ARRAYS} | {n for n in names if _NETWORK.fullmatch(n)},
+                      where)
+        self.meta = meta = _json(read_member(archive, _META, where), where, "estimator.json")
+        _check_meta(meta, where)
+        sizes = meta.get("members", {})
+        if not isinstance(sizes, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in sizes.values()):
+            raise _Refused(f"{where}: its member sizes are damaged.")
+        self.sizes = sizes
+        referenced = _referenced_networks(meta)
+        present = {n for n in names if _NETWORK.fullmatch(n)}
+        if referenced != present:
+            extra, missing = sorted(present - referenced), sorted(referenced - present)
+            raise _Refused(f"{where} does not match its estimator: "
+                           + (f"networks {extra} are not used" if extra else
+                              f"networks {missing} are missing") + ".")
+        self.networks = sorted(referenced)
+        return self
+
+    def __exit__(self, *exc):
+        self.archive.close()
+
+    def member(self, name):
+        return read_member(self.archive, name, self.where, self.sizes.get(name))
+
+    def arrays(self):
+        import zipfile
+
+        data = self.member(_ARRAYS)
+        where = f"{self.where}, member {_ARRAYS!r},"
+        with open_zip(io.BytesIO(data), where) as inner:
+            check_members(inner, {n for n in inner.namelist() if _ARRAY.fullmatch(n)},
+                          where)
+            if any(info.compress_type != zipfile.ZIP_STORED for info in inner.infolist()):
+                raise _Refused(f"{where} holds compressed arrays; save stores them plain.")
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            return dict(arrays)
+
+    def network_bytes(self, name):
+        data = self.member(name)
+        with open_zip(io.BytesIO(data), f"{self.where}, member {name!r},") as inner:
+            check_members(inner, _KERAS_MEMBERS, f"{self.where}, member {name!r},")
+        return data
+
+    def network_config(self, name):
+        data = self.network_bytes(name)
+        where = f"{self.where}, member {name!r},"
+        with open_zip(io.BytesIO(data), where) as inner:
+            return _json(read_member(inner, "config.json", where), where, "config.json")
+
+
+def _referenced_networks(meta):
+    """The network members the metadata refers to (``{"model": name}``)."""
+    found, stack = set(), [meta.get("params"), meta.get("state")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if set(node) == {"model"} and isinstance(node["model"], str):
+                found.add(node["model"])
+            stack.extend(node.values())
+    return found
+
+
+def _load(path, where, custom_objects, trusted):
+    from ._backend import get_keras
+
+    with _Reader(path, where) as reader:
+        arrays = reader.arrays()
         keras = get_keras()
         models = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            for name in sorted(n for n in names if n.endswith(".keras")):
-                file = archive.extract(name, tmp)
+        for name in reader.networks:
+            bad = _untrusted(reader.network_config(name), custom_objects, trusted)
+            if bad:
+                raise _Refused(
+                    f"The network in {where} cannot be loaded safely: it names {bad}, "
+                    "which are not Keras layers that hold only data. Loading runs no "
+                    "code from a file; if you trust this file, pass these names as "
+                    "sklearn_mlk.load(path, trusted=[...]) (and your own classes as "
+                    "custom_objects). Lambda layers hold Python code and are never "
+                    "loaded.")
+            with tempfile.TemporaryDirectory() as tmp:
+                file = os.path.join(tmp, name)
+                with open(file, "wb") as f:
+                    f.write(reader.network_bytes(name))
                 try:
-                    models[name] = keras.saving.load_model(
-                        file, compile=False, safe_mode=True, custom_objects=custom_objects)
-                except ValueError as exc:
-                    raise ValueError(f"The network in {os.fspath(path)!r} cannot be "
-                                     f"loaded safely: {exc}") from None
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        models[name] = keras.saving.load_model(
+                            file, compile=False, safe_mode=True,
+                            custom_objects=custom_objects)
+                except Exception as exc:
+                    raise _Refused(f"The network in {where} cannot be loaded safely: "
+                                   f"{type(exc).__name__}: {str(exc)[:300]}") from None
+                # A config edited to name other layers loads with fresh
+                # weights where its names no longer match: Keras only warns.
+                unmatched = [str(w.message) for w in caught
+                             if "saving" in os.path.normpath(w.filename).split(os.sep)]
+                if unmatched:
+                    raise _Refused(f"The network in {where} does not match its "
+                                   f"weights: {unmatched[0][:300]}")
+        meta = reader.meta
     decoder = _Decoder(arrays, models)
     cls = _classes()[meta["class"]]
     estimator = cls.__new__(cls)
-    estimator.__dict__.update({name: decoder.value(value)
-                               for name, value in meta["params"].items()})
-    estimator.__dict__.update({name: decoder.value(value)
-                               for name, value in meta["state"].items()})
+    for part in ("params", "state"):
+        if not isinstance(meta.get(part), dict):
+            raise _Refused(f"{where}: its estimator.json has no {part}.")
+        estimator.__dict__.update({name: decoder.value(value)
+                                   for name, value in meta[part].items()})
+    missing = [name for name in _FITTED if name not in estimator.__dict__]
+    if missing:
+        raise _Refused(f"{where} holds no fitted estimator: {missing} are missing.")
     estimator._restore_plan()
     return estimator
 
 
-def _check_meta(meta, path):
-    where = os.fspath(path)
+def _check_meta(meta, where):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{where!r} is not a file written by sklearn_mlk.save.")
+        raise _Refused(f"{where} is not a file written by sklearn_mlk.save.")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"{where!r} was written by sklearn-mlk {meta.get('sklearn_mlk_version')} "
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Refused(f"{where} is damaged: its format_version is {version!r}, "
+                       "not a positive integer.")
+    if version > FORMAT_VERSION:
+        raise _Refused(
+            f"{where} was written by sklearn-mlk {meta.get('sklearn_mlk_version')} "
             f"in file format {version!r}; this version of sklearn-mlk reads formats "
             f"up to {FORMAT_VERSION}. Upgrade sklearn-mlk to load it."
         )
-    if meta.get("class") != "KerasMultiLabelClassifier":
-        raise ValueError(f"{where!r} names the class {meta.get('class')!r}; "
-                         "sklearn_mlk.load only loads KerasMultiLabelClassifier.")
+    if meta.get("class") not in _ESTIMATORS:
+        raise _Refused(f"{where} names the class {meta.get('class')!r}; "
+                       f"sklearn_mlk.load only loads {sorted(_ESTIMATORS)}.")
 
 
 class _Encoder:
@@ -186,6 +400,8 @@ class _Encoder:
     def value(self, value, where):
         if value is None or isinstance(value, (bool, str)):
             return value
+        if isinstance(value, bytes):
+            return {"bytes": value.hex()}
         if isinstance(value, numbers.Integral) and not isinstance(value, np.generic):
             return value
         if isinstance(value, float):
@@ -193,7 +409,7 @@ class _Encoder:
         if isinstance(value, np.generic):
             return {"scalar": self.value(np.asarray(value), where)}
         if isinstance(value, np.ndarray):
-            if value.dtype.kind in "biufU":
+            if value.dtype.kind in "biufSU":
                 key = f"a{len(self.arrays)}"
                 self.arrays[key] = value
                 return {"array": key}
@@ -230,6 +446,8 @@ class _Decoder:
             kind = next(iter(value))
             if kind == "float" and value[kind] in ("nan", "inf", "-inf"):
                 return float(value[kind])
+            if kind == "bytes" and isinstance(value[kind], str):
+                return bytes.fromhex(value[kind])
             if kind == "scalar":
                 return self.value(value[kind])[()]
             if kind == "array" and value[kind] in self.arrays:
@@ -237,7 +455,8 @@ class _Decoder:
             if kind == "objects":
                 items = [self.value(v) for v in value["objects"]]
                 out = np.empty(len(items), dtype=object)
-                out[:] = items
+                for i, item in enumerate(items):  # tuples stay elements
+                    out[i] = item
                 return out.reshape(value["shape"])
             if kind in ("list", "tuple"):
                 items = [self.value(v) for v in value[kind]]
@@ -251,7 +470,7 @@ class _Decoder:
                 obj = cls.__new__(cls)
                 obj.__dict__.update({k: self.value(v) for k, v in value["state"].items()})
                 return obj
-        raise ValueError(f"The file holds a value that is not sklearn-mlk data: "
+        raise _Refused(f"The file holds a value that is not sklearn-mlk data: "
                          f"{json.dumps(value)[:200]}")
 
 

@@ -182,6 +182,17 @@ def _has_fractions(values):
     return bool(np.any(values != np.round(values)))
 
 
+def _label_array(labels):
+    """A 1-D array of ``labels``; object dtype where they are tuples, which
+    ``np.array`` would spread over a second dimension."""
+    if not any(isinstance(label, tuple) for label in labels):
+        return np.array(labels)
+    array = np.empty(len(labels), dtype=object)
+    for i, label in enumerate(labels):
+        array[i] = label
+    return array
+
+
 def _check_binary(values, what):
     """Check indicator values: 0 and 1, with NaN or -1 for unknown entries."""
     values = np.asarray(values)
@@ -320,7 +331,7 @@ class MultiLabelTargetEncoder(BaseEstimator):
         if kind == "label_sets":
             labels = _labels_of(y)
             try:
-                classes = np.array(sorted(labels))
+                classes = _label_array(sorted(labels))
             except TypeError:
                 kinds = sorted({type(label).__name__ for label in labels})
                 raise TypeError(

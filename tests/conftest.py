@@ -21,6 +21,17 @@ def data():
     return X.astype(np.float64), Y
 
 
+@pytest.fixture(scope="session")
+def saved(tmp_path_factory, data):
+    """A fitted 3-fold ensemble with learned thresholds and its saved file
+    (read-only: tests that write copy it first)."""
+    X, Y = data
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=4).fit(X, Y)
+    path = tmp_path_factory.mktemp("saved") / "model.mlk"
+    clf.save(path)
+    return clf, path
+
+
 def tiny(**params):
     """A fast estimator for tests: one small hidden layer, a few epochs.
 
