@@ -402,7 +402,10 @@ class MultiLabelTargetEncoder(BaseEstimator):
         if kind == "sparse":
             matrix = sp.csr_matrix(y, dtype=np.float32, copy=True)
             matrix.sum_duplicates()
-            _check_binary(matrix.data, "y")
+            # Every entry stored: check it as the dense target it is, so that a
+            # -1/1 target is refused as its dense form is.
+            full = matrix.nnz == np.prod(matrix.shape)
+            _check_binary(matrix.toarray() if full else matrix.data, "y")
             if np.any((matrix.data == -1) | np.isnan(matrix.data)):
                 # Unknown entries: the encoded target is dense.
                 return _with_unknown(matrix.toarray())

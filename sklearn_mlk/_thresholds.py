@@ -536,7 +536,16 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
             thresholds[k], _ = best_cut(curves[k], per_label)
     if isinstance(per_label, _AtLeast):
         for k, curve in enumerate(curves):
-            if curve.n_pos and not per_label.reached(*curve.counts(curve.index(thresholds[k]))):
+            if not curve.n_pos or per_label.reached(*curve.counts(curve.index(thresholds[k]))):
+                continue
+            # The floor is a constraint: a label whose pooled threshold
+            # misses it takes its own threshold where that meets it.
+            own, _ = best_cut(curve, per_label)
+            if reasons[k] and per_label.reached(*curve.counts(curve.index(own))):
+                thresholds[k] = own
+                status[k] = (f"{status[k]}; own threshold for {per_label.floor_name} >= "
+                             f"{per_label.level:g}")
+            else:
                 status[k] = (f"unreachable: {per_label.floor_name} >= "
                              f"{per_label.level:g}")
     scores = np.array([_score_at(c, per_label, cut) for c, cut in zip(curves, thresholds)])

@@ -173,7 +173,8 @@ class Trainer:
                 members.append(warm_members[i][0])
                 continue
             with _backend.seeded(seed):
-                members.append(build_model(None, meta, {}, {}, dict(defaults, seed=seed)))
+                members.append(build_model(None, meta, routed["model"], {},
+                                           dict(defaults, seed=seed)))
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
         loss = LossSpec(pos_weight, True, est.focal_gamma, self.masked)

@@ -304,6 +304,9 @@ def test_bad_models_raise_clear_errors(data, model, match):
         ({"optimizer__learning_rate": 0.1}, ValueError, "use learning_rate"),
         ({"fit__epochs": 3}, ValueError, "use epochs"),
         ({"model__units": 3}, ValueError, "default MLP takes none"),
+        # The fold networks of the default ensemble train stacked: the same check.
+        ({"model__unitz": 8, "threshold": "f1", "threshold_cv": 3, "refit": False},
+         ValueError, "default MLP takes none"),
     ],
 )
 def test_routing_errors(data, params, error, match):

@@ -209,6 +209,9 @@ HINT = ("Pass a 2-D indicator matrix of shape (n_samples, n_labels) with values 
     (np.array([[-1, 1], [1, -1]]), "y holds -1 and 1 but no 0. In an indicator, -1 "
      "marks an unknown entry (a missing label), not a negative one: for a -1/1 target, "
      "pass (y == 1) instead."),
+    (sp.csr_matrix(np.array([[-1.0, 1.0], [1.0, -1.0]])), "y holds -1 and 1 but no 0. "
+     "In an indicator, -1 marks an unknown entry (a missing label), not a negative "
+     "one: for a -1/1 target, pass (y == 1) instead."),
     (np.array([[np.nan, 1], [np.nan, 0]]), "y leaves the label [0] unknown in every "
      "sample; a label needs known entries to be learned. Drop its column."),
     (np.array([[np.nan, -1, 1], [np.nan, -1, 0]]), "y leaves the labels [0, 1] unknown "

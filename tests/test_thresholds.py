@@ -629,3 +629,23 @@ def test_predicting_everything_cuts_halfway_to_zero():
     y = np.array([1, 0, 1])  # F1 0.8 with all three predicted, at most 0.667 else
     tuned = T.tune(s[:, None], y[:, None], np.ones(3), "f1")
     assert tuned.thresholds[0] == pytest.approx(0.05, rel=1e-12)
+
+
+def test_a_few_positives_label_keeps_its_recall_floor():
+    """A label with one positive in the tuning rows falls back to the pooled
+    threshold; where that misses a recall floor, its own threshold meets it."""
+    from sklearn_mlk import RecallAtLeast
+
+    rng = np.random.default_rng(0)
+    S = rng.uniform(0.3, 1.0, size=(60, 2))
+    Y = (S > 0.6).astype(float)
+    Y[:, 1] = 0
+    S[:, 1] = rng.uniform(0.2, 0.9, size=60)
+    Y[np.argmin(S[:, 1]), 1] = 1  # its one positive scores lowest of all
+    tuned = T.tune(S, Y, np.ones(60), RecallAtLeast(0.9), min_positives=3)
+    assert tuned.status[1] == ("fallback: 1 positives < min_positives=3; own threshold "
+                               "for recall >= 0.9")
+    assert (S[Y[:, 1] == 1, 1] >= tuned.thresholds[1]).all()  # recall 1
+    # PrecisionAtLeast cannot reach 0.9 on that label: it stays unreachable.
+    tuned = T.tune(S, Y, np.ones(60), T.PrecisionAtLeast(0.9), min_positives=3)
+    assert tuned.status[1] == "unreachable: precision >= 0.9"
