@@ -11,7 +11,7 @@ from sklearn.metrics import precision_recall_curve
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
-from ._thresholds import _PER_LABEL, _objective_values, label_curves
+from ._thresholds import _PER_LABEL, _objective_values, known_curves
 
 
 def _axes(ax):
@@ -35,15 +35,26 @@ def _label_columns(classes, labels):
 
 
 def _checked(y_true, y_score, names, labels):
-    """Dense 0/1 targets and float scores of one shape, the label names and
-    the columns of ``labels``."""
-    y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true)
+    """Dense 0/1 targets and float scores of one shape, the label names, the
+    columns of ``labels`` and the mask of known entries (None: all known).
+
+    Unknown entries of ``y_true`` (NaN or -1, as :meth:`fit` takes them) are
+    left out of each label's curve; scores must be finite, as scikit-learn's
+    displays require.
+    """
+    from ._targets import UNKNOWN, known_entries
+
+    y_true = np.asarray(y_true.toarray() if hasattr(y_true, "toarray") else y_true,
+                        dtype=np.float64)
     y_score = np.asarray(y_score, dtype=np.float64)
     if y_true.shape != y_score.shape or y_true.ndim != 2:
         raise ValueError(f"y_true and y_score must have the same shape (n_samples, "
                          f"n_labels); got {y_true.shape} and {y_score.shape}.")
+    if not np.isfinite(y_score).all():
+        raise ValueError("y_score contains NaN or infinity; scores must be finite.")
+    y_true = np.where(np.isnan(y_true), UNKNOWN, y_true)
     names = np.arange(y_true.shape[1]) if names is None else np.asarray(names)
-    return y_true, y_score, names, _label_columns(names, labels)
+    return y_true, y_score, names, _label_columns(names, labels), known_entries(y_true)
 
 
 def _scores_and_targets(estimator, X, y):
@@ -141,9 +152,9 @@ class ThresholdDisplay(_Display):
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
         if metric not in _PER_LABEL:
             raise ValueError(f"metric must be one of {sorted(_PER_LABEL)}, got {metric!r}.")
-        y_true, y_score, names, columns = _checked(y_true, y_score, names, labels)
-        curves = label_curves(y_score[:, columns], y_true[:, columns],
-                              np.ones(len(y_true)))
+        y_true, y_score, names, columns, known = _checked(y_true, y_score, names, labels)
+        curves = known_curves(y_score[:, columns], y_true[:, columns], np.ones(len(y_true)),
+                              None if known is None else known[:, columns])
         objective = _PER_LABEL[metric]
         data = [(c.cut, np.maximum(_objective_values(objective, c), 0.0)) for c in curves]
         marked = None if thresholds is None else np.asarray(thresholds)[columns]
@@ -205,18 +216,20 @@ class LabelPrecisionRecallDisplay(_Display):
                          names=None, ax=None):
         """Curves of scores ``y_score`` against 0/1 targets ``y_true``."""
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
-        y_true, y_score, names, columns = _checked(y_true, y_score, names, labels)
+        y_true, y_score, names, columns, known = _checked(y_true, y_score, names, labels)
         curves, points = [], None if thresholds is None else []
         for j in columns:
-            if not y_true[:, j].any():
+            rows = slice(None) if known is None else known[:, j]
+            y_true_j, y_score_j = y_true[rows, j], y_score[rows, j]
+            if not (y_true_j > 0).any():
                 raise ValueError(f"Label {names[j]!r} has no positives in y_true: its "
                                  "recall is undefined; leave it out with labels=.")
-            precision, recall, _ = precision_recall_curve(y_true[:, j], y_score[:, j])
+            precision, recall, _ = precision_recall_curve(y_true_j, y_score_j)
             curves.append((precision, recall))
             if thresholds is not None:
-                predicted = y_score[:, j] >= thresholds[j]
-                tp = float((predicted & (y_true[:, j] > 0)).sum())
-                points.append((tp / y_true[:, j].sum(), tp / max(predicted.sum(), 1)))
+                predicted = y_score_j >= thresholds[j]
+                tp = float((predicted & (y_true_j > 0)).sum())
+                points.append((tp / y_true_j.sum(), tp / max(predicted.sum(), 1)))
         display = cls(curves=curves, points=points, labels=[names[j] for j in columns])
         return display.plot(ax=ax)
 

@@ -66,3 +66,29 @@ def test_training_history_display_draws_every_run_and_marks_best_epochs(fitted):
                                   fitted.history_["fold_1_loss"])
     best = [line for line in display.ax_.lines if line.get_linestyle() == ":"]
     assert sorted(line.get_xdata()[0] for line in best) == sorted(fitted.best_epoch_)
+
+
+def test_unknown_entries_are_left_out_of_the_curves(fitted, data):
+    """NaN marks an unknown entry: each label's curve is its known rows'."""
+    X, Y = data
+    P = fitted.predict_proba(X)
+    Y_missing = Y.astype(float)
+    Y_missing[::3, 0] = np.nan
+    known = ~np.isnan(Y_missing[:, 0])
+    display = ThresholdDisplay.from_estimator(fitted, X, Y_missing)
+    cut, values = display.curves[0]
+    best = max(f1_score(Y[known, 0], P[known, 0] >= c, zero_division=0) for c in cut)
+    assert values.max() == pytest.approx(best) and best > 0.3
+    pr = LabelPrecisionRecallDisplay.from_predictions(Y_missing, P)
+    precision, recall = pr.curves[0]
+    # At the lowest cut every known row is predicted: precision is the prevalence.
+    assert recall[0] == 1.0 and precision[0] == pytest.approx(Y[known, 0].mean())
+
+
+@pytest.mark.parametrize("display", [ThresholdDisplay, LabelPrecisionRecallDisplay])
+def test_nan_scores_are_refused(data, display):
+    _, Y = data
+    scores = np.full(Y.shape, 0.5)
+    scores[3, 1] = np.nan
+    with pytest.raises(ValueError, match="y_score contains NaN or infinity"):
+        display.from_predictions(Y, scores)
