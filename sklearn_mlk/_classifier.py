@@ -1,7 +1,9 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
+import threading
 import warnings
 from collections.abc import Mapping
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -44,6 +46,29 @@ def _column_weights(class_weight, encoder):
                          f"the classes are {[negative, positive]}.")
     ratio = float(class_weight.get(positive, 1.0)) / float(class_weight.get(negative, 1.0))
     return {positive: ratio}
+
+
+# The estimators being fitted now, by id: a second fit of one of them, from
+# another thread, is refused rather than left to overwrite (or, failing, roll
+# back) the first one's state.
+_FITTING = set()
+_FITTING_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_fit_at_a_time(estimator):
+    with _FITTING_LOCK:
+        if id(estimator) in _FITTING:
+            raise RuntimeError(
+                f"This {type(estimator).__name__} is already being fitted, in another "
+                "thread; one estimator fits once at a time. Fit a copy in each thread "
+                "(sklearn.base.clone(estimator)).")
+        _FITTING.add(id(estimator))
+    try:
+        yield
+    finally:
+        with _FITTING_LOCK:
+            _FITTING.discard(id(estimator))
 
 
 def _argmax_thresholds(n_labels):
@@ -438,18 +463,19 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self : KerasMultiLabelClassifier
             The fitted estimator.
         """
-        snapshot = dict(self.__dict__)
-        warm_model = snapshot.get("model_") if self.warm_start else None
-        saved_weights = warm_model.get_weights() if warm_model is not None else None
-        try:
-            return self._fit(X, y, sample_weight)
-        except BaseException:
-            # A failed fit leaves the estimator exactly as it was before.
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            if saved_weights is not None:
-                warm_model.set_weights(saved_weights)
-            raise
+        with _one_fit_at_a_time(self):
+            snapshot = dict(self.__dict__)
+            warm_model = snapshot.get("model_") if self.warm_start else None
+            saved_weights = warm_model.get_weights() if warm_model is not None else None
+            try:
+                return self._fit(X, y, sample_weight)
+            except BaseException:
+                # A failed fit leaves the estimator exactly as it was before.
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
+                if saved_weights is not None:
+                    warm_model.set_weights(saved_weights)
+                raise
 
     def _fit(self, X, y, sample_weight):
         extra = self._routed_params()
@@ -864,6 +890,19 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
-            state = dict(state, model_=_backend.model_from_bytes(state["model_"]))
+            try:
+                model = _backend.model_from_bytes(state["model_"])
+            except ValueError as exc:
+                if "Lambda" not in str(exc):
+                    raise
+                raise ValueError(
+                    f"This pickled {type(self).__name__}'s network holds a Lambda layer, "
+                    "whose Python code Keras loads only in unsafe mode. If you trust the "
+                    "pickle (unpickling runs code anyway), call "
+                    "keras.config.enable_unsafe_deserialization() before loading it. To "
+                    "share a model that loads without running code, write the layer as a "
+                    "Layer subclass and use est.save and sklearn_mlk.load."
+                ) from None
+            state = dict(state, model_=model)
         super().__setstate__(state)
 

@@ -295,3 +295,33 @@ def test_any_finite_problem_fits_to_finite_probabilities_or_raises(problem, thre
         return
     assert np.isfinite(clf.predict_proba(X)).all()
     assert np.isfinite(clf.thresholds_).all()
+
+
+def test_a_second_fit_from_another_thread_is_refused_and_undoes_nothing(data):
+    """The first fit holds the estimator; a concurrent one raises at once and
+    leaves the first one's result in place (it used to roll it back)."""
+    import threading
+
+    X, Y = data
+    entered, release = threading.Event(), threading.Event()
+
+    def build(meta):
+        entered.set()
+        assert release.wait(60)
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(inputs))
+
+    clf = tiny(model=build)
+    errors = []
+    worker = threading.Thread(target=lambda: errors.append(clf.fit(X, Y) and None))
+    worker.start()
+    try:
+        assert entered.wait(60)
+        with pytest.raises(RuntimeError, match="already being fitted, in another thread"):
+            clf.fit(X, Y)
+    finally:
+        release.set()
+        worker.join(120)
+    assert errors == [None]  # the first fit completed
+    assert clf.predict(X).shape == Y.shape
+    clf.fit(X, Y)  # and the estimator fits again afterwards

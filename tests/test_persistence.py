@@ -168,3 +168,30 @@ def test_saving_an_unfitted_estimator_raises(tmp_path):
 
     with pytest.raises(NotFittedError):
         KerasMultiLabelClassifier().save(tmp_path / "m.mlk")
+
+
+def test_a_pickled_lambda_network_says_how_to_load_it(data):
+    import pickle
+
+    X, Y = data
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        doubled = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(doubled))
+
+    clf = tiny(model=build).fit(X, Y)
+    clf.model = None  # the local function itself does not pickle
+    data_ = pickle.dumps(clf)
+    with pytest.raises(ValueError, match=r"Lambda layer.*enable_unsafe_deserialization\(\)"
+                                         r".*sklearn_mlk.load"):
+        pickle.loads(data_)
+    from keras.src.backend.common import global_state
+
+    before = global_state.get_global_attribute("safe_mode_saving")
+    keras.config.enable_unsafe_deserialization()
+    try:
+        np.testing.assert_array_equal(pickle.loads(data_).predict_proba(X),
+                                      clf.predict_proba(X))
+    finally:
+        global_state.set_global_attribute("safe_mode_saving", before)
