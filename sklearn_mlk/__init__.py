@@ -2,7 +2,7 @@
 
 from ._classifier import KerasMultiLabelClassifier
 from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
-from ._persistence import get_untrusted_types, load
+from ._saving import get_untrusted_types, load, save
 from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "TrainingHistoryDisplay",
     "get_untrusted_types",
     "load",
+    "save",
 ]
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from . import _backend
 from ._inference import sigmoid_
 from ._persistence import Unsaved, register
-from ._routing import check_names, is_routed, split_routed
+from ._routing import check_names, explicit_keywords, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder, known_entries, label_totals
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 from ._trainer import Trainer
@@ -93,11 +93,20 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         small-valued data, so that training does not start from near-silent
         hidden units). A callable is called at each fit with
         any of ``meta`` (a dict with ``n_features_in_``, ``n_labels_``,
-        ``classes_``, ``label_prior_``, ...), ``compile_kwargs`` and the routed
-        ``model__*`` parameters that its signature accepts, and must return a
-        ``keras.Model``. A ``keras.Model`` is cloned with fresh weights at each
+        ``classes_``, ``label_prior_``, ...) and ``compile_kwargs`` that its
+        signature accepts, with its arguments: ``model__<name>`` parameters,
+        parameters named as its arguments without the prefix (as scikeras
+        routes them), and the estimator's own parameters its signature names,
+        such as ``hidden_layer_sizes``, ``activation`` or ``dropout`` (the
+        estimator's value, then, not the callable's default; ``model__<name>``
+        wins over both). It must return a ``keras.Model``; a model it compiles
+        is compiled again by the estimator, with a warning. A subclass may
+        define scikeras's ``_keras_build_fn`` instead of passing ``model``;
+        scikeras's ``feature_encoder`` and ``target_encoder`` hooks are
+        refused. A ``keras.Model`` is cloned with fresh weights at each
         fit; the instance passed is never trained. The output must be one unit
-        per label, with a sigmoid (probabilities) or no activation (logits).
+        per label, with a sigmoid (probabilities) or no activation (logits);
+        a single input or output wrapped in a list is unwrapped.
     hidden_layer_sizes : tuple of int, default=(256,)
         Units of each hidden layer of the default MLP.
     activation : str, default="relu"
@@ -298,7 +307,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "model": [None, callable],
-        "hidden_layer_sizes": ["array-like"],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [str, type, HasMethods(["get_config"])],
@@ -413,17 +422,65 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Any name :meth:`get_params` returns is accepted, so that
         ``set_params(**get_params())`` always works: a misspelt name given
         to the constructor (stored there unvalidated, as scikit-learn
-        requires of ``__init__``) is rejected by :meth:`fit` instead.
+        requires of ``__init__``) is rejected by :meth:`fit` instead. So is
+        an argument of the model callable given without its ``model__``
+        prefix, as scikeras takes it.
         """
-        held = self._routed_params()
-        check_names([k for k in params if k not in held], type(self).__name__,
-                    self._get_param_names())
-        plain = {k: v for k, v in params.items() if not is_routed(k) and k not in held}
+        own = self._get_param_names()
+        model = params.get("model", self.model)
+        accepted = explicit_keywords(model if model is not None
+                                     else getattr(self, "_keras_build_fn", None))
+        free = set(self._routed_params()) | {k for k in params
+                                             if k in accepted and k not in own}
+        check_names([k for k in params if k not in free], type(self).__name__, own)
+        plain = {k: v for k, v in params.items() if not is_routed(k) and k not in free}
         super().set_params(**plain)
         for name, value in params.items():
-            if is_routed(name) or name in held:
+            if is_routed(name) or name in free:
                 setattr(self, name, value)
         return self
+
+    def _builder(self):
+        """The model to build: ``model``, or where that is None a subclass's
+        ``_keras_build_fn`` (scikeras's hook for defining the model)."""
+        for hook in ("feature_encoder", "target_encoder"):
+            if hasattr(type(self), hook):
+                raise TypeError(
+                    f"{type(self).__name__} defines scikeras's {hook} hook, which this "
+                    "estimator does not call: encode X with a transformer before it in "
+                    "a Pipeline; y may be an indicator, label sets or class labels, "
+                    "encoded by the estimator itself.")
+        hook = getattr(self, "_keras_build_fn", None)
+        if hook is None:
+            return self.model
+        if self.model is not None:
+            raise ValueError(f"{type(self).__name__} defines _keras_build_fn and was "
+                             "given model= as well; give the network one way.")
+        return hook
+
+    def _model_arguments(self, extra):
+        """Split the extra parameters into those routed by prefix and the
+        arguments of the model callable.
+
+        A model callable gets its ``model__<name>`` parameters, its arguments
+        given without the prefix (as scikeras routes them), and the
+        estimator's own parameters its signature names, such as
+        ``hidden_layer_sizes``, ``activation`` or ``dropout``: a name the
+        estimator shares with the callable is passed on, never dropped.
+        """
+        own = self._get_param_names()
+        accepted = explicit_keywords(self._builder())
+        unprefixed = {k: v for k, v in extra.items() if not is_routed(k) and k in accepted}
+        check_names([k for k in extra if k not in unprefixed], type(self).__name__, own)
+        routed = split_routed({k: v for k, v in extra.items() if k not in unprefixed})
+        twice = sorted(set(unprefixed) & set(routed["model"]))
+        if twice:
+            raise ValueError(f"{twice[0]} is given both as {twice[0]}= and "
+                             f"model__{twice[0]}=; give it once.")
+        shared = {name: getattr(self, name) for name in own
+                  if name in accepted and name != "model"}
+        routed["model"] = {**shared, **unprefixed, **routed["model"]}
+        return routed
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -478,9 +535,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 raise
 
     def _fit(self, X, y, sample_weight):
-        extra = self._routed_params()
-        check_names(extra, type(self).__name__, self._get_param_names())
-        routed = split_routed(extra)
+        routed = self._model_arguments(self._routed_params())
         hidden = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "model_")
         previous_features = getattr(self, "n_features_in_", None)

@@ -117,13 +117,34 @@ def build_model(model, meta, model_params, compile_params, default_params):
                 "model__ parameters need a model callable, but model is a "
                 f"keras.Model instance; got {sorted(model_params)}."
             )
-        return keras.models.clone_model(model)
+        return _single_tensors(keras.models.clone_model(model))
     built = _call_builder(model, meta, model_params, compile_params)
     if not isinstance(built, keras.Model):
         raise TypeError(
             f"The model callable must return a keras.Model, got {type(built).__name__}."
         )
-    return built
+    return _single_tensors(built)
+
+
+def _single_tensors(model):
+    """A functional model with its one input and one output unwrapped.
+
+    ``keras.Model([inputs], [outputs])`` (as many tutorials write it) returns
+    a one-element list when called symbolically, which the fold ensemble's
+    averaging layer cannot take; the same layers with bare tensors can.
+    """
+    if isinstance(model, keras.Sequential):
+        return model
+    try:  # a subclassed model has no symbolic inputs and outputs
+        inputs, outputs = model.inputs, model.outputs
+        listed = isinstance(model.output, (list, tuple)) or isinstance(
+            model.input, (list, tuple))
+    except (AttributeError, ValueError):
+        return model
+    if not inputs or not outputs or len(outputs) != 1 or not listed:
+        return model
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs[0],
+                       name=model.name)
 
 
 def _call_builder(build, meta, model_params, compile_params):

@@ -90,25 +90,35 @@ def _where(path):
     return repr(os.fspath(path)) if isinstance(path, (str, os.PathLike)) else "The file"
 
 
-def save(estimator, path):
+def save(estimator, path, fitted=True):
     """Write a fitted ``estimator`` to ``path`` (see the module docstring).
 
     The file is replaced atomically: a save that fails, or a process killed
     while saving, leaves any previous file at ``path`` as it was. A binary
     file object (anything with ``write``) is written directly instead.
+    ``fitted=False`` also takes an unfitted estimator (its parameters alone),
+    as a pipeline may hold one.
     """
+    from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
     from ._backend import get_keras
 
-    check_is_fitted(estimator)
+    try:
+        check_is_fitted(estimator)
+        is_fitted = True
+    except NotFittedError:
+        if fitted:
+            raise
+        is_fitted = False
     keras = get_keras()
     encoder = _Encoder()
     params = {name: encoder.param(name, value)
               for name, value in estimator.get_params(deep=False).items()}
     state = {name: encoder.value(value, name) for name, value in vars(estimator).items()
-             if name not in estimator.get_params(deep=False) and name != "_plan"}
+             if is_fitted and name not in estimator.get_params(deep=False)
+             and name != "_plan"}
     buffer = io.BytesIO()
     np.savez(buffer, **encoder.arrays)
     members = {_ARRAYS: buffer.getvalue()}
@@ -359,6 +369,8 @@ def _load(path, where, custom_objects, trusted):
             raise _Refused(f"{where}: its estimator.json has no {part}.")
         estimator.__dict__.update({name: decoder.value(value)
                                    for name, value in meta[part].items()})
+    if not meta["state"]:  # saved unfitted, within a pipeline
+        return estimator
     missing = [name for name in _FITTED if name not in estimator.__dict__]
     if missing:
         raise _Refused(f"{where} holds no fitted estimator: {missing} are missing.")

@@ -91,6 +91,18 @@ def keyword_names(function):
     return {p.name for p in parameters if p.kind in _KEYWORD} - {"self"}
 
 
+def explicit_keywords(function):
+    """The names ``function`` declares as keywords (``**kwargs`` aside); an
+    empty set for anything but a plain callable (None, a ``keras.Model``)."""
+    if function is None or not callable(function) or hasattr(function, "layers"):
+        return set()
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in parameters if p.kind in _KEYWORD} - {"self"}
+
+
 def constructor_names(cls):
     """The keywords of ``cls(...)``: its ``__init__``'s and those of the
     classes it passes ``**kwargs`` on to (as Keras optimizers do)."""

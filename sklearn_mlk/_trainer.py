@@ -1,6 +1,7 @@
 """Training one network with an estimator's settings, and ensembles of them."""
 
 import gc
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -50,6 +51,8 @@ class Trainer:
         self.hidden = hidden
         self.classes = classes
         self._trained_large = False
+        self.builder = estimator._builder()
+        self._warned_compile = False
 
     def announce(self, run, X, validation=None):
         """With ``verbose``, name the training that starts (before its epochs)."""
@@ -98,7 +101,7 @@ class Trainer:
                 model, from_probability = warm_model
             else:
                 model = build_model(
-                    est.model,
+                    self.builder,
                     est._meta(X, Y, self.classes, w, self.target, pos_weight),
                     routed["model"],
                     routed["compile"],
@@ -109,6 +112,7 @@ class Trainer:
                         "seed": seed,
                     },
                 )
+                self._warn_if_compiled(model)
                 from_probability = output_is_probability(model, len(self.classes),
                                                          X.shape[1])
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
@@ -129,6 +133,23 @@ class Trainer:
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
         return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
+
+    def _warn_if_compiled(self, model):
+        """Say, once per fit, that a model callable's own compile is replaced."""
+        if not getattr(model, "compiled", False) or self._warned_compile:
+            return
+        self._warned_compile = True
+        est = self.est
+        loss = getattr(model, "loss", None)
+        optimizer = type(getattr(model, "optimizer", None)).__name__
+        warnings.warn(
+            f"The model callable compiled its model (optimizer {optimizer}, loss "
+            f"{getattr(loss, '__name__', loss)!r}); the estimator compiles it again with "
+            f"its own optimizer={est.optimizer!r}, learning_rate={est.learning_rate!r} "
+            "and a per-label binary cross-entropy, on which its early stopping, "
+            "class weights and thresholds rely. Set optimizer=, learning_rate= and "
+            "optimizer__<name>= on the estimator (focal_gamma= and class_weight= for "
+            "the loss) instead of compiling in the callable.", UserWarning, stacklevel=2)
 
     def train_folds(self, X, Y, w, folds, warm_members, seeds):
         """One :class:`Trained` network per ``(train, test)`` fold, each
@@ -152,7 +173,7 @@ class Trainer:
 
     def _train_stacked(self, X, Y, w, folds, warm_members, seeds):
         est, routed = self.est, self.routed
-        if (not self.stacking or est.model is not None or est.callbacks
+        if (not self.stacking or self.builder is not None or est.callbacks
                 or routed["fit"].keys() - {"shuffle"}):
             return None
         from . import _compiled, _stacked
