@@ -157,74 +157,15 @@ def _write_archive(file, members):
 
 
 def load(path, custom_objects=None, trusted=None):
-    """Read an estimator written by :func:`save`; no code in the file runs.
-
-    Before anything is decompressed, the archive's members must be the
-    expected ones, of the sizes the estimator was saved with; before Keras
-    reads a network, every object its config names must be on an
-    allow-list: Keras's own layers that hold only data, its initializers,
-    regularizers and constraints, and plain models
-    (:func:`get_untrusted_types` lists what a file names beyond it).
-
-    Parameters
-    ----------
-    path : str, path-like or binary file object
-        The file.
-    custom_objects : dict, optional
-        Custom Keras layers or functions of a network built by a model
-        callable, by name, as ``keras.saving.load_model`` takes them. Their
-        names are trusted.
-    trusted : list of str, optional
-        Further names the networks may use beyond the allow-list, as
-        :func:`get_untrusted_types` gives them: operation nodes such as
-        ``"keras.src.ops.numpy.Add"`` (from ``keras.ops`` calls in a
-        functional model), registered custom objects (``"package>Name"``).
-        Name only what you trust the file to use. ``Lambda`` layers hold
-        Python code and are never loaded.
-
-    Returns
-    -------
-    estimator
-        The fitted estimator, predicting exactly as the saved one did.
-
-    Raises
-    ------
-    ValueError
-        If the file is not an sklearn-mlk file or is damaged, comes from a
-        newer format version, names a class or holds a value that is not this
-        library's data, or its network names an object that is neither on the
-        allow-list nor trusted. The message names the file and the reason.
-    """
-    where = _where(path)
-    try:
-        return _load(path, where, custom_objects, trusted)
-    except (_Refused, FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except Exception as exc:  # Keras's, NumPy's or zipfile's own errors
-        raise ValueError(f"{where} cannot be loaded: it is damaged or was not written "
-                         f"by sklearn_mlk.save ({type(exc).__name__}: "
-                         f"{str(exc)[:300]}).") from exc
+    """Read one estimator written by :func:`save` (``sklearn_mlk.load``,
+    in :mod:`sklearn_mlk._saving`, documents the checks and parameters)."""
+    return _load(path, _where(path), custom_objects, trusted)
 
 
-def get_untrusted_types(path, custom_objects=None):
-    """The names in a saved file that :func:`load` refuses unless trusted.
-
-    Parameters
-    ----------
-    path : str, path-like or binary file object
-        A file written by :func:`sklearn_mlk.save`.
-    custom_objects : dict, optional
-        As :func:`load` takes it: its names are trusted.
-
-    Returns
-    -------
-    names : list of str
-        Sorted names to pass as ``load(path, trusted=names)`` once you trust
-        the file; empty for a file of Keras's own data-only layers.
-    """
-    where = _where(path)
+def untrusted_types(path, custom_objects=None):
+    """The names in one estimator's networks beyond the allow-list."""
     names = set()
-    with _Reader(path, where) as reader:
+    with _Reader(path, _where(path)) as reader:
         for name in reader.networks:
             names.update(_untrusted(reader.network_config(name), custom_objects, ()))
     return sorted(names)

@@ -209,14 +209,14 @@ def get_untrusted_types(path, custom_objects=None):
     """
     where = _persistence._where(path)
     if not _is_bundle(path):
-        return _persistence.get_untrusted_types(path, custom_objects)
+        return _persistence.untrusted_types(path, custom_objects)
     import skops.io
 
     names = set()
     with _BundleReader(path, where) as reader:
         names.update(skops.io.get_untrusted_types(data=reader.member(_OBJECTS)))
         for i in range(reader.count):
-            names.update(_persistence.get_untrusted_types(
+            names.update(_persistence.untrusted_types(
                 io.BytesIO(reader.member(f"estimator_{i}.mlk")), custom_objects))
     return sorted(names - {_SLOT})
 
