@@ -201,6 +201,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         prediction time, like ``min_labels``.
     warm_start : bool, default=False
         Continue training the fitted network instead of building a new one.
+    memory_limit : "auto", int or None, default="auto"
+        Before training, the fit estimates its peak memory from the weights
+        of the networks it trains at once (see ``benchmarks/memory.py``) and
+        raises ``MemoryError``, naming what to change, where the estimate
+        exceeds this many bytes. ``"auto"`` is the memory available when the
+        fit starts; None trains without the check.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
         split. Process-wide random state is restored after the fit.
@@ -337,6 +343,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "min_labels": [Interval(Integral, 0, None, closed="left")],
         "max_labels": [None, Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
+        "memory_limit": [None, StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -366,6 +373,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         min_labels=0,
         max_labels=None,
         warm_start=False,
+        memory_limit="auto",
         random_state=None,
         verbose=0,
         **routed_params,
@@ -392,6 +400,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.min_labels = min_labels
         self.max_labels = max_labels
         self.warm_start = warm_start
+        self.memory_limit = memory_limit
         self.random_state = random_state
         self.verbose = verbose
         # Stored unvalidated, as scikit-learn requires of __init__; fit and
@@ -585,6 +594,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     + ".", UserWarning, stacklevel=4)
             trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,
                               _column_weights(self.class_weight, encoder), masked)
+            # The fold networks of an ensemble are held, and train, together.
+            trainer.n_networks = plan.k if plan.ensemble else 1
             tuning = _tuning.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
             if plan.fixed:
@@ -898,10 +909,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         The file holds the Keras network in the ``.keras`` format and the
         parameters and fitted attributes as JSON and arrays; read it back with
         :func:`sklearn_mlk.load`. Unlike a pickle, loading it runs no code from
-        the file. Parameters that are code (a model callable, callbacks, an
+        the file (see :func:`sklearn_mlk.load` for the checks). The file is
+        replaced atomically: a save that fails or is killed leaves the old
+        one intact. Parameters that are code (a model callable, callbacks, an
         optimizer instance, a custom objective) are not stored: the loaded
         estimator predicts as this one does, and needs them set again before
-        it can fit.
+        it can fit. :func:`sklearn_mlk.save` saves a pipeline holding the
+        estimator.
 
         Parameters
         ----------

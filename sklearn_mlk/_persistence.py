@@ -310,6 +310,9 @@ def _load(path, where, custom_objects, trusted):
             raise _Refused(f"{where}: its estimator.json has no {part}.")
         estimator.__dict__.update({name: decoder.value(value)
                                    for name, value in meta[part].items()})
+    # Parameters added after the file was written take their defaults.
+    for name, default in _defaults(cls).items():
+        estimator.__dict__.setdefault(name, default)
     if not meta["state"]:  # saved unfitted, within a pipeline
         return estimator
     missing = [name for name in _FITTED if name not in estimator.__dict__]
@@ -317,6 +320,13 @@ def _load(path, where, custom_objects, trusted):
         raise _Refused(f"{where} holds no fitted estimator: {missing} are missing.")
     estimator._restore_plan()
     return estimator
+
+
+def _defaults(cls):
+    import inspect
+
+    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty}
 
 
 def _check_meta(meta, where):

@@ -53,6 +53,10 @@ class Trainer:
         self._trained_large = False
         self.builder = estimator._builder()
         self._warned_compile = False
+        # Networks held and trained at once (the fold networks of an
+        # ensemble), for the memory check before the first one trains.
+        self.n_networks = 1
+        self._memory_checked = False
 
     def announce(self, run, X, validation=None):
         """With ``verbose``, name the training that starts (before its epochs)."""
@@ -113,8 +117,10 @@ class Trainer:
                     },
                 )
                 self._warn_if_compiled(model)
+                # (builds a subclassed model, whose weights count only then)
                 from_probability = output_is_probability(model, len(self.classes),
                                                          X.shape[1])
+                self._check_memory(model.count_params())
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
         loss = LossSpec(pos_weight, not from_probability, est.focal_gamma, self.masked)
         compile_model(model, optimizer, loss, routed["compile"])
@@ -133,6 +139,17 @@ class Trainer:
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
         return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
+
+    def _check_memory(self, n_weights, n_networks=None):
+        """Refuse, before the first network trains, a fit whose estimated
+        peak exceeds the estimator's ``memory_limit`` (:mod:`._memory`)."""
+        if self._memory_checked:
+            return
+        self._memory_checked = True
+        from ._memory import check
+
+        check(n_weights, n_networks or self.n_networks, self.est.memory_limit,
+              f"This {type(self.est).__name__} fit")
 
     def _warn_if_compiled(self, model):
         """Say, once per fit, that a model callable's own compile is replaced."""
@@ -196,6 +213,7 @@ class Trainer:
             with _backend.seeded(seed):
                 members.append(build_model(None, meta, routed["model"], {},
                                            dict(defaults, seed=seed)))
+        self._check_memory(members[0].count_params(), len(members))
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
         loss = LossSpec(pos_weight, True, est.focal_gamma, self.masked)

@@ -296,3 +296,19 @@ def test_sparse_batches_benchmark_times_both_paths(tmp_path, monkeypatch):
     text = (tmp_path / "sparse_batches.md").read_text()
     assert f"below a density of {chosen} where the first layer has at least 51,200" in text
     assert text.count("| 200 features") == 2
+
+
+def test_memory_benchmark_measures_a_case_against_the_estimate(tmp_path, monkeypatch):
+    import memory
+
+    from sklearn_mlk import _memory
+
+    monkeypatch.setattr(memory, "CASES", [("tiny, 0.5", 300, 50, False, 0.5)])
+    memory.main(["--out", str(tmp_path)])
+    (row,) = json.loads((tmp_path / "memory.json").read_text())["results"]
+    weights = 50 * 256 + 256 + 256 * 20 + 20  # the default MLP, 20 labels
+    assert (row["n_weights"], row["n_networks"]) == (weights, 1)
+    assert row["estimate"] == _memory.estimate(weights, 1)
+    assert row["growth"] == row["peak"] - row["before"] and row["growth"] > 0
+    text = (tmp_path / "memory.md").read_text()
+    assert f"| tiny, 0.5 | 1 x {weights:,} |" in text

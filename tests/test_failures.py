@@ -325,3 +325,36 @@ def test_a_second_fit_from_another_thread_is_refused_and_undoes_nothing(data):
     assert errors == [None]  # the first fit completed
     assert clf.predict(X).shape == Y.shape
     clf.fit(X, Y)  # and the estimator fits again afterwards
+
+
+@pytest.mark.parametrize("params, networks", [
+    ({"threshold": 0.5}, "a network of"),
+    ({"threshold": "f1", "threshold_cv": 3, "refit": False}, "3 networks of"),
+])
+def test_a_fit_larger_than_the_memory_limit_is_refused_before_training(
+        data, params, networks):
+    from sklearn_mlk import _memory
+
+    X, Y = data
+    clf = tiny(**params).fit(X, Y)
+    before = clf.predict_proba(X)
+    n_weights = (X.shape[1] + 1) * 8 + (8 + 1) * Y.shape[1]
+    count = 3 if "3" in networks else 1
+    limit = int(_memory.estimate(n_weights, count)) - 1
+    with pytest.raises(MemoryError, match=(
+            rf"fit would need about {_memory.size(limit + 1)} to train {networks} "
+            rf"{n_weights} weights, but memory_limit is .*threshold_cv=0\.2.*"
+            r"memory_limit=None")):
+        clf.set_params(memory_limit=limit).fit(X, Y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)  # as it was
+    clf.set_params(memory_limit=limit + 1).fit(X, Y)  # the estimate itself fits
+
+
+def test_auto_checks_the_available_memory_and_none_skips_the_check(data, monkeypatch):
+    from sklearn_mlk import _memory
+
+    X, Y = data
+    monkeypatch.setattr(_memory, "available", lambda: 2**20)
+    with pytest.raises(MemoryError, match="but 1 MiB is available"):
+        tiny().fit(X, Y)
+    tiny(memory_limit=None).fit(X, Y)

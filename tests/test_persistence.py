@@ -195,3 +195,11 @@ def test_a_pickled_lambda_network_says_how_to_load_it(data):
                                       clf.predict_proba(X))
     finally:
         global_state.set_global_attribute("safe_mode_saving", before)
+
+
+def test_a_file_from_before_a_parameter_existed_loads_with_its_default(saved, tmp_path):
+    clf, path = saved
+    target = _edit_meta(path, tmp_path / "old.mlk", lambda m: m["params"].pop("memory_limit"))
+    loaded = sklearn_mlk.load(target)
+    assert loaded.get_params()["memory_limit"] == "auto"
+    assert loaded.get_params() == clf.get_params()
