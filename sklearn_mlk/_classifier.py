@@ -71,6 +71,22 @@ def _one_fit_at_a_time(estimator):
             _FITTING.discard(id(estimator))
 
 
+def _warn_constant_labels(Y, classes):
+    """Warn, as ``OneVsRestClassifier`` does, of labels present in every
+    sample or in none; return their constant probabilities (None if none)."""
+    from ._targets import constant_labels
+
+    constant = constant_labels(Y)
+    for label, value in zip(classes, constant):
+        if value == 1.0:
+            warnings.warn(f"Label {label} is present in all training examples.",
+                          UserWarning, stacklevel=5)
+        elif value == 0.0:
+            warnings.warn(f"Label not {label} is present in all training examples.",
+                          UserWarning, stacklevel=5)
+    return constant if np.isfinite(constant).any() else None
+
+
 def _argmax_thresholds(n_labels):
     """A multiclass fit's thresholds: not used, as the class is the argmax."""
     return fixed(0.5, n_labels)._replace(status=np.full(n_labels, ARGMAX))
@@ -504,7 +520,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     # -- fitting ------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **fit_params):
         """Train the network on X and the multi-label target y.
 
         Parameters
@@ -519,22 +535,33 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             indicator may leave entries unknown: NaN or ``pd.NA``, or -1 (also
             stored explicitly in a sparse matrix). Unknown entries are left
             out of the loss, of threshold tuning and of the stratified splits;
-            a label unknown in every sample is an error.
+            a label unknown in every sample is an error. A column of class
+            labels of shape (n_samples, 1), 0/1 included, is a 1-D target, as
+            ``OneVsRestClassifier`` takes it; to train one label as a
+            multi-label problem, pass label sets, a one-column DataFrame or a
+            sparse column. A label present in every sample, or in none, is
+            predicted with probability exactly 1 or 0, with the warning
+            ``OneVsRestClassifier`` gives.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss: finite, non-negative and not
             all zero.
+        **fit_params : dict
+            Arguments of Keras's ``Model.fit`` for this fit, as the
+            ``fit__<name>`` parameters route them; anything else raises a
+            ``ValueError``, as ``OneVsRestClassifier.fit`` does.
 
         Returns
         -------
         self : KerasMultiLabelClassifier
             The fitted estimator.
         """
+        self._check_fit_params(fit_params, "fit")
         with _one_fit_at_a_time(self):
             snapshot = dict(self.__dict__)
             warm_model = snapshot.get("model_") if self.warm_start else None
             saved_weights = warm_model.get_weights() if warm_model is not None else None
             try:
-                return self._fit(X, y, sample_weight)
+                return self._fit(X, y, sample_weight, fit_params)
             except BaseException:
                 # A failed fit leaves the estimator exactly as it was before.
                 self.__dict__.clear()
@@ -543,8 +570,79 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     warm_model.set_weights(saved_weights)
                 raise
 
-    def _fit(self, X, y, sample_weight):
-        routed = self._model_arguments(self._routed_params())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
+        """Train the network for one epoch on a batch, continuing from the last call.
+
+        As ``MLPClassifier.partial_fit``: the first call builds the network
+        and fixes the labels; each call trains one epoch on its batch through
+        ``Model.fit``, whose optimizer keeps its state from call to call.
+        Thresholds are not learned from the stream: the first call sets them
+        to ``threshold`` where that is a number and to 0.5 otherwise (status
+        ``"fallback: partial_fit ..."``); :meth:`tune_thresholds` learns them
+        on held-out rows, and later calls keep what it learned. Called after
+        :meth:`fit`, it continues the fitted network (a fold ensemble trains
+        as one averaged network).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The batch's features.
+        y : array-like, sparse matrix, DataFrame or sequence of label sets
+            The batch's target, in any format :meth:`fit` takes.
+        classes : array-like, default=None
+            Required on the first call: every class of a 1-D target, or every
+            label of label sets, across all calls (a batch may hold a few);
+            for an indicator, one entry per column. Later calls may omit it;
+            labels outside it raise a ``ValueError``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample of the batch in the loss.
+        **fit_params : dict
+            Arguments of Keras's ``Model.fit`` for this call, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : KerasMultiLabelClassifier
+        """
+        from ._incremental import partial_fit
+
+        self._check_fit_params(fit_params, "partial_fit")
+        with _one_fit_at_a_time(self):
+            snapshot = dict(self.__dict__)
+            model = snapshot.get("model_")
+            saved_weights = model.get_weights() if model is not None else None
+            try:
+                return partial_fit(self, X, y, classes, sample_weight, fit_params)
+            except BaseException:
+                self.__dict__.clear()
+                self.__dict__.update(snapshot)
+                if saved_weights is not None:
+                    model.set_weights(saved_weights)
+                raise
+
+    def _check_fit_params(self, fit_params, method):
+        """Refuse keyword arguments of ``fit`` that Keras's ``Model.fit`` does
+        not take, with the ``ValueError`` that ``OneVsRestClassifier`` raises."""
+        if not fit_params:
+            return
+        from ._routing import keyword_names
+
+        accepted = keyword_names(_backend.get_keras().Model.fit) or set()
+        unknown = sorted(set(fit_params) - accepted)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}.{method} got unexpected keyword arguments "
+                f"{unknown}; it takes X, y, sample_weight and the arguments of "
+                "Keras's Model.fit (as the fit__<name> parameters route them).")
+
+    def _routed_with(self, fit_params):
+        """The routed parameters, with ``fit``'s keyword arguments as ``fit__``."""
+        return self._model_arguments({
+            **self._routed_params(),
+            **{f"fit__{name}": value for name, value in (fit_params or {}).items()}})
+
+    def _fit(self, X, y, sample_weight, fit_params=None):
+        routed = self._routed_with(fit_params)
         hidden = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "model_")
         previous_features = getattr(self, "n_features_in_", None)
@@ -615,6 +713,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         for key, values in {**runs, **net.history}.items():
             history.setdefault(key, []).extend(values)
         n_iter, best = epochs_run(net.history, runs, not fixed_cut and plan.ensemble)
+        self._constant_labels = None
+        if encoder.kind_ not in ("binary", "multiclass"):
+            self._constant_labels = _warn_constant_labels(Y, classes)
         self._target_encoder = encoder
         self._from_probability = net.from_probability
         self._plan = net.plan
@@ -729,9 +830,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         network's logit. Thresholds of 0 and 1 give margins of ``+inf`` and
         ``-inf``.
 
-        ``min_labels`` and ``max_labels`` are applied by :meth:`predict` only:
-        the margin is a score per label, and ranking metrics can use it as
-        it is. Without them, ``predict(X) == (decision_function(X) > 0)``.
+        ``min_labels`` and ``max_labels`` are applied by :meth:`predict` only.
+        Without them, ``predict(X) == (decision_function(X) > 0)``. The margin
+        is made for ``predict``: within a label it ranks samples as
+        :meth:`predict_proba` does, but each label is shifted by its own
+        threshold, so metrics that compare scores across labels (micro-averaged
+        ROC AUC, label ranking average precision, coverage) should be given
+        :meth:`predict_proba` instead.
 
         Parameters
         ----------
@@ -746,6 +851,15 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             class), and the log-odds of each class for a multiclass one.
         """
         outputs = self._forward(X)
+        constant = getattr(self, "_constant_labels", None)
+        if constant is not None:  # a label present in every sample, or in none
+            pinned = np.isfinite(constant)
+            if self._from_probability:
+                outputs[:, pinned] = constant[pinned]
+            else:  # the extreme finite logits, as probabilities 1 and 0 give below
+                info = np.finfo(outputs.dtype)
+                outputs[:, pinned] = np.where(constant[pinned] == 1.0,
+                                              logit(1 - info.epsneg), logit(info.tiny))
         with np.errstate(divide="ignore", invalid="ignore"):
             cut = logit(np.clip(self.thresholds_, 0.0, 1.0)).astype(outputs.dtype)
             if self._from_probability:
@@ -790,10 +904,60 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                              where=total > 0)
         return P
 
+    def predict_log_proba(self, X):
+        """Return the natural logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of the shape of :meth:`predict_proba`
+            ``log(predict_proba(X))``; ``-inf`` where a probability is 0.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @property
+    def multilabel_(self):
+        """Whether the target was multi-label (``OneVsRestClassifier``'s name)."""
+        check_is_fitted(self)
+        return self._target_encoder.kind_ not in ("binary", "multiclass")
+
+    @property
+    def n_classes_(self):
+        """The number of classes, or of labels for a multi-label target."""
+        check_is_fitted(self)
+        return len(self.classes_)
+
+    @property
+    def label_binarizer_(self):
+        """A fitted ``LabelBinarizer`` view of the classes, as
+        ``OneVsRestClassifier`` has one (its ``y_type_`` names the target's
+        type)."""
+        check_is_fitted(self)
+        from sklearn.preprocessing import LabelBinarizer
+
+        binarizer = LabelBinarizer(sparse_output=self._target_encoder.kind_ == "sparse")
+        kind = self._target_encoder.kind_
+        binarizer.classes_ = np.asarray(self.classes_)
+        binarizer.y_type_ = kind if kind in ("binary", "multiclass") else \
+            "multilabel-indicator"
+        binarizer.sparse_input_ = kind == "sparse"
+        return binarizer
+
     def _label_proba(self, X):
-        """Each output column's sigmoid probability."""
+        """Each output column's sigmoid probability; exactly 1 or 0 for a label
+        present in every training sample or in none."""
         outputs = self._forward(X)
-        return outputs if self._from_probability else sigmoid_(outputs)
+        P = outputs if self._from_probability else sigmoid_(outputs)
+        constant = getattr(self, "_constant_labels", None)
+        if constant is not None:
+            pinned = np.isfinite(constant)
+            P[:, pinned] = constant[pinned]
+        return P
 
     def _forward(self, X):
         """The network's outputs for X: probabilities or logits, as it ends."""

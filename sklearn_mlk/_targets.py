@@ -51,6 +51,16 @@ def label_totals(Y, w):
     return np.where(known, Y, 0.0).T @ w, known.T @ w
 
 
+def constant_labels(Y):
+    """Per label of an encoded multi-label target: 1.0 where every known entry
+    is positive, 0.0 where none is, NaN otherwise."""
+    positives, known = label_totals(Y, np.ones(Y.shape[0]))
+    out = np.full(Y.shape[1], np.nan)
+    out[positives == known] = 1.0
+    out[positives == 0] = 0.0
+    return out
+
+
 def _is_dataframe(y):
     return hasattr(y, "columns") and hasattr(y, "iloc") and getattr(y, "ndim", 0) == 2
 
@@ -114,8 +124,12 @@ def _target_kind(y):
     if isinstance(y, (str, bytes)) or not isinstance(y, Iterable):
         raise TypeError(f"y must be array-like, got {type(y).__name__}. " + _HINT)
     if isinstance(y, np.ndarray) and y.ndim != 1:
-        if y.ndim == 2 and y.shape[1] == 1 and y.size and _not_indicator(y):
-            return "column"  # a column vector of class labels
+        if y.ndim == 2 and y.shape[1] == 1 and y.size and not _has_nan(y):
+            # A column vector of class labels, 0/1 included: binary, as
+            # OneVsRestClassifier takes it. (NaN marks an unknown entry of a
+            # one-label indicator; label sets, a one-column DataFrame or a
+            # sparse column give one label too.)
+            return "column"
         return "indicator"
     if _looks_like_label_sets(y):
         return "label_sets"
@@ -124,17 +138,9 @@ def _target_kind(y):
     return "indicator"
 
 
-def _not_indicator(y):
-    """True for values other than 0/1 (a column of class labels)."""
-    try:
-        values = np.unique(y)
-    except TypeError:
-        return True
-    if values.dtype.kind not in "biuf":
-        return True
-    # NaN marks an unknown entry of a one-label indicator; -1 stays a class.
-    return bool(np.setdiff1d(values[~np.isnan(values)] if values.dtype.kind == "f"
-                             else values, [0, 1]).size)
+def _has_nan(y):
+    """True for a float array with NaN (unknown entries)."""
+    return y.dtype.kind == "f" and bool(np.isnan(y).any())
 
 
 def _is_one_dimensional(y):

@@ -83,7 +83,6 @@ class Trainer:
         if self._trained_large:
             gc.collect()
         from ._losses import LossSpec, positive_weights
-        from ._network import build_model, output_is_probability
         from ._training import compile_model, make_optimizer, train
 
         est, routed = self.est, self.routed
@@ -98,29 +97,10 @@ class Trainer:
             X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
         self.announce(run, X, validation if early_stopping else None)
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
-        # Building draws the initial weights (and dropout seeds) from
-        # process-wide generators, so it is the part that needs the seed.
-        with _backend.seeded(seed):
-            if warm_model is not None:
-                model, from_probability = warm_model
-            else:
-                model = build_model(
-                    self.builder,
-                    est._meta(X, Y, self.classes, w, self.target, pos_weight),
-                    routed["model"],
-                    routed["compile"],
-                    {
-                        "hidden_layer_sizes": self.hidden,
-                        "activation": est.activation,
-                        "dropout": est.dropout,
-                        "seed": seed,
-                    },
-                )
-                self._warn_if_compiled(model)
-                # (builds a subclassed model, whose weights count only then)
-                from_probability = output_is_probability(model, len(self.classes),
-                                                         X.shape[1])
-                self._check_memory(model.count_params())
+        if warm_model is not None:
+            model, from_probability = warm_model
+        else:
+            model, from_probability = self._build(X, Y, w, pos_weight, seed)
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
         loss = LossSpec(pos_weight, not from_probability, est.focal_gamma, self.masked)
         compile_model(model, optimizer, loss, routed["compile"])
@@ -138,6 +118,60 @@ class Trainer:
             compile_params=routed["compile"],
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
+        return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
+
+    def _build(self, X, Y, w, pos_weight, seed):
+        """A new network and whether it outputs probabilities, once its memory
+        need is checked."""
+        from ._network import build_model, output_is_probability
+
+        est = self.est
+        # Building draws the initial weights (and dropout seeds) from
+        # process-wide generators, so it is the part that needs the seed.
+        with _backend.seeded(seed):
+            model = build_model(
+                self.builder,
+                est._meta(X, Y, self.classes, w, self.target, pos_weight),
+                self.routed["model"],
+                self.routed["compile"],
+                {"hidden_layer_sizes": self.hidden, "activation": est.activation,
+                 "dropout": est.dropout, "seed": seed},
+            )
+            self._warn_if_compiled(model)
+            # (builds a subclassed model, whose weights count only then)
+            from_probability = output_is_probability(model, len(self.classes), X.shape[1])
+        self._check_memory(model.count_params())
+        return model, from_probability
+
+    def train_more(self, X, Y, w, warm, seed):
+        """One epoch on (X, Y, w) through ``Model.fit``, continuing ``warm``
+        (``(model, from_probability)``), or a new network where it is None.
+
+        The network is compiled once, when it has no optimizer yet, so that
+        the optimizer's state carries over from one call to the next, as
+        ``MLPClassifier.partial_fit``'s does. The loss leaves unknown target
+        entries out whether or not this batch has any.
+        """
+        from ._losses import LossSpec, positive_weights
+        from ._training import compile_model, make_optimizer, train
+
+        est, routed = self.est, self.routed
+        pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
+        if warm is None:
+            model, from_probability = self._build(X, Y, w, pos_weight, seed)
+        else:
+            model, from_probability = warm
+        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma, True)
+        if warm is None or getattr(model, "optimizer", None) is None \
+                or not getattr(model, "compiled", False):
+            compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
+                                                routed["optimizer"]), loss, routed["compile"])
+        self.announce("the network for one epoch", X)
+        history = train(model, X, Y, w, loss=loss, epochs=1, batch_size=est.batch_size,
+                        validation=None, n_iter_no_change=est.n_iter_no_change,
+                        callbacks=est.callbacks, verbose=est.verbose, seed=seed,
+                        fit_params=routed["fit"], compile_params=routed["compile"],
+                        compiled=False)
         return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
 
     def _check_memory(self, n_weights, n_networks=None):

@@ -55,20 +55,22 @@ def _dense(Y):
 
 
 def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_change,
-          callbacks, verbose, seed, fit_params, compile_params):
+          callbacks, verbose, seed, fit_params, compile_params, compiled=True):
     """Train a compiled model; return the per-epoch history as a dict of lists.
 
     Plain networks train through the compiled loop of
     :mod:`sklearn_mlk._compiled`; with callbacks, routed fit or compile
     parameters, a subclassed model or a backend other than TensorFlow, through
     ``Model.fit``, which gets sparse X from :class:`SparseBatches` one
-    densified batch at a time and dense X as arrays. Given ``validation`` rows
+    densified batch at a time and dense X as arrays; ``compiled=False`` always
+    takes ``Model.fit``, whose optimizer keeps its state from one call to the
+    next (the compiled loop starts each fit afresh). Given ``validation`` rows
     ``(X, Y, w)``, training stops early on their loss and keeps the best
     epoch's weights.
     """
     check_arguments(fit_params, "fit", keyword_names(type(model).fit), "Model.fit")
     batch_size = min(batch_size, X.shape[0])
-    if _compiled.applies(model, callbacks, fit_params, compile_params):
+    if compiled and _compiled.applies(model, callbacks, fit_params, compile_params):
         history = _compiled.train(
             model, loss, X, Y, w,
             epochs=epochs, batch_size=batch_size, validation=validation,

@@ -312,3 +312,19 @@ def test_memory_benchmark_measures_a_case_against_the_estimate(tmp_path, monkeyp
     assert row["growth"] == row["peak"] - row["before"] and row["growth"] > 0
     text = (tmp_path / "memory.md").read_text()
     assert f"| tiny, 0.5 | 1 x {weights:,} |" in text
+
+
+def test_gallery_examples_report_both_estimators_scores():
+    import sklearn_examples
+    from sklearn.linear_model import LogisticRegression
+
+    scores = sklearn_examples.plot_roc(LogisticRegression)
+    assert 0.5 < scores["micro ROC AUC"] < 1.0
+    results = [{"example": "plot_roc", "original": "LogisticRegression()",
+                "original_scores": {"micro ROC AUC": 0.77}, "original_seconds": 0.1,
+                "ours_scores": {"micro ROC AUC": 0.91, "other": 0.5},
+                "ours_seconds": 2.0}]
+    text = sklearn_examples.markdown(results, {"command": "c", "machine": "m", "date": "d"})
+    assert "| plot_roc | micro ROC AUC | LogisticRegression() | 0.770 | 0.910 | 0.1 | 2.0 |" \
+        in text
+    assert "|  | other |  |  | 0.500 |  |  |" in text

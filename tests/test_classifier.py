@@ -163,11 +163,21 @@ def test_constant_labels_are_legal():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 5))
     Y = np.column_stack([X[:, 0] > 0, np.zeros(80), np.ones(80)]).astype(int)
-    clf = tiny(epochs=30).fit(X, Y)
+    # As OneVsRestClassifier: a warning for each, and exact probabilities.
+    with pytest.warns(UserWarning) as caught:
+        clf = tiny(epochs=30).fit(X, Y)
+    caught = [w for w in caught if "training examples" in str(w.message)]
+    assert [str(w.message) for w in caught] == [
+        "Label not 1 is present in all training examples.",
+        "Label 2 is present in all training examples."]
+    assert all(w.filename == __file__ for w in caught)  # the caller's line
     proba = clf.predict_proba(X)
-    assert np.all(np.isfinite(proba))
+    np.testing.assert_array_equal(proba[:, 1], 0.0)
+    np.testing.assert_array_equal(proba[:, 2], 1.0)
     pred = clf.predict(X)
     assert pred[:, 1].sum() == 0 and pred[:, 2].sum() == len(X)
+    margin = clf.decision_function(X)
+    assert np.isfinite(margin).all() and (margin[:, 1] < 0).all() and (margin[:, 2] > 0).all()
 
 
 def test_sample_weight_reaches_the_loss(data):

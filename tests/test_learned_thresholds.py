@@ -222,7 +222,7 @@ def test_too_few_samples_to_tune_is_a_clear_error(data):
         tiny(threshold="f1", threshold_cv=5).fit(X[:4], Y[:4])
     with pytest.raises(ValueError, match="1 sample"):
         tiny(threshold="f1", threshold_cv=0.2).fit(X[:1], Y[:1])
-    with pytest.warns(UserWarning, match="thresholds fixed at 0.5"):
+    with pytest.warns(UserWarning, match="thresholds fixed at 0.5"):  # and constant labels
         clf = tiny(threshold="f1").fit(X[:1], Y[:1])  # "auto": the fixed fallback
     assert set(clf.threshold_status_) == {"fallback: 1 samples < 10"}
 

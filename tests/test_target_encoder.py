@@ -131,14 +131,21 @@ def test_multiclass_target_and_column_vector():
     assert encoder.kind_ == "multiclass" and out.shape == (3, 3)
 
 
-def test_a_column_of_zeros_and_ones_is_a_one_label_indicator():
+def test_a_column_of_zeros_and_ones_is_binary_as_one_vs_rest_takes_it():
     encoder, out = encode(np.array([[0], [1], [1]]))
-    assert encoder.kind_ == "indicator" and out.shape == (3, 1)
+    assert encoder.kind_ == "binary" and out.shape == (3, 1)
+    np.testing.assert_array_equal(encoder.classes_, [0, 1])
     encoder, out = encode(np.array([[0], [np.nan], [1]]))  # NaN: unknown entry
     assert encoder.kind_ == "indicator"
     np.testing.assert_array_equal(out, [[0], [-1], [1]])
     encoder, out = encode(np.array([[0], [-1], [1]]))  # -1: a class here
     assert encoder.kind_ == "multiclass"
+    # One label as a multi-label problem: a one-column DataFrame, a sparse
+    # column or label sets.
+    for one_label in (pd.DataFrame({"spam": [0, 1, 1]}), sp.csr_matrix([[0], [1], [1]]),
+                      [[], ["spam"], ["spam"]]):
+        encoder, out = encode(one_label)
+        assert encoder.kind_ not in ("binary", "multiclass") and out.shape == (3, 1)
 
 
 @pytest.mark.parametrize("y, match", [
