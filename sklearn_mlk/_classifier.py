@@ -71,6 +71,22 @@ def _one_fit_at_a_time(estimator):
             _FITTING.discard(id(estimator))
 
 
+@contextmanager
+def _as_before_on_failure(estimator, trained):
+    """A failed fit leaves the estimator exactly as it was before: its
+    attributes, and the weights of the network ``trained`` that it continues."""
+    snapshot = dict(estimator.__dict__)
+    weights = trained.get_weights() if trained is not None else None
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(snapshot)
+        if weights is not None:
+            trained.set_weights(weights)
+        raise
+
+
 def _warn_constant_labels(Y, classes):
     """Warn, as ``OneVsRestClassifier`` does, of labels present in every
     sample or in none; return their constant probabilities (None if none)."""
@@ -556,19 +572,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_fit_params(fit_params, "fit")
-        with _one_fit_at_a_time(self):
-            snapshot = dict(self.__dict__)
-            warm_model = snapshot.get("model_") if self.warm_start else None
-            saved_weights = warm_model.get_weights() if warm_model is not None else None
-            try:
-                return self._fit(X, y, sample_weight, fit_params)
-            except BaseException:
-                # A failed fit leaves the estimator exactly as it was before.
-                self.__dict__.clear()
-                self.__dict__.update(snapshot)
-                if saved_weights is not None:
-                    warm_model.set_weights(saved_weights)
-                raise
+        trained = getattr(self, "model_", None) if self.warm_start else None
+        with _one_fit_at_a_time(self), _as_before_on_failure(self, trained):
+            return self._fit(X, y, sample_weight, fit_params)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
@@ -607,18 +613,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         from ._incremental import partial_fit
 
         self._check_fit_params(fit_params, "partial_fit")
-        with _one_fit_at_a_time(self):
-            snapshot = dict(self.__dict__)
-            model = snapshot.get("model_")
-            saved_weights = model.get_weights() if model is not None else None
-            try:
-                return partial_fit(self, X, y, classes, sample_weight, fit_params)
-            except BaseException:
-                self.__dict__.clear()
-                self.__dict__.update(snapshot)
-                if saved_weights is not None:
-                    model.set_weights(saved_weights)
-                raise
+        with _one_fit_at_a_time(self), _as_before_on_failure(self, getattr(self, "model_", None)):
+            return partial_fit(self, X, y, classes, sample_weight, fit_params)
 
     def _check_fit_params(self, fit_params, method):
         """Refuse keyword arguments of ``fit`` that Keras's ``Model.fit`` does
