@@ -258,6 +258,16 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_labels,) or (n_classes,)
         Label names: column indices, DataFrame column names, or the sorted
         labels of label sets; the sorted classes of a 1-D target.
+    n_classes_ : int
+        Number of classes, or of labels for a multi-label target (as
+        ``OneVsRestClassifier``'s).
+    multilabel_ : bool
+        Whether the target was multi-label (as ``OneVsRestClassifier``'s).
+    label_binarizer_ : LabelBinarizer
+        A fitted ``LabelBinarizer`` view of ``classes_``, its ``y_type_`` the
+        target's type (as ``OneVsRestClassifier``'s). There is no
+        ``estimators_``: one network serves every label; per-label scores are
+        the columns of :meth:`predict_proba`, and the network is ``model_``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)

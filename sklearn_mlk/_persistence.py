@@ -156,10 +156,11 @@ def _write_archive(file, members):
             archive.writestr(name, data)
 
 
-def load(path, custom_objects=None, trusted=None):
+def load(path, custom_objects=None, trusted=None, where=None):
     """Read one estimator written by :func:`save` (``sklearn_mlk.load``,
-    in :mod:`sklearn_mlk._saving`, documents the checks and parameters)."""
-    return _load(path, _where(path), custom_objects, trusted)
+    in :mod:`sklearn_mlk._saving`, documents the checks and parameters);
+    ``where`` names the file in errors (a member of a bundle, say)."""
+    return _load(path, where or _where(path), custom_objects, trusted)
 
 
 def untrusted_types(path, custom_objects=None):

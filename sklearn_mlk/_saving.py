@@ -279,7 +279,8 @@ def _load_bundle(path, where, custom_objects, trusted):
         stand_in = skops.io.loads(data, trusted=[_SLOT, *trusted])
         estimators = [
             _persistence.load(io.BytesIO(reader.member(f"estimator_{i}.mlk")),
-                              custom_objects, trusted)
+                              custom_objects, trusted,
+                              where=f"{where}, member 'estimator_{i}.mlk',")
             for i in range(reader.count)]
     slots = _reachable(stand_in, Slot)
     if sorted(slot.index if isinstance(slot.index, int) else -1

@@ -135,3 +135,40 @@ def test_a_multilabel_binarizer_workflow_saves_both_parts(tmp_path, data):
                                            tmp_path).values()
     assert loaded_binarizer.inverse_transform(loaded.predict(X)) == \
         binarizer.inverse_transform(clf.predict(X))
+
+
+def test_a_crafted_network_inside_a_pipeline_is_refused_and_named(tmp_path, data):
+    X, Y = data
+    pipe = make_pipeline(StandardScaler(), tiny()).fit(X, Y)
+    sklearn_mlk.save(pipe, tmp_path / "p.mlk")
+    with zipfile.ZipFile(tmp_path / "p.mlk") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(io.BytesIO(members["estimator_0.mlk"])) as inner:
+        parts = {name: inner.read(name) for name in inner.namelist()}
+    with zipfile.ZipFile(io.BytesIO(parts["model_0.keras"])) as network:
+        files = {name: network.read(name) for name in network.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][1]["config"]["activation"] = {
+        "module": "os", "class_name": "function", "config": "system",
+        "registered_name": "system"}
+    files["config.json"] = json.dumps(config).encode()
+
+    def zipped(entries):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            for name, member in entries.items():
+                archive.writestr(name, member)
+        return out.getvalue()
+
+    parts["model_0.keras"] = zipped(files)
+    meta = json.loads(parts["estimator.json"])
+    meta["members"]["model_0.keras"] = len(parts["model_0.keras"])
+    parts["estimator.json"] = json.dumps(meta).encode()
+    members["estimator_0.mlk"] = zipped(parts)
+    bundle = json.loads(members["bundle.json"])
+    bundle["members"]["estimator_0.mlk"] = len(members["estimator_0.mlk"])
+    members["bundle.json"] = json.dumps(bundle).encode()
+    (tmp_path / "forged.mlk").write_bytes(zipped(members))
+    with pytest.raises(ValueError, match=r"forged.mlk', member 'estimator_0.mlk', cannot "
+                                         r"be loaded safely: it names \['os.system'\]"):
+        sklearn_mlk.load(tmp_path / "forged.mlk")
