@@ -269,7 +269,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``estimators_``: one network serves every label; per-label scores are
         the columns of :meth:`predict_proba`, and the network is ``model_``.
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit: ``X.shape[1]``, as scikit-learn
+        counts it, for N-D input too (the full shape of a sample is checked
+        at prediction).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
     model_ : keras.Model
@@ -552,7 +554,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training features. Sparse input is densified one batch at a time.
+            Training features. For a ``model`` of its own, an array of any
+            rank, such as images ``(n_samples, height, width, channels)``,
+            sequences or token ids: ``meta["input_shape_"]`` gives the model
+            callable one sample's shape, and prediction takes samples of that
+            shape. Sparse input is densified where small, else batch by batch.
         y : array-like, sparse matrix, DataFrame or sequence of label sets
             A 0/1 indicator matrix of shape (n_samples, n_labels), or the
             labels of each sample, e.g. ``[["news", "sport"], [], ["tech"]]``;
@@ -651,14 +657,17 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         routed = self._routed_with(fit_params)
         hidden = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "model_")
-        previous_features = getattr(self, "n_features_in_", None)
-        X = validate_data(self, X, reset=True, accept_sparse="csr", dtype=np.float32)
-        if warm and X.shape[1] != previous_features:
+        previous = self._fitted_input_shape() if warm else None
+        X = self._validate_training_X(X, reset=True)
+        if warm and X.shape[1:] != previous:
+            shown = X.shape[1] if X.ndim == 2 else X.shape[1:]
             raise ValueError(
-                f"X has {X.shape[1]} features, but warm_start=True continues "
-                f"training a network fitted on {previous_features}; set "
+                f"X has {shown} features, but warm_start=True continues "
+                f"training a network fitted on "
+                f"{previous[0] if len(previous) == 1 else previous}; set "
                 "warm_start=False to train a new network on them."
             )
+        self._input_shape = tuple(X.shape[1:])
         encoder = MultiLabelTargetEncoder()
         Y = encoder.fit_transform(y)
         check_consistent_length(X, Y)
@@ -817,6 +826,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             "classes_": classes,
             "label_prior_": prior,
             "input_power_": input_power(X),  # sizes the default MLP's first layer
+            "input_shape_": tuple(X.shape[1:]),  # one sample's: (h, w, c) for images
             "X_shape_": X.shape,
             "y_shape_": Y.shape,
             "target_type_": kind,
@@ -972,21 +982,45 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
         return forward(self.model_, self._validate_X(X), plan=self._plan)
 
+    def _fitted_input_shape(self):
+        """The shape of one sample of X at fit: ``(n_features,)`` for tabular X."""
+        return getattr(self, "_input_shape", (self.n_features_in_,))
+
+    def _validate_training_X(self, X, reset):
+        """X for training: float32, 2-D or sparse, or of any rank for a model
+        that is not the default MLP (images, sequences, token ids)."""
+        X = validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float32,
+                          allow_nd=True)
+        if X.ndim > 2 and self._builder() is None:
+            raise ValueError(
+                f"X has shape {X.shape}, but the default MLP takes 2-D X of shape "
+                "(n_samples, n_features). For images, sequences or other N-D input, "
+                "pass a model (a model callable or a keras.Model taking that shape); "
+                "or flatten X to 2-D.")
+        return X
+
     def _validate_X(self, X):
         """Validated float32 X for prediction.
 
         A plain float NumPy array (the output of most pipelines) is checked
         here directly, which takes a fraction of ``validate_data``'s time for
         a single row; anything else, and any array that fails a check, goes
-        through ``validate_data`` and its errors and warnings.
+        through ``validate_data`` and its errors and warnings. N-D X must
+        have the trailing shape it had at fit.
         """
-        if (type(X) is np.ndarray and X.ndim == 2 and X.dtype.kind == "f"
-                and X.shape[0] > 0 and X.shape[1] == self.n_features_in_
-                and not hasattr(self, "feature_names_in_")):
+        shape = self._fitted_input_shape()
+        if (type(X) is np.ndarray and X.dtype.kind == "f" and X.shape[0] > 0
+                and X.shape[1:] == shape and not hasattr(self, "feature_names_in_")):
             X = X.astype(np.float32, copy=False)
             if get_config()["assume_finite"] or np.isfinite(X.sum()):
                 return X
-        return validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float32,
+                          allow_nd=len(shape) > 1)
+        if X.shape[1:] != shape:
+            raise ValueError(f"X has samples of shape {X.shape[1:]}, but "
+                             f"{type(self).__name__} was fitted on samples of shape "
+                             f"{shape}.")
+        return X
 
     def predict(self, X):
         """Return the predicted labels as an indicator matrix.
@@ -1117,7 +1151,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """Rebuild the NumPy prediction plan of a loaded ``model_``."""
         from ._trainer import plan_of
 
-        self._plan = plan_of(self.model_, self._from_probability, self.n_features_in_)
+        self._plan = plan_of(self.model_, self._from_probability,
+                             self._fitted_input_shape())
 
     # -- pickling -----------------------------------------------------------
 

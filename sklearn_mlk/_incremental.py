@@ -68,8 +68,6 @@ def same_classes(classes, encoder):
 
 def partial_fit(est, X, y, classes, sample_weight, fit_params=None):
     """One ``partial_fit`` call of ``est`` (see the module docstring)."""
-    from sklearn.utils.validation import validate_data
-
     from . import _backend
     from ._classifier import _column_weights
     from ._thresholds import fixed, is_fixed
@@ -82,7 +80,12 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None):
         raise ValueError("class_weight='balanced' is not supported by partial_fit: the "
                          "label frequencies of the whole stream are unknown. Pass the "
                          "weights as a dict or array.")
-    X = validate_data(est, X, reset=first, accept_sparse="csr", dtype=np.float32)
+    X = est._validate_training_X(X, reset=first)
+    if first:
+        est._input_shape = tuple(X.shape[1:])
+    elif X.shape[1:] != est._fitted_input_shape():
+        raise ValueError(f"X has samples of shape {X.shape[1:]}, but the network was "
+                         f"trained on samples of shape {est._fitted_input_shape()}.")
     if first:
         encoder = first_encoder(y, classes)
     else:

@@ -38,6 +38,7 @@ def input_power(X):
     if sp.issparse(X):
         total = float(X.multiply(X).sum())
     else:
+        X = X.reshape(X.shape[0], -1)  # N-D input: a sample's values, flattened
         total = float(np.einsum("ij,ij->", X, X, dtype=np.float64))
     return total / X.shape[0]
 
@@ -179,14 +180,15 @@ def _call_builder(build, meta, model_params, compile_params):
     return build(**kwargs)
 
 
-def average_model(models, n_features):
-    """One ``keras.Model`` whose output is the mean of the models' outputs.
+def average_model(models, input_shape):
+    """One ``keras.Model`` whose output is the mean of the models' outputs,
+    for input samples of ``input_shape`` (``(n_features,)`` for tabular X).
 
     The models become its members as they are, marked uncompiled: a compiled
     member would carry its training loss into the saved model, which then
     fails to load. (A warm start compiles them again before training.)
     """
-    inputs = keras.Input(shape=(n_features,), name="features")
+    inputs = keras.Input(shape=tuple(input_shape), name="features")
     for i, model in enumerate(models):
         model.compiled = False
         model.name = f"fold_{i}"
@@ -194,15 +196,15 @@ def average_model(models, n_features):
     return keras.Model(inputs, outputs, name="ensemble")
 
 
-def output_is_probability(model, n_labels, n_features):
+def output_is_probability(model, n_labels, input_shape):
     """Check the output layout; True if it is sigmoid, False if logits.
 
     A subclassed model that has not been called yet has no symbolic outputs;
-    it is built by a call on one row of zeros.
+    it is built by a call on one sample of zeros, of ``input_shape``.
     """
     outputs = getattr(model, "outputs", None)
     if outputs is None:
-        outputs = model(np.zeros((1, n_features), dtype=np.float32))
+        outputs = model(np.zeros((1, *input_shape), dtype=np.float32))
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     if len(outputs) != 1:
         raise ValueError(

@@ -139,7 +139,7 @@ class Trainer:
             )
             self._warn_if_compiled(model)
             # (builds a subclassed model, whose weights count only then)
-            from_probability = output_is_probability(model, len(self.classes), X.shape[1])
+            from_probability = output_is_probability(model, len(self.classes), X.shape[1:])
         self._check_memory(model.count_params())
         return model, from_probability
 
@@ -287,16 +287,20 @@ def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
 
     check_history(history)
     check_weights(model)
-    plan = dense_plan(model, X.shape[1], seed)
+    plan = dense_plan(model, X.shape[1], seed) if X.ndim == 2 else None
     check_outputs(forward(model, X, plan=plan))
     return Trained(model, from_probability, history, plan,
                    constant_loss(Y, w, pos_weight))
 
 
-def plan_of(model, from_probability, n_features):
-    """The NumPy plan of a fitted network or ensemble (None if it has none)."""
+def plan_of(model, from_probability, input_shape):
+    """The NumPy plan of a fitted network or ensemble (None if it has none:
+    a network of other layers than ``Dense``, or N-D input)."""
     from ._inference import dense_plan, fuse_plans
 
+    if len(input_shape) != 1:
+        return None
+    n_features = input_shape[0]
     members = members_of((model, from_probability))
     if not members:
         return dense_plan(model, n_features)
@@ -313,7 +317,7 @@ def members_of(warm):
     return [(member, from_probability) for member in members]
 
 
-def ensemble_of(nets, n_features):
+def ensemble_of(nets, input_shape):
     """One :class:`Trained` network averaging the outputs of ``nets``.
 
     Its model is a Keras model whose output is the mean of the members'
@@ -326,8 +330,9 @@ def ensemble_of(nets, n_features):
     from ._inference import fuse_plans
     from ._network import average_model
 
-    model = average_model([net.model for net in nets], n_features)
-    plan = fuse_plans([net.plan for net in nets], model, n_features)
+    model = average_model([net.model for net in nets], input_shape)
+    plan = None if len(input_shape) != 1 or any(net.plan is None for net in nets) \
+        else fuse_plans([net.plan for net in nets], model, input_shape[0])
     return Trained(model, nets[0].from_probability, _merged_history(nets), plan,
                    float(np.mean([net.baseline for net in nets])))
 

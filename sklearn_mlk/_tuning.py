@@ -172,7 +172,7 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
         kept = trainer.train_folds(X, Y, w, folds, members, seeds)
         for fold, (_, test) in zip(kept, folds):
             scores[test] = proba(fold, X[test])
-        return Tuning(ensemble_of(kept, X.shape[1]), scores, Y, w)
+        return Tuning(ensemble_of(kept, X.shape[1:]), scores, Y, w)
     best_epochs, runs = [], {}
     for i, (train, test) in enumerate(folds):
         held = (X[test], Y[test], w[test])

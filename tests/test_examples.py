@@ -12,7 +12,7 @@ EXAMPLES = sorted((pathlib.Path(__file__).parents[1] / "examples").glob("*.py"))
 # What each example must print: its result, not just anything.
 EXPECTED_OUTPUT = {
     "text_tagging": ["training micro-F1:", "'the team wins the league'"],
-    "image_cnn": ["straight_strokes", "samples avg"],
+    "image_cnn": ["images of shape (64, 64, 3)", "straight_strokes", "blue", "samples avg"],
     "imbalanced_tabular": ["class_weight=balanced", "learned thresholds (default)",
                            "label 4: threshold"],
     "plots": ["thresholds.png (5 curves)", "precision_recall.png (5 curves)",

@@ -133,3 +133,81 @@ def test_a_single_output_wrapped_in_a_list_trains_as_a_fold_ensemble(data):
     np.testing.assert_allclose(clf.predict_proba(X[:5]),
                                clf.model_.predict(X[:5].astype(np.float32), verbose=0),
                                rtol=1e-5)
+
+
+# -- N-D input ---------------------------------------------------------------
+
+
+def _images(n=60, seed=0):
+    """(n, 64, 64, 3) images whose labels are which channels are bright."""
+    rng = np.random.default_rng(seed)
+    bright = rng.random((n, 3)) < 0.5
+    images = rng.random((n, 64, 64, 3)) * 0.2 + 0.6 * bright[:, None, None, :]
+    return images.astype(np.float32), bright.astype(int)
+
+
+def cnn(meta, filters=4):
+    """A multi-label image tutorial's CNN: the images' shape from meta."""
+    inputs = keras.Input(meta["input_shape_"])
+    x = keras.layers.Conv2D(filters, 3, strides=4, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(meta["n_labels_"], activation="sigmoid")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_a_cnn_trains_on_images_with_learned_thresholds_and_a_fold_ensemble(tmp_path):
+    import sklearn_mlk
+
+    X, Y = _images()
+    clf = KerasMultiLabelClassifier(cnn, epochs=15, learning_rate=0.02, threshold_cv=3,
+                                    refit=False, random_state=0).fit(X, Y)
+    members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    assert len(members) == 3 and clf.threshold_status_.tolist() == ["tuned"] * 3
+    assert clf.n_features_in_ == 64  # X.shape[1], as scikit-learn counts it
+    assert (clf.predict(X) == Y).mean() > 0.9
+    # a row predicts the same alone as in a batch, and after a save and load
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), clf.predict_proba(X)[:1],
+                               rtol=1e-5)
+    clf.save(tmp_path / "cnn.mlk")
+    np.testing.assert_array_equal(sklearn_mlk.load(tmp_path / "cnn.mlk").predict_proba(X),
+                                  clf.predict_proba(X))
+
+
+def test_n_d_input_is_validated_as_two_d_input_is(data):
+    X, Y = _images(20)
+    clf = KerasMultiLabelClassifier(cnn, epochs=1, threshold=0.5).fit(X, Y)
+    with pytest.raises(ValueError, match=r"samples of shape \(64, 64, 1\), but "
+                                         r"KerasMultiLabelClassifier was fitted on "
+                                         r"samples of shape \(64, 64, 3\)"):
+        clf.predict(X[..., :1])
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        clf.predict(X[:, :8])
+    with pytest.raises(ValueError, match=r"samples of shape \(64,\), but"):
+        clf.predict(X[:, :, 0, 0])  # a 2-D X of as many columns
+    bad = X.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(bad)
+    with pytest.raises(ValueError, match="the default MLP takes 2-D X .* pass a model"):
+        KerasMultiLabelClassifier().fit(X, Y)
+    assert X[0, 0, 0, 0] != bad[0, 0, 0, 0]  # the caller's array is not modified
+
+
+def test_sequences_train_and_continue_with_partial_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 12, 5)).astype(np.float32)
+    Y = np.stack([X[:, :, 0].mean(1) > 0, X[:, -1, 1] > 0], axis=1).astype(int)
+
+    def recurrent(meta):
+        inputs = keras.Input(meta["input_shape_"])
+        x = keras.layers.Conv1D(8, 3, activation="relu")(inputs)
+        x = keras.layers.GlobalMaxPooling1D()(x)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(x))
+
+    clf = KerasMultiLabelClassifier(recurrent, epochs=3, random_state=0)
+    clf.partial_fit(X[:40], Y[:40], classes=[0, 1]).partial_fit(X[40:], Y[40:])
+    assert clf.predict(X).shape == Y.shape
+    with pytest.raises(ValueError, match=r"samples of shape \(12, 4\)"):
+        clf.partial_fit(X[:5, :, :4], Y[:5])
+    clf = clone(clf).fit(X, Y)
+    assert clf.predict_proba(X).shape == Y.shape

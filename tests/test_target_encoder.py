@@ -340,3 +340,27 @@ def test_unreadable_and_unhashable_targets():
     encoder = MultiLabelTargetEncoder().fit([["a"], ["b"]])
     with pytest.raises(TypeError, match=r"sample 1 has the label \['b'\] of type list"):
         encoder.transform([["a"], ["a", ["b"]]])
+
+
+def test_constant_labels_ignore_unknown_entries():
+    from sklearn_mlk._targets import UNKNOWN, constant_labels
+
+    Y = np.array([[1, 0, 1, UNKNOWN, 0],
+                  [1, 0, 0, 1, 0],
+                  [1, UNKNOWN, 1, 1, 0]], dtype=np.float32)
+    np.testing.assert_array_equal(constant_labels(Y), [1.0, 0.0, np.nan, 1.0, 0.0])
+    np.testing.assert_array_equal(constant_labels(sp.csr_matrix(np.eye(3))),
+                                  [np.nan] * 3)
+
+
+def test_tuple_labels_stay_elements_of_a_one_dimensional_classes_array():
+    from sklearn_mlk._targets import MultiLabelTargetEncoder
+
+    encoder = MultiLabelTargetEncoder()
+    Y = encoder.fit_transform([[("b", 2)], [("a", 1), ("b", 2)], []])
+    assert encoder.classes_.shape == (2,) and encoder.classes_.dtype == object
+    assert encoder.classes_.tolist() == [("a", 1), ("b", 2)]
+    np.testing.assert_array_equal(Y, [[0, 1], [1, 1], [0, 0]])
+    assert encoder.label_sets(Y.astype(bool)) == [(("b", 2),), (("a", 1), ("b", 2)), ()]
+    encoder.fit_transform([["x"], ["y"]])
+    assert encoder.classes_.dtype.kind == "U"  # plain labels: a plain array

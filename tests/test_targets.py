@@ -95,3 +95,4 @@ def test_score_with_other_formats_matches(data):
     X, Y = data
     clf = tiny().fit(X, Y)
     assert clf.score(X, Y) == clf.score(X, sp.csr_matrix(Y)) == clf.score(X, Y.tolist())
+
