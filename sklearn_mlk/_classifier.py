@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 from . import _backend
 from ._inference import sigmoid_
 from ._persistence import Unsaved, register
-from ._routing import check_names, explicit_keywords, is_routed, split_routed
+from ._routing import ALIASES, check_names, explicit_keywords, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder, known_entries, label_totals
 from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
 from ._trainer import Trainer
@@ -168,15 +168,28 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         threshold.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra callbacks passed to ``Model.fit``. Given callbacks, the network
-        trains through ``Model.fit`` rather than the compiled loop (see Notes).
+    callbacks : callback, callback class or list of them, default=None
+        Extra callbacks passed to ``Model.fit``; a class is built with the
+        ``callbacks__<name>`` parameters. Given callbacks, the network trains
+        through ``Model.fit`` rather than the compiled loop (see Notes). Fold
+        networks train one after another, each with the same callbacks (Keras
+        resets a callback when a training begins); an ``EarlyStopping`` among
+        them stops each fold network on its own, as ``n_iter_`` and the
+        ``fold_<i>_loss`` curves of ``history_`` show.
     class_weight : None, "balanced", dict or array-like of shape (n_labels,), \
             default=None
         Weight of each label's positive examples in the loss. ``"balanced"``
         uses ``n_negative / n_positive`` per label; a dict maps label names
         (``classes_``) to weights. ``sample_weight`` in :meth:`fit` weights
         whole samples.
+    loss : str, keras loss class or instance, default="binary_crossentropy"
+        The per-label loss: ``"binary_crossentropy"`` or
+        ``"binary_focal_crossentropy"``, or Keras's ``BinaryCrossentropy`` or
+        ``BinaryFocalCrossentropy`` class (its arguments routed as
+        ``loss__<name>``, e.g. ``loss__label_smoothing=0.1``,
+        ``loss__gamma=2``) or instance. Its ``from_logits`` is read from the
+        network; any other loss is refused, as the outputs are one
+        independent sigmoid per label.
     focal_gamma : float >= 0, default=0.0
         Focusing parameter of the focal loss; 0 is plain binary cross-entropy.
     threshold : str, callable, float or array-like of shape (n_labels,), \
@@ -249,8 +262,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     **routed_params : dict
         Parameters routed to Keras: ``model__<name>`` to the model callable,
         ``compile__<name>`` to ``Model.compile``, ``fit__<name>`` to
-        ``Model.fit`` and ``optimizer__<name>`` to the optimizer. Routed
-        compile or fit parameters (other than ``fit__shuffle``) train through
+        ``Model.fit``, ``optimizer__<name>`` to the optimizer
+        (``optimizer__learning_rate`` wins over ``learning_rate``),
+        ``loss__<name>`` to the loss class, ``callbacks__<name>`` to a callback
+        class and ``predict__batch_size`` to prediction. scikeras's names
+        ``shuffle``, ``metrics`` and ``run_eagerly`` stand for ``fit__shuffle``,
+        ``compile__metrics`` and ``compile__run_eagerly``. Routed compile or
+        fit parameters (other than ``fit__shuffle``) train through
         ``Model.fit``.
 
     Attributes
@@ -283,7 +301,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         warm-started fits: ``loss`` (and ``val_loss`` with early stopping) of
         the kept network; for an ensemble, each fold network's as
         ``fold_<i>_loss`` and ``fold_<i>_val_loss``, and their mean over the
-        members still training as ``loss`` and ``val_loss``; for a refit, the
+        epochs every member trained as ``loss`` and ``val_loss`` (it ends
+        where the first fold network stopped early); for a refit, the
         tuning networks' as ``tuning_loss`` and ``tuning_val_loss`` (hold-out)
         or ``fold_<i>_...`` (k folds). Plot it with
         :class:`sklearn_mlk.TrainingHistoryDisplay`.
@@ -367,8 +386,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "callbacks": [None, list],
+        "callbacks": [None, list, HasMethods(["set_model"]), type],
         "class_weight": [None, StrOptions({"balanced"}), dict, "array-like"],
+        "loss": [str, type, HasMethods(["get_config"]), callable],
         "focal_gamma": [Interval(Real, 0, None, closed="left")],
         "threshold": [
             Interval(Real, 0, 1, closed="both"),
@@ -408,6 +428,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         n_iter_no_change=10,
         callbacks=None,
         class_weight=None,
+        loss="binary_crossentropy",
         focal_gamma=0.0,
         threshold="f1",
         threshold_cv="auto",
@@ -435,6 +456,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
         self.class_weight = class_weight
+        self.loss = loss
         self.focal_gamma = focal_gamma
         self.threshold = threshold
         self.threshold_cv = threshold_cv
@@ -484,7 +506,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         accepted = explicit_keywords(model if model is not None
                                      else getattr(self, "_keras_build_fn", None))
         free = set(self._routed_params()) | {k for k in params
-                                             if k in accepted and k not in own}
+                                             if k in ALIASES or (k in accepted
+                                                                 and k not in own)}
         check_names([k for k in params if k not in free], type(self).__name__, own)
         plain = {k: v for k, v in params.items() if not is_routed(k) and k not in free}
         super().set_params(**plain)
@@ -652,6 +675,41 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         return self._model_arguments({
             **self._routed_params(),
             **{f"fit__{name}": value for name, value in (fit_params or {}).items()}})
+
+    def initialize(self, X, y):
+        """Build the network for (X, y) without training it (scikeras's method).
+
+        The estimator is then fitted as after a first :meth:`partial_fit`
+        call that trained nothing: the labels are ``y``'s, the thresholds 0.5
+        (or a fixed ``threshold``), and it predicts with the network's initial
+        weights. For a network whose weights are set by other means (a
+        pretrained model); :meth:`fit` needs no ``initialize`` first.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples, of the shape the network takes.
+        y : array-like, sparse matrix, DataFrame or sequence of label sets
+            A target in any format :meth:`fit` takes; it names the labels.
+
+        Returns
+        -------
+        self : KerasMultiLabelClassifier
+        """
+        from ._incremental import partial_fit
+
+        self._validate_params()
+        classes = MultiLabelTargetEncoder().fit(y).classes_
+        with _one_fit_at_a_time(self), _as_before_on_failure(self, None):
+            for name in ("model_", "_target_encoder"):  # a new network
+                self.__dict__.pop(name, None)
+            return partial_fit(self, X, y, classes, None, epochs=0)
+
+    @property
+    def current_epoch(self):
+        """Epochs trained so far, warm starts and :meth:`partial_fit` calls
+        included (scikeras's name); 0 before any."""
+        return len(getattr(self, "history_", {}).get("loss", ()))
 
     def _fit(self, X, y, sample_weight, fit_params=None):
         routed = self._routed_with(fit_params)
@@ -827,6 +885,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             "label_prior_": prior,
             "input_power_": input_power(X),  # sizes the default MLP's first layer
             "input_shape_": tuple(X.shape[1:]),  # one sample's: (h, w, c) for images
+            # scikeras's names, for model callables written for it
+            "n_outputs_": 1,
+            "n_outputs_expected_": 1,
+            "X_dtype_": X.dtype,
+            "y_dtype_": np.dtype(np.float32),
+            "y_ndim_": 2,
             "X_shape_": X.shape,
             "y_shape_": Y.shape,
             "target_type_": kind,
@@ -980,7 +1044,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         from ._network import forward
 
-        return forward(self.model_, self._validate_X(X), plan=self._plan)
+        batch_size = getattr(self, "predict__batch_size", None) or 4096
+        return forward(self.model_, self._validate_X(X), batch_size=batch_size,
+                       plan=self._plan)
 
     def _fitted_input_shape(self):
         """The shape of one sample of X at fit: ``(n_features,)`` for tabular X."""

@@ -248,6 +248,7 @@ def _key(model, optimizer, loss):
         loss.from_logits,
         loss.focal_gamma,
         loss.masked,
+        loss.label_smoothing,
     )
 
 
@@ -378,6 +379,7 @@ class Loop:
         self._from_logits = loss.from_logits
         self._focal_gamma = loss.focal_gamma
         self._masked = loss.masked
+        self._label_smoothing = loss.label_smoothing
         # A stacked ensemble (sklearn_mlk._stacked) outputs (batch, k, labels).
         output_shape = model.outputs[0].shape
         self.members = output_shape[1] if len(output_shape) == 3 else 0

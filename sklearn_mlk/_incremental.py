@@ -66,8 +66,9 @@ def same_classes(classes, encoder):
     return len(given) == len(encoder.classes_)
 
 
-def partial_fit(est, X, y, classes, sample_weight, fit_params=None):
-    """One ``partial_fit`` call of ``est`` (see the module docstring)."""
+def partial_fit(est, X, y, classes, sample_weight, fit_params=None, epochs=1):
+    """One ``partial_fit`` call of ``est`` (see the module docstring);
+    ``epochs=0`` builds the network without training it (``initialize``)."""
     from . import _backend
     from ._classifier import _column_weights
     from ._thresholds import fixed, is_fixed
@@ -103,7 +104,7 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None):
     trainer = Trainer(est, routed, hidden, labels, False, (kind, encoder.classes_),
                       _column_weights(est.class_weight, encoder), masked=True)
     warm = None if first else (est.model_, est._from_probability)
-    net = trainer.train_more(X, Y, w, warm, _backend.draw_seed(est.random_state))
+    net = trainer.train_more(X, Y, w, warm, _backend.draw_seed(est.random_state), epochs)
     history = {} if first else {k: list(v) for k, v in est.history_.items()}
     history.setdefault("loss", []).extend(net.history["loss"])
     if first:
@@ -121,5 +122,5 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None):
         est._from_probability = net.from_probability
     previous = 0 if first else int(np.max(est.n_iter_))
     est.model_, est._plan = net.model, net.plan
-    est.history_, est.n_iter_, est.best_epoch_ = history, previous + 1, None
+    est.history_, est.n_iter_, est.best_epoch_ = history, previous + epochs, None
     return est

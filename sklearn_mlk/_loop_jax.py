@@ -62,7 +62,8 @@ class JaxLoop(Loop):
         if self.members:
             y = y[:, None, :]
         loss = weighted_binary_crossentropy(pos_weight, self._from_logits,
-                                            self._focal_gamma, self._masked)
+                                            self._focal_gamma, self._masked,
+                                            self._label_smoothing)
         total = jnp.sum(loss(y, outputs) * w, axis=0)
         extra = sum((jnp.asarray(v, jnp.float32) for v in extra), jnp.float32(0.0))
         return total, extra, non_trainable

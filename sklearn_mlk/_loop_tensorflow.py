@@ -98,7 +98,8 @@ class TensorFlowLoop(Loop):
         self._pos_weight = tf.Variable(np.ones(len(loss.pos_weight), dtype=np.float32),
                                        trainable=False)
         self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
-                                                 loss.focal_gamma, loss.masked)
+                                                 loss.focal_gamma, loss.masked,
+                                                 loss.label_smoothing)
         # A stacked ensemble takes one weight per row and member; its losses
         # are per member.
         self.describe(model, loss)

@@ -151,7 +151,8 @@ class TorchLoop(Loop):
             dropout.load()
         pos_weight = keras.ops.convert_to_tensor(np.asarray(loss.pos_weight, np.float32))
         self._loss = weighted_binary_crossentropy(pos_weight, self._from_logits,
-                                                  self._focal_gamma, self._masked)
+                                                  self._focal_gamma, self._masked,
+                                                  self._label_smoothing)
 
     def prepare(self, X, Y, w):
         tensor = get_keras().ops.convert_to_tensor

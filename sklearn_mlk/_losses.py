@@ -72,7 +72,7 @@ def _check_weight(value, label):
 
 
 def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
-                                 masked=False):
+                                 masked=False, label_smoothing=0.0):
     """Mean over labels of binary cross-entropy with per-label positive weights.
 
     ``pos_weight`` is an array, or a backend variable whose current value is
@@ -83,8 +83,9 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
 
     ``focal_gamma > 0`` gives the focal loss (Lin et al. 2017): each term is
     scaled by ``(1 - p_true) ** focal_gamma``, so well-classified examples
-    count less. Written with ``keras.ops`` only, so it runs on every Keras
-    backend.
+    count less. ``label_smoothing`` moves the known targets towards 0.5, as
+    Keras's ``BinaryCrossentropy(label_smoothing=...)`` does. Written with
+    ``keras.ops`` only, so it runs on every Keras backend.
     """
     if isinstance(pos_weight, (np.ndarray, list, tuple)):
         pos_weight = np.asarray(pos_weight, dtype=np.float32)
@@ -92,12 +93,15 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
     else:  # a backend variable, read at each call
         unweighted = False
     gamma = float(focal_gamma)
+    smoothing = float(label_smoothing)
 
     def loss(y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
         if masked:
             known = ops.cast(ops.greater_equal(y_true, 0.0), y_pred.dtype)
             y_true = y_true * known
+        if smoothing:
+            y_true = y_true * (1.0 - smoothing) + 0.5 * smoothing
         if from_logits:
             log_p = -ops.softplus(-y_pred)
             log_not_p = -ops.softplus(y_pred)
@@ -130,9 +134,69 @@ class LossSpec(NamedTuple):
     from_logits: bool
     focal_gamma: float = 0.0
     masked: bool = False
+    label_smoothing: float = 0.0
 
     def make(self):
         return weighted_binary_crossentropy(
             self.pos_weight, from_logits=self.from_logits, focal_gamma=self.focal_gamma,
-            masked=self.masked,
+            masked=self.masked, label_smoothing=self.label_smoothing,
         )
+
+
+# The loss names a user may give, and the Keras classes they stand for.
+_FOCAL = {"binary_focal_crossentropy", "BinaryFocalCrossentropy"}  # names, classes
+_PLAIN = {"binary_crossentropy", "bce", "BinaryCrossentropy"}
+
+
+def loss_settings(loss, loss_params, focal_gamma):
+    """``(focal_gamma, label_smoothing)`` of the estimator's ``loss``.
+
+    ``loss`` is binary cross-entropy or its focal form, as a name, a
+    ``keras.losses`` class (with ``loss__<name>`` arguments) or an instance;
+    its ``from_logits`` and reduction are the estimator's own business (it
+    reads the network's last activation, and weights samples itself). Any
+    other loss is refused: the network's outputs are independent sigmoids,
+    one per label, which only a per-label binary cross-entropy trains.
+    """
+    keras = get_keras()
+    kind = loss if isinstance(loss, (type, str)) else type(loss)
+    if isinstance(loss, keras.losses.Loss):
+        if loss_params:
+            raise ValueError("loss__ parameters configure a loss given as a name or a "
+                             f"class; loss is an instance already: {loss!r}.")
+        config = loss.get_config()
+    else:
+        config = dict(loss_params)
+    # A name, or a class or function of Keras's own (a look-alike of another
+    # package's is refused: its loss may be anything).
+    name = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
+    own = isinstance(kind, str) or getattr(kind, "__module__", "").startswith("keras.")
+    if not own or name not in _FOCAL | _PLAIN:
+        raise ValueError(
+            f"loss={loss!r} is not a per-label binary cross-entropy. The network has one "
+            "independent sigmoid per label, trained with binary cross-entropy: use "
+            "loss='binary_crossentropy' (optionally with loss__label_smoothing) or "
+            "'binary_focal_crossentropy' (loss__gamma), or their keras.losses classes; "
+            "class_weight weights each label's positives.")
+    accepted = {"label_smoothing", "from_logits", "reduction", "name", "dtype", "axis"}
+    if name in _FOCAL:
+        accepted |= {"gamma", "alpha", "apply_class_balancing"}
+    unknown = sorted(set(config) - accepted)
+    if unknown:
+        raise ValueError(f"loss={loss!r} takes no argument {unknown[0]!r}; it takes "
+                         f"{sorted(accepted - {'name', 'dtype'})}.")
+    if config.get("axis", -1) != -1:
+        raise ValueError(f"loss={loss!r} averages over axis {config['axis']}; the "
+                         "labels are the last axis (-1).")
+    if config.get("apply_class_balancing"):
+        raise ValueError("apply_class_balancing weights positives by one alpha for every "
+                         "label; use class_weight (per label, or 'balanced') instead.")
+    smoothing = float(config.get("label_smoothing") or 0.0)
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {smoothing!r}.")
+    if name in _FOCAL:
+        if focal_gamma:
+            raise ValueError("focal_gamma is set and loss is a focal loss too; give the "
+                             "focusing parameter once (loss__gamma or focal_gamma).")
+        return float(config.get("gamma", 2.0)), smoothing
+    return float(focal_gamma), smoothing

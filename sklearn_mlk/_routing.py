@@ -1,15 +1,26 @@
-"""Routed parameters: ``model__``, ``compile__``, ``fit__`` and ``optimizer__``.
+"""Routed parameters: ``model__``, ``compile__``, ``fit__``, ``optimizer__``,
+``loss__``, ``callbacks__`` and ``predict__``.
 
 A routed parameter is passed through to the model callable, ``Model.compile``,
-``Model.fit`` or the optimizer's constructor. Routed names work in
-``set_params`` and in ``GridSearchCV`` parameter grids. A name that looks like
-a typo of a real parameter fails loudly, with the likely intended name.
+``Model.fit``, the optimizer's or the loss's constructor, a callback class's
+constructor, or prediction. Routed names work in ``set_params`` and in
+``GridSearchCV`` parameter grids. A name that looks like a typo of a real
+parameter fails loudly, with the likely intended name. scikeras's own names
+for some Keras arguments (``shuffle``, ``metrics``, ``run_eagerly``) are
+taken as the routed names they stand for (:data:`ALIASES`).
 """
 
 import difflib
 import inspect
 
-ROUTES = ("model", "compile", "fit", "optimizer")
+ROUTES = ("model", "compile", "fit", "optimizer", "loss", "callbacks", "predict")
+
+# scikeras's unprefixed names for Keras arguments, and the routed names they
+# stand for here.
+ALIASES = {"shuffle": "fit__shuffle", "metrics": "compile__metrics",
+           "run_eagerly": "compile__run_eagerly"}
+# What prediction takes from predict__ parameters.
+PREDICT_ARGUMENTS = {"batch_size"}
 
 # Keras arguments the estimator owns; routing them would silently bypass it.
 _OWNED = {
@@ -28,9 +39,8 @@ _OWNED = {
     },
     "compile": {
         "optimizer": "optimizer",
-        "loss": "class_weight",
+        "loss": "loss",
     },
-    "optimizer": {"learning_rate": "learning_rate"},
 }
 
 
@@ -59,6 +69,9 @@ def suggest(name, valid_names):
 def unknown_parameter_message(name, owner, valid_names):
     """One-sentence error for an unknown parameter, with a suggestion."""
     message = f"{owner} got an unexpected parameter {name!r}"
+    for owned in _OWNED.values():  # a Keras argument the estimator sets itself
+        if name in owned and owned[name] != name:
+            return message + f"; the estimator sets it itself: use {owned[name]}."
     hint = suggest(name, valid_names)
     if hint is not None:
         return message + f"; did you mean {hint!r}?"
@@ -70,13 +83,13 @@ def unknown_parameter_message(name, owner, valid_names):
 
 
 def check_names(names, owner, valid_names):
-    """Raise ``ValueError`` for the first name neither valid nor routed.
+    """Raise ``ValueError`` for the first name neither valid, routed nor an alias.
 
     The same error, whether the name came through the constructor,
     ``set_params`` or a parameter grid.
     """
     for name in names:
-        if name not in valid_names and not is_routed(name):
+        if name not in valid_names and not is_routed(name) and name not in ALIASES:
             raise ValueError(unknown_parameter_message(name, owner, valid_names))
 
 
@@ -139,8 +152,13 @@ def split_routed(params):
     """Group routed parameters by route: ``{"fit": {"shuffle": False}, ...}``."""
     routed = {route: {} for route in ROUTES}
     for name, value in params.items():
+        name = ALIASES.get(name, name)
         if is_routed(name):
             route, _, argument = name.partition("__")
+            if argument in routed[route]:
+                raise ValueError(f"{route}__{argument} is given twice, as "
+                                 f"{route}__{argument} and as its alias "
+                                 f"{[a for a, n in ALIASES.items() if n == name][0]}.")
             routed[route][argument] = value
     for route, owned in _OWNED.items():
         for argument in routed[route]:
@@ -149,4 +167,5 @@ def split_routed(params):
                     f"{route}__{argument} is set by the estimator; use "
                     f"{owned[argument]} instead."
                 )
+    check_arguments(routed["predict"], "predict", PREDICT_ARGUMENTS, "prediction")
     return routed

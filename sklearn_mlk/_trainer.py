@@ -52,6 +52,13 @@ class Trainer:
         self.classes = classes
         self._trained_large = False
         self.builder = estimator._builder()
+        from ._losses import loss_settings
+        from ._training import callback_list
+
+        # Checked before any network trains.
+        self.focal_gamma, self.label_smoothing = loss_settings(
+            estimator.loss, routed["loss"], estimator.focal_gamma)
+        self.callbacks = callback_list(estimator.callbacks, routed["callbacks"])
         self._warned_compile = False
         # Networks held and trained at once (the fold networks of an
         # ensemble), for the memory check before the first one trains.
@@ -82,7 +89,7 @@ class Trainer:
         _backend.get_keras()  # first: thread limits apply before TensorFlow starts
         if self._trained_large:
             gc.collect()
-        from ._losses import LossSpec, positive_weights
+        from ._losses import positive_weights
         from ._training import compile_model, make_optimizer, train
 
         est, routed = self.est, self.routed
@@ -102,7 +109,7 @@ class Trainer:
         else:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
-        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma, self.masked)
+        loss = self._loss(pos_weight, not from_probability, self.masked)
         compile_model(model, optimizer, loss, routed["compile"])
         history = train(
             model, X, Y, w,
@@ -111,7 +118,7 @@ class Trainer:
             batch_size=est.batch_size,
             validation=validation if early_stopping else None,
             n_iter_no_change=est.n_iter_no_change,
-            callbacks=est.callbacks,
+            callbacks=self.callbacks,
             verbose=est.verbose,
             seed=seed,
             fit_params=routed["fit"],
@@ -120,12 +127,24 @@ class Trainer:
         self._trained_large = model.count_params() > _COLLECT_ABOVE
         return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
 
+    def _loss(self, pos_weight, from_logits, masked):
+        from ._losses import LossSpec
+
+        return LossSpec(pos_weight, from_logits, self.focal_gamma, masked,
+                        self.label_smoothing)
+
     def _build(self, X, Y, w, pos_weight, seed):
         """A new network and whether it outputs probabilities, once its memory
         need is checked."""
         from ._network import build_model, output_is_probability
+        from ._training import make_optimizer
 
         est = self.est
+        # scikeras's compile_kwargs: the routed compile arguments, the
+        # optimizer and the loss, so that a callable that compiles with them
+        # compiles as the estimator does.
+        optimizer = make_optimizer(est.optimizer, est.learning_rate, self.routed["optimizer"])
+        compile_kwargs = {**self.routed["compile"], "optimizer": optimizer, "loss": est.loss}
         # Building draws the initial weights (and dropout seeds) from
         # process-wide generators, so it is the part that needs the seed.
         with _backend.seeded(seed):
@@ -133,17 +152,17 @@ class Trainer:
                 self.builder,
                 est._meta(X, Y, self.classes, w, self.target, pos_weight),
                 self.routed["model"],
-                self.routed["compile"],
+                compile_kwargs,
                 {"hidden_layer_sizes": self.hidden, "activation": est.activation,
                  "dropout": est.dropout, "seed": seed},
             )
-            self._warn_if_compiled(model)
+            self._warn_if_compiled(model, optimizer)
             # (builds a subclassed model, whose weights count only then)
             from_probability = output_is_probability(model, len(self.classes), X.shape[1:])
         self._check_memory(model.count_params())
         return model, from_probability
 
-    def train_more(self, X, Y, w, warm, seed):
+    def train_more(self, X, Y, w, warm, seed, epochs=1):
         """One epoch on (X, Y, w) through ``Model.fit``, continuing ``warm``
         (``(model, from_probability)``), or a new network where it is None.
 
@@ -152,7 +171,7 @@ class Trainer:
         ``MLPClassifier.partial_fit``'s does. The loss leaves unknown target
         entries out whether or not this batch has any.
         """
-        from ._losses import LossSpec, positive_weights
+        from ._losses import positive_weights
         from ._training import compile_model, make_optimizer, train
 
         est, routed = self.est, self.routed
@@ -161,17 +180,20 @@ class Trainer:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
         else:
             model, from_probability = warm
-        loss = LossSpec(pos_weight, not from_probability, est.focal_gamma, True)
+        loss = self._loss(pos_weight, not from_probability, True)
         if warm is None or getattr(model, "optimizer", None) is None \
                 or not getattr(model, "compiled", False):
             compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
                                                 routed["optimizer"]), loss, routed["compile"])
-        self.announce("the network for one epoch", X)
-        history = train(model, X, Y, w, loss=loss, epochs=1, batch_size=est.batch_size,
-                        validation=None, n_iter_no_change=est.n_iter_no_change,
-                        callbacks=est.callbacks, verbose=est.verbose, seed=seed,
-                        fit_params=routed["fit"], compile_params=routed["compile"],
-                        compiled=False)
+        history = {"loss": []}
+        if epochs:
+            self.announce("the network for one epoch", X)
+            history = train(model, X, Y, w, loss=loss, epochs=epochs,
+                            batch_size=est.batch_size, validation=None,
+                            n_iter_no_change=est.n_iter_no_change,
+                            callbacks=self.callbacks, verbose=est.verbose, seed=seed,
+                            fit_params=routed["fit"], compile_params=routed["compile"],
+                            compiled=False)
         return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
 
     def _check_memory(self, n_weights, n_networks=None):
@@ -185,9 +207,11 @@ class Trainer:
         check(n_weights, n_networks or self.n_networks, self.est.memory_limit,
               f"This {type(self.est).__name__} fit")
 
-    def _warn_if_compiled(self, model):
-        """Say, once per fit, that a model callable's own compile is replaced."""
-        if not getattr(model, "compiled", False) or self._warned_compile:
+    def _warn_if_compiled(self, model, handed):
+        """Say, once per fit, that a model callable's own compile is replaced
+        (not where it compiled with the optimizer of ``compile_kwargs``)."""
+        if (not getattr(model, "compiled", False) or self._warned_compile
+                or getattr(model, "optimizer", None) is handed):
             return
         self._warned_compile = True
         est = self.est
@@ -224,14 +248,14 @@ class Trainer:
 
     def _train_stacked(self, X, Y, w, folds, warm_members, seeds):
         est, routed = self.est, self.routed
-        if (not self.stacking or self.builder is not None or est.callbacks
+        if (not self.stacking or self.builder is not None or self.callbacks
                 or routed["fit"].keys() - {"shuffle"}):
             return None
         from . import _compiled, _stacked
 
         if _compiled.loop_class() is None or routed["compile"]:
             return None
-        from ._losses import LossSpec, positive_weights
+        from ._losses import positive_weights
         from ._network import build_model
         from ._training import compile_model, make_optimizer
 
@@ -250,7 +274,7 @@ class Trainer:
         self._check_memory(members[0].count_params(), len(members))
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
-        loss = LossSpec(pos_weight, True, est.focal_gamma, self.masked)
+        loss = self._loss(pos_weight, True, self.masked)
         compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
                                             routed["optimizer"]), loss, {})
         mask = np.zeros((X.shape[0], len(folds)), dtype=bool)
@@ -325,7 +349,7 @@ def ensemble_of(nets, input_shape):
     members' plans fused into one (see
     :func:`sklearn_mlk._inference.fuse_plans`), or None. The history holds
     each member's curves (``fold_<i>_loss``, ...) and their mean over the
-    members still training at each epoch (``loss``, ...).
+    epochs every member trained (``loss``, ...).
     """
     from ._inference import fuse_plans
     from ._network import average_model
@@ -338,14 +362,14 @@ def ensemble_of(nets, input_shape):
 
 
 def _merged_history(nets):
+    """Each member's curves, and their mean over the epochs every member
+    trained: past the first member to stop, a mean over the others would
+    step by the stopped member's absence, not by training."""
     history = {}
     for key in nets[0].history:
         curves = [net.history[key] for net in nets]
-        longest = max(len(curve) for curve in curves)
-        padded = np.full((len(curves), longest), np.nan)
-        for i, curve in enumerate(curves):
-            padded[i, : len(curve)] = curve
-        history[key] = np.nanmean(padded, axis=0).tolist()
+        shortest = min(len(curve) for curve in curves)
+        history[key] = np.mean([curve[:shortest] for curve in curves], axis=0).tolist()
     for i, net in enumerate(nets):
         for key, values in net.history.items():
             history[f"fold_{i}_{key}"] = list(values)

@@ -20,7 +20,8 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
         cls = _optimizer_class(optimizer)
         check_arguments(optimizer_params, "optimizer", constructor_names(cls),
                         cls.__name__)
-    params = dict(optimizer_params, learning_rate=learning_rate)
+    # optimizer__learning_rate, as scikeras users write it, wins over learning_rate.
+    params = {"learning_rate": learning_rate, **optimizer_params}
     if isinstance(optimizer, str):
         try:
             return keras.optimizers.get({"class_name": optimizer, "config": params})
@@ -30,6 +31,34 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
         return optimizer(**params)
     config = dict(optimizer.get_config(), **params)
     return type(optimizer).from_config(config)
+
+
+def callback_list(callbacks, params):
+    """The estimator's ``callbacks`` as a list of instances, or None.
+
+    ``callbacks`` may be one callback or a list, as instances or classes (as
+    scikeras takes them); a class is built with the ``callbacks__<name>``
+    parameters, checked against its constructor.
+    """
+    if callbacks is None:
+        if params:
+            raise ValueError(f"callbacks__ parameters {sorted(params)} configure a "
+                             "callback class given as callbacks, but callbacks is None.")
+        return None
+    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    if params and not any(isinstance(item, type) for item in items):
+        raise ValueError(f"callbacks__ parameters {sorted(params)} configure a callback "
+                         "class, but callbacks holds instances only.")
+    out = []
+    for item in items:
+        if isinstance(item, type):
+            check_arguments(params, "callbacks", constructor_names(item), item.__name__)
+            item = item(**params)
+        if not isinstance(item, keras.callbacks.Callback):
+            raise TypeError(f"callbacks must hold keras.callbacks.Callback instances or "
+                            f"classes, got {item!r}.")
+        out.append(item)
+    return out
 
 
 def _optimizer_class(optimizer):

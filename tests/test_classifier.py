@@ -266,7 +266,10 @@ def test_model_callable_with_routed_parameters(data):
     clf = tiny(model=build, model__units=5, compile__jit_compile=False).fit(X, Y)
     assert calls["units"] == 5
     assert calls["meta"]["n_labels_"] == Y.shape[1]
-    assert calls["compile_kwargs"] == {"jit_compile": False}
+    # scikeras's compile_kwargs: the routed arguments, the optimizer and the loss
+    assert {k: v for k, v in calls["compile_kwargs"].items()
+            if k not in ("optimizer", "loss")} == {"jit_compile": False}
+    assert isinstance(calls["compile_kwargs"]["optimizer"], keras.optimizers.Adam)
     assert clf.model_.layers[0].units == 5
     # a sigmoid output is read as probabilities, not logits
     proba = clf.predict_proba(X)
@@ -311,7 +314,8 @@ def test_bad_models_raise_clear_errors(data, model, match):
     [
         ({"modle__units": 3}, ValueError, "did you mean 'model__units'"),
         ({"model_units": 3}, ValueError, "did you mean 'model__units'"),
-        ({"optimizer__learning_rate": 0.1}, ValueError, "use learning_rate"),
+        ({"optimizer__learning_rat": 0.1}, ValueError, "did you mean "
+         "'optimizer__learning_rate'"),
         ({"fit__epochs": 3}, ValueError, "use epochs"),
         ({"model__units": 3}, ValueError, "default MLP takes none"),
         # The fold networks of the default ensemble train stacked: the same check.

@@ -211,3 +211,156 @@ def test_sequences_train_and_continue_with_partial_fit():
         clf.partial_fit(X[:5, :, :4], Y[:5])
     clf = clone(clf).fit(X, Y)
     assert clf.predict_proba(X).shape == Y.shape
+
+
+# -- scikeras's vocabulary ------------------------------------------------------
+
+
+def _proba(**params):
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(120, 8, n_classes=3, random_state=0)
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=4, **params).fit(X, Y)
+    return clf.predict_proba(X)
+
+
+def test_loss_names_classes_and_instances_are_the_same_per_label_losses():
+    focal = _proba(focal_gamma=2.0)
+    np.testing.assert_array_equal(_proba(loss="binary_focal_crossentropy"), focal)
+    np.testing.assert_array_equal(
+        _proba(loss=keras.losses.BinaryFocalCrossentropy, loss__gamma=2.0), focal)
+    smoothed = _proba(loss=keras.losses.BinaryCrossentropy(label_smoothing=0.2))
+    np.testing.assert_array_equal(
+        _proba(loss="binary_crossentropy", loss__label_smoothing=0.2), smoothed)
+    assert not np.allclose(smoothed, _proba(loss="binary_crossentropy"))
+
+
+def test_label_smoothing_is_kerass():
+    from sklearn_mlk._losses import weighted_binary_crossentropy
+
+    rng = np.random.default_rng(0)
+    y = (rng.random((16, 5)) < 0.3).astype(np.float32)
+    logits = rng.normal(size=(16, 5)).astype(np.float32)
+    ours = weighted_binary_crossentropy(np.ones(5), True, label_smoothing=0.3)(y, logits)
+    theirs = keras.losses.binary_crossentropy(y, logits, from_logits=True,
+                                              label_smoothing=0.3)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours),
+                               keras.ops.convert_to_numpy(theirs), rtol=1e-5)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"loss": "categorical_crossentropy"}, "not a per-label binary cross-entropy"),
+    ({"loss": keras.losses.MeanSquaredError()}, "not a per-label binary cross-entropy"),
+    ({"loss": "binary_focal_crossentropy", "focal_gamma": 1.0}, "give the focusing "
+     "parameter once"),
+    ({"loss": "binary_focal_crossentropy", "loss__apply_class_balancing": True},
+     "use class_weight"),
+    ({"loss": "binary_crossentropy", "loss__gama": 2.0}, "takes no argument 'gama'"),
+    ({"loss": keras.losses.BinaryCrossentropy(), "loss__label_smoothing": 0.1},
+     "loss is an instance already"),
+    ({"callbacks__patience": 1}, "callbacks is None"),
+    ({"callbacks": keras.callbacks.EarlyStopping, "callbacks__patiense": 1},
+     "did you mean 'callbacks__patience'"),
+    ({"shuffle": False, "fit__shuffle": True}, "given twice"),
+    ({"predict__steps": 2}, "predict__steps is routed to prediction"),
+])
+def test_scikeras_vocabulary_errors(data, params, match):
+    X, Y = data
+    clf = tiny(**params)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "model_")
+
+
+def test_aliases_and_the_learning_rate_synonym_route_as_their_full_names():
+    np.testing.assert_array_equal(_proba(shuffle=False), _proba(fit__shuffle=False))
+    np.testing.assert_array_equal(_proba(optimizer__learning_rate=0.02),
+                                  _proba(learning_rate=0.02))
+    clf = tiny(metrics=["auc"], run_eagerly=True, shuffle=False)
+    assert clone(clf).get_params()["metrics"] == ["auc"]
+    clf.set_params(shuffle=True)
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    Y = (X[:, :2] > 0).astype(int)
+    clf.fit(X, Y)
+    assert len(clf.history_["auc"]) == clf.epochs  # a Keras metric, through Model.fit
+
+
+def test_callbacks_as_one_object_or_a_class_with_routed_arguments(data):
+    X, Y = data
+    stop = dict(callbacks__monitor="loss", callbacks__patience=0, callbacks__min_delta=10.0)
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=6,
+               callbacks=keras.callbacks.EarlyStopping, **stop).fit(X, Y)
+    # Each fold network stops on its own; the mean curve ends with them.
+    np.testing.assert_array_equal(clf.n_iter_, [2, 2, 2])
+    assert len(clf.history_["loss"]) == 2 == clf.current_epoch
+    seen = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+
+    tiny(callbacks=Count(), epochs=3).fit(X, Y)
+    assert seen == [0, 1, 2]
+
+
+def test_meta_and_compile_kwargs_carry_scikerass_keys(data):
+    X, Y = data
+    seen = {}
+
+    def build(meta, compile_kwargs):
+        seen.update(meta=meta, compile_kwargs=compile_kwargs)
+        model = mlp(meta)
+        model.compile(**{k: compile_kwargs[k] for k in ("optimizer", "loss")})
+        return model
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # compiled with ours: no warning
+        tiny(model=build, optimizer="sgd", learning_rate=0.03).fit(X, Y)
+    meta = seen["meta"]
+    assert meta["n_outputs_"] == meta["n_outputs_expected_"] == 1
+    assert meta["X_dtype_"] == np.float32 and meta["y_ndim_"] == 2
+    assert meta["input_shape_"] == (X.shape[1],) and meta["n_classes_"] == Y.shape[1]
+    optimizer = seen["compile_kwargs"]["optimizer"]
+    assert isinstance(optimizer, keras.optimizers.SGD)
+    assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.03)
+    assert seen["compile_kwargs"]["loss"] == "binary_crossentropy"
+
+
+def test_initialize_builds_without_training_and_current_epoch_counts(data, monkeypatch):
+    X, Y = data
+    clf = KerasMultiLabelClassifier(model=mlp, random_state=0)
+    assert clf.current_epoch == 0
+    clf.initialize(X, Y)
+    assert clf.current_epoch == 0 and clf.predict(X).shape == Y.shape
+    weights = [w.copy() for w in clf.model_.get_weights()]
+    clf.partial_fit(X, Y)
+    assert clf.current_epoch == 1
+    assert not all(np.array_equal(a, b) for a, b in zip(weights, clf.model_.get_weights()))
+    from sklearn_mlk import _network
+
+    sizes = []
+    original = _network.batches
+
+    def spy(X, batch_size):
+        sizes.append(batch_size)
+        return original(X, batch_size)
+
+    def normed(meta):  # not a chain of Dense layers: it predicts through Keras
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.LayerNormalization()(inputs)
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
+
+    clf = tiny(model=normed).fit(X, Y)
+    monkeypatch.setattr(_network, "batches", spy)
+    clf.set_params(predict__batch_size=7).predict_proba(X)
+    assert sizes == [7]
+
+
+def test_keras_arguments_the_estimator_sets_point_at_its_own_parameters(data):
+    X, Y = data
+    with pytest.raises(ValueError, match="unexpected parameter 'validation_split'; the "
+                                         "estimator sets it itself: use early_stopping "
+                                         "and validation_fraction"):
+        tiny(validation_split=0.2).fit(X, Y)

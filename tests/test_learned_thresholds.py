@@ -476,8 +476,13 @@ def test_history_keeps_every_run_with_its_epochs(data):
         curve = ensemble.history_[f"fold_{j}_val_loss"]
         assert ensemble.best_epoch_[j] == int(np.argmin(curve)) + 1
         assert ensemble.n_iter_[j] == len(curve) == len(ensemble.history_[f"fold_{j}_loss"])
-    # The mean curve runs as long as the longest member.
-    assert len(ensemble.history_["loss"]) == ensemble.n_iter_.max()
+    # The mean curve runs over the epochs every member trained: no step where
+    # a member stopped.
+    assert len(ensemble.history_["loss"]) == ensemble.n_iter_.min()
+    assert ensemble.n_iter_.min() < ensemble.n_iter_.max()  # (the case is tested)
+    np.testing.assert_allclose(ensemble.history_["loss"], np.mean(
+        [ensemble.history_[f"fold_{j}_loss"][:ensemble.n_iter_.min()] for j in range(3)],
+        axis=0))
 
     plain = tiny(threshold=0.5, epochs=4, early_stopping=False).fit(X, Y)
     assert plain.n_iter_ == 4 and plain.best_epoch_ is None
