@@ -24,29 +24,9 @@ from ._inference import sigmoid_
 from ._persistence import Unsaved, register
 from ._routing import ALIASES, check_names, explicit_keywords, is_routed, split_routed
 from ._targets import MultiLabelTargetEncoder, known_entries, label_totals
-from ._thresholds import OBJECTIVES, decide, fixed, is_fixed
+from ._losses import column_weights
+from ._thresholds import OBJECTIVES, argmax_thresholds, decide, fixed, is_fixed
 from ._trainer import Trainer
-
-ARGMAX = "argmax"
-
-
-def _column_weights(class_weight, encoder):
-    """``class_weight`` as positive weights of the output columns.
-
-    For a binary target, whose one column is the second class, a mapping of
-    both classes becomes the ratio of their weights: weighting positives by
-    ``w1 / w0`` has the same optimum as weighting the two classes.
-    """
-    if encoder.kind_ != "binary" or not isinstance(class_weight, Mapping):
-        return class_weight
-    negative, positive = encoder.classes_.tolist()
-    unknown = [c for c in class_weight if c not in (negative, positive)]
-    if unknown:
-        raise ValueError(f"class_weight has classes not in the target: {unknown}; "
-                         f"the classes are {[negative, positive]}.")
-    ratio = float(class_weight.get(positive, 1.0)) / float(class_weight.get(negative, 1.0))
-    return {positive: ratio}
-
 
 # The estimators being fitted now, by id: a second fit of one of them, from
 # another thread, is refused rather than left to overwrite (or, failing, roll
@@ -101,11 +81,6 @@ def _warn_constant_labels(Y, classes):
             warnings.warn(f"Label not {label} is present in all training examples.",
                           UserWarning, stacklevel=5)
     return constant if np.isfinite(constant).any() else None
-
-
-def _argmax_thresholds(n_labels):
-    """A multiclass fit's thresholds: not used, as the class is the argmax."""
-    return fixed(0.5, n_labels)._replace(status=np.full(n_labels, ARGMAX))
 
 
 @register
@@ -752,7 +727,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         masked = known_entries(Y) is not None
         if fixed_cut:
             trainer = Trainer(self, routed, hidden, labels, self.early_stopping is True,
-                              target, _column_weights(self.class_weight, encoder), masked)
+                              target, column_weights(self.class_weight, encoder), masked)
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
@@ -764,7 +739,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     f"Only {X.shape[0]} training samples: " + "; ".join(plan.notes)
                     + ".", UserWarning, stacklevel=4)
             trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,
-                              _column_weights(self.class_weight, encoder), masked)
+                              column_weights(self.class_weight, encoder), masked)
             # The fold networks of an ensemble are held, and train, together.
             trainer.n_networks = plan.k if plan.ensemble else 1
             tuning = _tuning.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
@@ -774,7 +749,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 tuned = fixed(0.5, len(labels))._replace(
                     status=np.full(len(labels), why))
             elif encoder.kind_ == "multiclass":
-                tuned = _argmax_thresholds(len(labels))
+                tuned = argmax_thresholds(len(labels))
             else:
                 tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
@@ -832,7 +807,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
         n_labels = len(self._target_encoder.labels_)
         if self._target_encoder.kind_ == "multiclass":
-            tuned = _argmax_thresholds(n_labels)
+            tuned = argmax_thresholds(n_labels)
         elif is_fixed(self.threshold):
             tuned = fixed(self.threshold, n_labels)
         else:

@@ -70,8 +70,8 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None, epochs=1):
     """One ``partial_fit`` call of ``est`` (see the module docstring);
     ``epochs=0`` builds the network without training it (``initialize``)."""
     from . import _backend
-    from ._classifier import _column_weights
-    from ._thresholds import fixed, is_fixed
+    from ._losses import column_weights
+    from ._thresholds import argmax_thresholds, fixed, is_fixed
     from ._trainer import Trainer
 
     first = not hasattr(est, "model_")
@@ -102,7 +102,7 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None, epochs=1):
     labels = encoder.labels_
     est._check_label_limits(len(labels))
     trainer = Trainer(est, routed, hidden, labels, False, (kind, encoder.classes_),
-                      _column_weights(est.class_weight, encoder), masked=True)
+                      column_weights(est.class_weight, encoder), masked=True)
     warm = None if first else (est.model_, est._from_probability)
     net = trainer.train_more(X, Y, w, warm, _backend.draw_seed(est.random_state), epochs)
     history = {} if first else {k: list(v) for k, v in est.history_.items()}
@@ -112,9 +112,7 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None, epochs=1):
         if not is_fixed(est.threshold):
             tuned = tuned._replace(status=np.full(len(labels), WAITING))
         if encoder.kind_ == "multiclass":
-            from ._classifier import _argmax_thresholds
-
-            tuned = _argmax_thresholds(len(labels))
+            tuned = argmax_thresholds(len(labels))
         est.thresholds_, est.threshold_scores_, est.threshold_status_ = tuned
         est.classes_ = encoder.classes_
         est._target_encoder = encoder

@@ -62,6 +62,24 @@ def positive_weights(class_weight, Y, classes, sample_weight=None):
     return weights.astype(np.float32)
 
 
+def column_weights(class_weight, encoder):
+    """``class_weight`` as positive weights of the output columns.
+
+    For a binary target, whose one column is the second class, a mapping of
+    both classes becomes the ratio of their weights: weighting positives by
+    ``w1 / w0`` has the same optimum as weighting the two classes.
+    """
+    if encoder.kind_ != "binary" or not isinstance(class_weight, Mapping):
+        return class_weight
+    negative, positive = encoder.classes_.tolist()
+    unknown = [c for c in class_weight if c not in (negative, positive)]
+    if unknown:
+        raise ValueError(f"class_weight has classes not in the target: {unknown}; "
+                         f"the classes are {[negative, positive]}.")
+    ratio = float(class_weight.get(positive, 1.0)) / float(class_weight.get(negative, 1.0))
+    return {positive: ratio}
+
+
 def _check_weight(value, label):
     if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
         raise ValueError(

@@ -632,3 +632,11 @@ def decide(P, thresholds, min_labels=0, max_labels=None):
             sub[np.arange(len(m))[:, None], top] = True
             D[under] = sub
     return D
+
+
+ARGMAX = "argmax"
+
+
+def argmax_thresholds(n_labels):
+    """A multiclass fit's thresholds: not used, as the class is the argmax."""
+    return fixed(0.5, n_labels)._replace(status=np.full(n_labels, ARGMAX))

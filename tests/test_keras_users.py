@@ -159,7 +159,7 @@ def test_a_cnn_trains_on_images_with_learned_thresholds_and_a_fold_ensemble(tmp_
     import sklearn_mlk
 
     X, Y = _images()
-    clf = KerasMultiLabelClassifier(cnn, epochs=15, learning_rate=0.02, threshold_cv=3,
+    clf = KerasMultiLabelClassifier(cnn, epochs=30, learning_rate=0.02, threshold_cv=3,
                                     refit=False, random_state=0).fit(X, Y)
     members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
     assert len(members) == 3 and clf.threshold_status_.tolist() == ["tuned"] * 3

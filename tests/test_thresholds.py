@@ -649,3 +649,10 @@ def test_a_few_positives_label_keeps_its_recall_floor():
     # PrecisionAtLeast cannot reach 0.9 on that label: it stays unreachable.
     tuned = T.tune(S, Y, np.ones(60), T.PrecisionAtLeast(0.9), min_positives=3)
     assert tuned.status[1] == "unreachable: precision >= 0.9"
+
+
+def test_a_multiclass_fit_marks_its_unused_thresholds_argmax():
+    tuned = T.argmax_thresholds(3)
+    np.testing.assert_array_equal(tuned.thresholds, [0.5, 0.5, 0.5])
+    assert tuned.status.tolist() == ["argmax"] * 3
+    assert np.isnan(tuned.scores).all()
