@@ -111,8 +111,8 @@ def check_cost(repeats=5):
     as the default's five fold networks are checked on in a fit (each on four
     fifths of them)."""
     import datasets
-    from sklearn_mlk._divergence import check_history, check_outputs, check_weights
-    from sklearn_mlk._network import forward
+    from sklearn_mlk._training._divergence import check_history, check_outputs, check_weights
+    from sklearn_mlk._keras._network import forward
 
     X, Y, splits = datasets.load("yeast")
     X = X[splits[0][0]]

@@ -5,7 +5,7 @@
 
 On TensorFlow the default MLP can multiply sparse batches as they are
 (``tf.sparse.sparse_dense_matmul``); the library does so only below
-``sklearn_mlk._compiled.SPARSE_BATCH_DENSITY``, for a first layer of at least
+``sklearn_mlk._training._loop.SPARSE_BATCH_DENSITY``, for a first layer of at least
 ``SPARSE_READER_WEIGHTS`` weights, and densifies other batches.
 This measures where that pays: generated binary sparse data of several
 densities and widths (one network at a fixed 0.5, 3 epochs, no early
@@ -61,9 +61,10 @@ def _real(name):
 
 
 def _time(case, X, Y, path, timed):
-    from sklearn_mlk import KerasMultiLabelClassifier, _compiled
+    from sklearn_mlk import KerasMultiLabelClassifier
+    from sklearn_mlk._training import _loop
 
-    _compiled.SPARSE_BATCH_DENSITY, _compiled.SPARSE_READER_WEIGHTS = PATHS[path]
+    _loop.SPARSE_BATCH_DENSITY, _loop.SPARSE_READER_WEIGHTS = PATHS[path]
     params = ({} if case == "real" else
               dict(threshold=0.5, epochs=EPOCHS, early_stopping=False))
     est = KerasMultiLabelClassifier(random_state=0, **params)
@@ -83,9 +84,9 @@ def _library_path(X, hidden, chosen):
 
 
 def measure(rounds):
-    from sklearn_mlk import _compiled
+    from sklearn_mlk._training import _loop
 
-    chosen = (_compiled.SPARSE_BATCH_DENSITY, _compiled.SPARSE_READER_WEIGHTS)
+    chosen = (_loop.SPARSE_BATCH_DENSITY, _loop.SPARSE_READER_WEIGHTS)
     # (name, kind, X, Y, width of the first layer)
     cases = [(f"{f} features", "generated", *_generated(f, d), 256)
              for f, densities in CASES for d in densities]
@@ -111,7 +112,7 @@ def measure(rounds):
                   f"{np.median(seconds['sparse']):.2f}s, densified "
                   f"{np.median(seconds['densified']):.2f}s", flush=True)
     finally:
-        _compiled.SPARSE_BATCH_DENSITY, _compiled.SPARSE_READER_WEIGHTS = chosen
+        _loop.SPARSE_BATCH_DENSITY, _loop.SPARSE_READER_WEIGHTS = chosen
     return results, chosen
 
 

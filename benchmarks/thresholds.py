@@ -39,10 +39,10 @@ VARIANTS = {
     "epochs 200, rare labels from 1 positive": {"epochs": 200, "min_positives": 1},
     "epochs 200, rare labels from 2 positives": {"epochs": 200, "min_positives": 2},
     # The fold networks trained one after another instead of stacked side by
-    # side (sklearn_mlk._stacked): the same networks, batched differently.
+    # side (sklearn_mlk._training._stacked): the same networks, batched differently.
     "fold networks one by one": {SEQUENTIAL: True},
     # The first layer drawn at Glorot's scale whatever the input, as before it
-    # was sized to the input (sklearn_mlk._network.first_layer_gain).
+    # was sized to the input (sklearn_mlk._keras._network.first_layer_gain).
     "first layer at Glorot's scale": {GLOROT: True},
     "micro-F1 objective": {"threshold": "micro_f1"},
     "fixed 0.5": {"threshold": 0.5},
@@ -79,7 +79,8 @@ def study(variants, sets, seeds):
             sequential = params.pop(SEQUENTIAL, False)
             glorot = params.pop(GLOROT, False)
             # The places a study reaches into the estimator's internals.
-            from sklearn_mlk import _network, _trainer
+            from sklearn_mlk._keras import _network
+            from sklearn_mlk._training import _trainer
 
             _trainer.Trainer.stacking = not sequential
             _network.SIZE_FIRST_LAYER = not glorot

@@ -3,7 +3,7 @@
     python benchmarks/torch_threads.py            # 3 rounds
     python benchmarks/torch_threads.py --rounds 5
 
-The library trains networks under ``sklearn_mlk._backend.SMALL_TORCH_NETWORK``
+The library trains networks under ``sklearn_mlk._keras._backend.SMALL_TORCH_NETWORK``
 weights on one thread (where ``OMP_NUM_THREADS`` is unset); this measures
 where that pays on a quiet machine. Generated dense data, one network at a
 fixed 0.5, 3 epochs, no early stopping; for each size, fits alternate
@@ -39,7 +39,8 @@ def _weights(features, hidden, labels):
 def measure(rounds):
     import torch
 
-    from sklearn_mlk import KerasMultiLabelClassifier, _backend
+    from sklearn_mlk import KerasMultiLabelClassifier
+    from sklearn_mlk._keras import _backend
 
     _backend.get_keras()
     cores = os.cpu_count()

@@ -4,6 +4,7 @@ from ._classifier import KerasMultiLabelClassifier
 from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
 from ._saving import get_untrusted_types, load, save
 from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
+from ._version import __version__  # noqa: F401
 
 __all__ = [
     "FBeta",
@@ -17,4 +18,3 @@ __all__ = [
     "load",
     "save",
 ]
-__version__ = "0.1.0"

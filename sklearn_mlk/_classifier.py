@@ -2,7 +2,6 @@
 
 import threading
 import warnings
-from collections.abc import Mapping
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -19,14 +18,13 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _backend
-from ._inference import sigmoid_
-from ._persistence import Unsaved, register
+from ._keras import _backend
+from ._keras._inference import sigmoid_
+from ._saving._estimator import Unsaved, register
 from ._routing import ALIASES, check_names, explicit_keywords, is_routed, split_routed
-from ._targets import MultiLabelTargetEncoder, known_entries, label_totals
-from ._losses import column_weights
+from ._targets import MultiLabelTargetEncoder, column_weights, known_entries, label_totals
 from ._thresholds import OBJECTIVES, argmax_thresholds, decide, fixed, is_fixed
-from ._trainer import Trainer
+from ._training._trainer import Trainer
 
 # The estimators being fitted now, by id: a second fit of one of them, from
 # another thread, is refused rather than left to overwrite (or, failing, roll
@@ -731,6 +729,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
+            from ._training import _schemes
 
             plan = _tuning.scheme(self.threshold_cv, self.refit, self.early_stopping,
                                   X.shape[0])
@@ -742,7 +741,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                               column_weights(self.class_weight, encoder), masked)
             # The fold networks of an ensemble are held, and train, together.
             trainer.n_networks = plan.k if plan.ensemble else 1
-            tuning = _tuning.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
+            tuning = _schemes.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
             if plan.fixed:
                 why = f"fallback: {X.shape[0]} samples < {_tuning.MIN_TUNE_ROWS}"
@@ -753,7 +752,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             else:
                 tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
-        from ._divergence import warn_if_diverged
+        from ._training._divergence import warn_if_diverged
         from ._tuning import epochs_run
 
         warn_if_diverged(net.history, net.baseline)
@@ -849,7 +848,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         if pos_weight is not None:
             weighted = prior * pos_weight
             prior = weighted / np.maximum(weighted + 1.0 - prior, np.finfo(float).tiny)
-        from ._network import input_power
+        from ._keras._network import input_power
 
         kind, classes = target
         return {
@@ -1017,7 +1016,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _forward(self, X):
         """The network's outputs for X: probabilities or logits, as it ends."""
         check_is_fitted(self)
-        from ._network import forward
+        from ._keras._network import forward
 
         batch_size = getattr(self, "predict__batch_size", None) or 4096
         return forward(self.model_, self._validate_X(X), batch_size=batch_size,
@@ -1171,7 +1170,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : KerasMultiLabelClassifier
         """
-        from ._persistence import save
+        from ._saving._estimator import save
 
         save(self, path)  # atomic: a failed save leaves the old file
         return self
@@ -1190,7 +1189,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _restore_plan(self):
         """Rebuild the NumPy prediction plan of a loaded ``model_``."""
-        from ._trainer import plan_of
+        from ._training._trainer import plan_of
 
         self._plan = plan_of(self.model_, self._from_probability,
                              self._fitted_input_shape())

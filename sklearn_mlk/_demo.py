@@ -33,7 +33,7 @@ def _report(name, Y_true, Y_pred, seconds, labels):
 
 
 def main(argv=None):
-    from . import KerasMultiLabelClassifier
+    from ._classifier import KerasMultiLabelClassifier
 
     parser = argparse.ArgumentParser(prog="python -m sklearn_mlk", description=__doc__)
     parser.add_argument("--epochs", type=int, default=50)

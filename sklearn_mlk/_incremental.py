@@ -13,7 +13,7 @@ later calls keep).
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length
 
-from ._targets import MultiLabelTargetEncoder, _as_target, _target_kind
+from ._targets import MultiLabelTargetEncoder, _as_target, _target_kind, column_weights
 
 WAITING = "fallback: partial_fit (tune_thresholds learns them)"
 
@@ -69,10 +69,9 @@ def same_classes(classes, encoder):
 def partial_fit(est, X, y, classes, sample_weight, fit_params=None, epochs=1):
     """One ``partial_fit`` call of ``est`` (see the module docstring);
     ``epochs=0`` builds the network without training it (``initialize``)."""
-    from . import _backend
-    from ._losses import column_weights
+    from ._keras import _backend
     from ._thresholds import argmax_thresholds, fixed, is_fixed
-    from ._trainer import Trainer
+    from ._training._trainer import Trainer
 
     first = not hasattr(est, "model_")
     routed = est._routed_with(fit_params)

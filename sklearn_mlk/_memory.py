@@ -10,6 +10,10 @@ the weights of the networks trained at once. ``benchmarks/memory.py``
 measures the peak against this estimate.
 """
 
+# Cap on the values of one densified block of sparse X (64 MiB of float32),
+# in training and in prediction.
+DENSE_BLOCK_VALUES = 2**24
+
 # Peak bytes per byte of float32 weights of the networks trained at once,
 # from ``benchmarks/memory.py`` (results/memory.md): past the backend's
 # start-up, the growth per weight byte was at most 9.5 over its cases, rounded up

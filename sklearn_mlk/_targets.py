@@ -13,7 +13,7 @@ splits, label frequencies) leaves those entries out.
 """
 
 import warnings
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Mapping, Set
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,6 +49,24 @@ def label_totals(Y, w):
     if known is None:
         return np.asarray(Y.T @ w, dtype=np.float64).ravel(), np.full(Y.shape[1], w.sum())
     return np.where(known, Y, 0.0).T @ w, known.T @ w
+
+
+def column_weights(class_weight, encoder):
+    """``class_weight`` as positive weights of the output columns.
+
+    For a binary target, whose one column is the second class, a mapping of
+    both classes becomes the ratio of their weights: weighting positives by
+    ``w1 / w0`` has the same optimum as weighting the two classes.
+    """
+    if encoder.kind_ != "binary" or not isinstance(class_weight, Mapping):
+        return class_weight
+    negative, positive = encoder.classes_.tolist()
+    unknown = [c for c in class_weight if c not in (negative, positive)]
+    if unknown:
+        raise ValueError(f"class_weight has classes not in the target: {unknown}; "
+                         f"the classes are {[negative, positive]}.")
+    ratio = float(class_weight.get(positive, 1.0)) / float(class_weight.get(negative, 1.0))
+    return {positive: ratio}
 
 
 def constant_labels(Y):

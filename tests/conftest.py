@@ -50,10 +50,10 @@ def tiny(**params):
 def sparse_products(monkeypatch):
     """Let any sparse X count as sparse enough, and any network as large
     enough, for TensorFlow to multiply its batches sparse."""
-    from sklearn_mlk import _compiled
+    from sklearn_mlk._training import _loop
 
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 1.0)
-    monkeypatch.setattr(_compiled, "SPARSE_READER_WEIGHTS", 0)
+    monkeypatch.setattr(_loop, "SPARSE_BATCH_DENSITY", 1.0)
+    monkeypatch.setattr(_loop, "SPARSE_READER_WEIGHTS", 0)
 
 
 def pytest_runtest_setup(item):

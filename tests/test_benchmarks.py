@@ -267,25 +267,25 @@ def test_torch_threads_report_gives_ratios_and_the_librarys_choice():
 def test_sparse_batches_benchmark_times_both_paths(tmp_path, monkeypatch):
     import sparse_batches
 
-    from sklearn_mlk import _compiled
+    from sklearn_mlk._training import _loop
 
-    chosen = _compiled.SPARSE_BATCH_DENSITY
-    monkeypatch.setattr(_compiled, "SPARSE_READER_WEIGHTS", 200 * 256)
+    chosen = _loop.SPARSE_BATCH_DENSITY
+    monkeypatch.setattr(_loop, "SPARSE_READER_WEIGHTS", 200 * 256)
     monkeypatch.setattr(sparse_batches, "CASES", [(200, (chosen * 4, chosen / 2))])
     monkeypatch.setattr(sparse_batches, "ROWS", 300)
     monkeypatch.setattr(sparse_batches, "REAL", ())
     multiplied = []
-    original = _compiled.Loop._batches_of
+    original = _loop.Loop._batches_of
 
     def spy(self, X):
         X = original(self, X)
         multiplied.append(self.sparse_batches)
         return X
 
-    monkeypatch.setattr(_compiled.Loop, "_batches_of", spy)
+    monkeypatch.setattr(_loop.Loop, "_batches_of", spy)
     sparse_batches.main(["--rounds", "1", "--out", str(tmp_path)])
-    assert _compiled.SPARSE_BATCH_DENSITY == chosen  # restored
-    assert _compiled.SPARSE_READER_WEIGHTS == 200 * 256
+    assert _loop.SPARSE_BATCH_DENSITY == chosen  # restored
+    assert _loop.SPARSE_READER_WEIGHTS == 200 * 256
     # Each case: one untimed and one timed fit per path, each path forced.
     assert multiplied == [True, False] * 4
     report = json.loads((tmp_path / "sparse_batches.json").read_text())

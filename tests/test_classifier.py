@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from conftest import sparse_products, tiny
 from sklearn.base import clone
 
-from sklearn_mlk import _compiled
-from sklearn_mlk._network import forward
+from sklearn_mlk._training import _loop
+from sklearn_mlk._keras._network import forward
 
 keras = pytest.importorskip("keras")
 
@@ -114,7 +114,7 @@ def test_sparse_features_are_densified_whole_only_when_small(data, monkeypatch):
     seen = _spy_on_densifying(monkeypatch)
     # X (200 x 10) is too large to densify whole, and counts as sparse
     # enough for sparse products.
-    monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", 100)
+    monkeypatch.setattr(_loop, "DENSE_BLOCK_VALUES", 100)
     sparse_products(monkeypatch)
     # The default MLP reads its input with a Dense layer: on TensorFlow the
     # batches stay sparse; on the other backends each is densified alone.
@@ -125,13 +125,13 @@ def test_sparse_features_are_densified_whole_only_when_small(data, monkeypatch):
         assert seen and max(seen) <= 16
     # Too dense for sparse products: each batch is densified alone.
     seen.clear()
-    monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 0.5)
+    monkeypatch.setattr(_loop, "SPARSE_BATCH_DENSITY", 0.5)
     tiny(batch_size=16, threshold="f1").fit(sp.csr_matrix(X), Y)
     assert seen and max(seen) <= 16
     # Small enough: densified once for training and once for the folds'
     # early stopping, whole.
     seen.clear()
-    monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", X.size)
+    monkeypatch.setattr(_loop, "DENSE_BLOCK_VALUES", X.size)
     tiny(batch_size=16, threshold="f1", early_stopping=True).fit(sp.csr_matrix(X), Y)
     assert seen == [len(X), len(X)]
     seen.clear()
@@ -152,7 +152,7 @@ def test_sparse_batches_are_densified_for_other_first_layers(data, monkeypatch):
         return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(hidden))
 
     seen = _spy_on_densifying(monkeypatch)
-    monkeypatch.setattr(_compiled, "DENSE_BLOCK_VALUES", 100)  # not densified whole
+    monkeypatch.setattr(_loop, "DENSE_BLOCK_VALUES", 100)  # not densified whole
     dense = tiny(model=build, batch_size=16, fit__shuffle=False).fit(X, Y)
     sparse = tiny(model=build, batch_size=16, fit__shuffle=False).fit(sp.csr_matrix(X), Y)
     assert seen and max(seen) == 16
@@ -207,7 +207,7 @@ def test_zero_sample_weight_equals_dropping_rows():
 
 
 def test_balanced_class_weight():
-    from sklearn_mlk._losses import positive_weights
+    from sklearn_mlk._training._losses import positive_weights
 
     Y = np.array([[1, 0, 1], [0, 0, 1], [0, 0, 1], [0, 1, 1]], dtype=np.float32)
     w = positive_weights("balanced", Y, np.arange(3))
@@ -462,7 +462,8 @@ def test_threshold_checks_pass_with_a_fixed_half_threshold(check):
 def test_a_large_network_is_freed_before_the_next_is_built(data, monkeypatch, threshold_cv):
     import weakref
 
-    from sklearn_mlk import _network, _trainer
+    from sklearn_mlk._keras import _network
+    from sklearn_mlk._training import _trainer
 
     X, Y = data
     monkeypatch.setattr(_trainer, "_COLLECT_ABOVE", 0)  # every network counts as large
@@ -553,8 +554,8 @@ def _meta(n_features, power):
 
 
 def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised(monkeypatch):
-    from sklearn_mlk import _network
-    from sklearn_mlk._network import build_default_mlp
+    from sklearn_mlk._keras import _network
+    from sklearn_mlk._keras._network import build_default_mlp
 
     def kernel(power):
         return _first_kernel(build_default_mlp(_meta(1000, power), (256,), "relu", 0.5, seed=3))
@@ -578,7 +579,7 @@ def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised(monkeypat
 
 
 def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data):
-    from sklearn_mlk._network import input_power
+    from sklearn_mlk._keras._network import input_power
 
     X, Y = data
     X = X / 15.0  # small values: squared row norm 1.5, far below n_features

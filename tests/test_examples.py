@@ -58,7 +58,7 @@ def test_every_example_is_checked():
 
 
 def test_a_log_level_the_user_set_is_left_alone():
-    code = ("import os; from sklearn_mlk import _backend; _backend.get_keras(); "
+    code = ("import os; from sklearn_mlk._keras import _backend; _backend.get_keras(); "
             "print(os.environ['TF_CPP_MIN_LOG_LEVEL'], "
             "os.environ.get('SKLEARN_MLK_QUIET_TENSORFLOW'))")
     # (Without a level of the user's, the main job's test above sees it set

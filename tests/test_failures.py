@@ -52,7 +52,7 @@ def test_non_finite_training_raises_and_keeps_the_previous_fit(data, path, thres
 
 
 def test_non_finite_weights_are_caught_even_with_a_finite_loss(data, monkeypatch):
-    from sklearn_mlk import _divergence
+    from sklearn_mlk._training import _divergence
 
     X, Y = data
     clf, proba, thresholds = _fitted(data)
@@ -72,7 +72,7 @@ def test_non_finite_weights_are_caught_even_with_a_finite_loss(data, monkeypatch
 
 
 def test_non_finite_outputs_are_caught():
-    from sklearn_mlk._divergence import check_outputs
+    from sklearn_mlk._training._divergence import check_outputs
 
     check_outputs(np.array([[0.0, -1e300]]))
     for bad in (np.nan, np.inf, -np.inf):
@@ -140,7 +140,7 @@ def test_bad_sample_weight_is_rejected_by_fit_and_tune_thresholds(data, weights,
 )
 def test_misspelt_routed_arguments_fail_before_any_training(data, monkeypatch, params,
                                                             match):
-    from sklearn_mlk import _compiled
+    from sklearn_mlk._training import _compiled
 
     X, Y = data
     clf, proba, thresholds = _fitted(data, threshold="f1")

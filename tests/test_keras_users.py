@@ -236,7 +236,7 @@ def test_loss_names_classes_and_instances_are_the_same_per_label_losses():
 
 
 def test_label_smoothing_is_kerass():
-    from sklearn_mlk._losses import weighted_binary_crossentropy
+    from sklearn_mlk._training._losses import weighted_binary_crossentropy
 
     rng = np.random.default_rng(0)
     y = (rng.random((16, 5)) < 0.3).astype(np.float32)
@@ -338,7 +338,7 @@ def test_initialize_builds_without_training_and_current_epoch_counts(data, monke
     clf.partial_fit(X, Y)
     assert clf.current_epoch == 1
     assert not all(np.array_equal(a, b) for a, b in zip(weights, clf.model_.get_weights()))
-    from sklearn_mlk import _network
+    from sklearn_mlk._keras import _network
 
     sizes = []
     original = _network.batches

@@ -11,7 +11,7 @@ keras = pytest.importorskip("keras")
 from sklearn.metrics import f1_score
 
 from sklearn_mlk import FBeta, KerasMultiLabelClassifier
-from sklearn_mlk import _trainer
+from sklearn_mlk._training import _trainer
 from sklearn_mlk._splits import holdout_split, kfold_splits
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -84,7 +84,9 @@ def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
         scored.append((net.model, rows))
         return proba(net, rows)
 
-    monkeypatch.setattr(_trainer, "proba", spy)
+    from sklearn_mlk._training import _schemes
+
+    monkeypatch.setattr(_schemes, "proba", spy)
     clf = tiny(threshold="f1", threshold_cv=4, refit=False, epochs=6,
                early_stopping=True).fit(X, Y)
     assert [c["rows"] for c in calls] == [150] * 4  # no refit
@@ -132,7 +134,7 @@ def test_stacked_fold_networks_learn_only_from_their_own_rows(data, monkeypatch)
 
 
 def test_fused_plan_equals_the_mean_of_the_members_plans():
-    from sklearn_mlk._inference import fuse_plans, run_plan
+    from sklearn_mlk._keras._inference import fuse_plans, run_plan
 
     rng = np.random.default_rng(0)
 
@@ -409,7 +411,7 @@ def test_default_is_not_worse_than_the_former_default_on_held_out_yeast():
 
 def _spy_on_stacked_training(monkeypatch):
     """Record the masks (rows x members) of every stacked training."""
-    from sklearn_mlk import _compiled
+    from sklearn_mlk._training import _compiled
 
     masks = []
     original = _compiled.train_members
@@ -425,7 +427,7 @@ def _spy_on_stacked_training(monkeypatch):
 @pytest.mark.backend("tensorflow", "jax")  # stacked training is the loop's
 @pytest.mark.smoke
 def test_stacked_members_keep_their_own_best_epoch(data, monkeypatch):
-    from sklearn_mlk._losses import weighted_binary_crossentropy
+    from sklearn_mlk._training._losses import weighted_binary_crossentropy
 
     X, Y = data
     masks = _spy_on_stacked_training(monkeypatch)

@@ -80,7 +80,7 @@ def test_label_totals_count_known_entries_only():
 
 @pytest.mark.network
 def test_balanced_class_weight_and_prior_ignore_unknown_entries():
-    from sklearn_mlk._losses import positive_weights
+    from sklearn_mlk._training._losses import positive_weights
 
     w = np.ones(4)
     # Label 1: known 0, 1, 1 -> 2 positives, 1 negative; label 2: 1, 0, 1.
@@ -97,8 +97,8 @@ def test_balanced_class_weight_and_prior_ignore_unknown_entries():
 def test_masked_loss_leaves_out_unknown_entries(from_logits):
     from keras import ops
 
-    from sklearn_mlk._divergence import constant_loss
-    from sklearn_mlk._losses import weighted_binary_crossentropy
+    from sklearn_mlk._training._divergence import constant_loss
+    from sklearn_mlk._training._losses import weighted_binary_crossentropy
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, (6, 4)).astype(np.float32)

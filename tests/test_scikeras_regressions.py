@@ -164,7 +164,7 @@ def test_7_keras_class_weight_cannot_be_routed(data):
 
 
 def test_7_loss_matches_weighted_formula():
-    from sklearn_mlk._losses import weighted_binary_crossentropy
+    from sklearn_mlk._training._losses import weighted_binary_crossentropy
 
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(5, 3)).astype(np.float32)

@@ -24,7 +24,8 @@ starting weights are theirs, so the seeds draw the same initial networks as
 sequential training would); :func:`unstack` copies the trained weights back.
 """
 
-from ._backend import get_keras, to_numpy
+from .._keras._backend import get_keras, to_numpy
+from ._loop import take
 
 keras = get_keras()  # the backend starts quietly, with its thread limits
 layers = keras.layers
@@ -41,7 +42,7 @@ def stack(members, activation, dropout, seed=None):
     Its output has shape ``(batch, k, n_labels)``: member ``j``'s outputs at
     ``[:, j]``. Its dropout layers draw their masks from ``seed``.
     """
-    from ._network import layer_seeds
+    from .._keras._backend import layer_seeds
 
     seeds = layer_seeds(seed)
     k = len(members)
@@ -82,14 +83,6 @@ def member_parts(model):
             owned[id(layer.kernel)] = (0, 1)
             owned[id(layer.bias)] = (0, 1)
     return [owned.get(id(v)) for v in model.variables]
-
-
-def take(value, part, j):
-    """Member ``j``'s slice of a stacked variable's ``value``."""
-    axis, width = part
-    index = [slice(None)] * value.ndim
-    index[axis] = slice(j * width, (j + 1) * width)
-    return value[tuple(index)]
 
 
 def unstack(model, members):

@@ -5,7 +5,7 @@ loop saves is ``Model.fit``'s work around each step (its data adapter,
 callbacks, metrics and per-step bookkeeping) and the Keras optimizer's own
 Python overhead. Each step calls the network (a private copy, as on the other
 backends: its variables are torch parameters), runs autograd backward, and
-updates the weights: a plain Adam (:func:`sklearn_mlk._fused_adam.fusable`)
+updates the weights: a plain Adam (:func:`sklearn_mlk._training._fused_adam.fusable`)
 through a handful of multi-tensor ``torch._foreach_*`` operations in Keras's
 formula, any other optimizer through its Keras ``apply``.
 
@@ -27,15 +27,15 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras, to_numpy, torch_fit_threads
-from ._compiled import Loop, _compact, _dense
+from .._keras._backend import get_keras, to_numpy, torch_fit_threads
+from ._loop import Loop, _compact, _dense
 from ._fused_adam import fusable
-from ._inference import _PROBE_ROWS
+from .._keras._inference import _PROBE_ROWS
 from ._losses import weighted_binary_crossentropy
 
 
 class ForeachAdam:
-    """Keras's Adam update (see :mod:`sklearn_mlk._fused_adam`) for float32
+    """Keras's Adam update (see :mod:`sklearn_mlk._training._fused_adam`) for float32
     torch parameters, as multi-tensor operations over all of them at once::
 
         alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
@@ -134,7 +134,7 @@ class TorchLoop(Loop):
         with torch_fit_threads(self.model.count_params()):
             return super().run(*args, **kwargs)
 
-    # The hooks of sklearn_mlk._compiled.Loop ----------------------------
+    # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
 
     def begin(self, model, loss):
         keras = get_keras()

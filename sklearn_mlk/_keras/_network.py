@@ -13,22 +13,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import logit
 
-from ._backend import get_keras, to_numpy
+from .._memory import DENSE_BLOCK_VALUES
+from ._backend import get_keras, layer_seeds, to_numpy
 
 # Through get_keras: the backend starts quietly and with its thread limits.
 keras = get_keras()
 layers, ops = keras.layers, keras.ops
 
-# Cap on the values of one densified block of sparse X (64 MiB of float32).
-DENSE_BLOCK_VALUES = 2**24
-
-
-def layer_seeds(seed):
-    """A stream of seeds for a network's initialisers and dropout layers,
-    drawn from ``seed`` alone (None: unseeded, Keras's own draws)."""
-    rng = None if seed is None else np.random.default_rng(seed)
-    while True:
-        yield None if rng is None else int(rng.integers(2**31 - 1))
 
 
 def input_power(X):
@@ -241,7 +232,7 @@ def batches(X, batch_size):
 def forward(model, X, batch_size=4096, plan=None):
     """Return the model's float64 outputs for X, computed block by block.
 
-    With a ``plan`` from :func:`sklearn_mlk._inference.dense_plan` the blocks
+    With a ``plan`` from :func:`sklearn_mlk._keras._inference.dense_plan` the blocks
     run through NumPy (sparse blocks stay sparse); otherwise through the model.
     """
     if plan is not None:

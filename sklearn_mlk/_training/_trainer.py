@@ -6,8 +6,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _backend
-from ._inference import sigmoid_
+from .._keras import _backend
+from .._keras._inference import sigmoid_
 
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
@@ -26,7 +26,7 @@ class Trained(NamedTuple):
 
 def proba(net, X):
     """Probabilities of a trained network on validated X."""
-    from ._network import forward
+    from .._keras._network import forward
 
     outputs = forward(net.model, X, plan=net.plan)
     return outputs if net.from_probability else sigmoid_(outputs)
@@ -53,7 +53,7 @@ class Trainer:
         self._trained_large = False
         self.builder = estimator._builder()
         from ._losses import loss_settings
-        from ._training import callback_list
+        from ._fit import callback_list
 
         # Checked before any network trains.
         self.focal_gamma, self.label_smoothing = loss_settings(
@@ -90,12 +90,12 @@ class Trainer:
         if self._trained_large:
             gc.collect()
         from ._losses import positive_weights
-        from ._training import compile_model, make_optimizer, train
+        from ._fit import compile_model, make_optimizer, train
 
         est, routed = self.est, self.routed
         early_stopping = self.early_stopping and epochs is None
         if early_stopping and validation is None:
-            from ._splits import holdout_split
+            from .._splits import holdout_split
 
             train_rows, val_rows = holdout_split(
                 Y, est.validation_fraction, seed, purpose="early_stopping with a hold-out"
@@ -136,8 +136,8 @@ class Trainer:
     def _build(self, X, Y, w, pos_weight, seed):
         """A new network and whether it outputs probabilities, once its memory
         need is checked."""
-        from ._network import build_model, output_is_probability
-        from ._training import make_optimizer
+        from .._keras._network import build_model, output_is_probability
+        from ._fit import make_optimizer
 
         est = self.est
         # scikeras's compile_kwargs: the routed compile arguments, the
@@ -172,7 +172,7 @@ class Trainer:
         entries out whether or not this batch has any.
         """
         from ._losses import positive_weights
-        from ._training import compile_model, make_optimizer, train
+        from ._fit import compile_model, make_optimizer, train
 
         est, routed = self.est, self.routed
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
@@ -202,7 +202,7 @@ class Trainer:
         if self._memory_checked:
             return
         self._memory_checked = True
-        from ._memory import check
+        from .._memory import check
 
         check(n_weights, n_networks or self.n_networks, self.est.memory_limit,
               f"This {type(self.est).__name__} fit")
@@ -231,7 +231,7 @@ class Trainer:
         stopping early on its own test rows when the trainer does.
 
         Default MLPs on the compiled loop train side by side as one stacked
-        network (:mod:`sklearn_mlk._stacked`); any other network trains on
+        network (:mod:`sklearn_mlk._training._stacked`); any other network trains on
         its own, one fold after the other.
         """
         nets = self._train_stacked(X, Y, w, folds, warm_members, seeds)
@@ -256,8 +256,8 @@ class Trainer:
         if _compiled.loop_class() is None or routed["compile"]:
             return None
         from ._losses import positive_weights
-        from ._network import build_model
-        from ._training import compile_model, make_optimizer
+        from .._keras._network import build_model
+        from ._fit import compile_model, make_optimizer
 
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
@@ -304,10 +304,10 @@ class Trainer:
 
 def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
     """The :class:`Trained` network, once its history, weights and outputs on
-    its training rows are checked (:mod:`sklearn_mlk._divergence`)."""
+    its training rows are checked (:mod:`sklearn_mlk._training._divergence`)."""
     from ._divergence import check_history, check_outputs, check_weights, constant_loss
-    from ._inference import dense_plan
-    from ._network import forward
+    from .._keras._inference import dense_plan
+    from .._keras._network import forward
 
     check_history(history)
     check_weights(model)
@@ -320,7 +320,7 @@ def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
 def plan_of(model, from_probability, input_shape):
     """The NumPy plan of a fitted network or ensemble (None if it has none:
     a network of other layers than ``Dense``, or N-D input)."""
-    from ._inference import dense_plan, fuse_plans
+    from .._keras._inference import dense_plan, fuse_plans
 
     if len(input_shape) != 1:
         return None
@@ -347,12 +347,12 @@ def ensemble_of(nets, input_shape):
     Its model is a Keras model whose output is the mean of the members'
     outputs (logits, or probabilities for sigmoid outputs); its plan is the
     members' plans fused into one (see
-    :func:`sklearn_mlk._inference.fuse_plans`), or None. The history holds
+    :func:`sklearn_mlk._keras._inference.fuse_plans`), or None. The history holds
     each member's curves (``fold_<i>_loss``, ...) and their mean over the
     epochs every member trained (``loss``, ...).
     """
-    from ._inference import fuse_plans
-    from ._network import average_model
+    from .._keras._inference import fuse_plans
+    from .._keras._network import average_model
 
     model = average_model([net.model for net in nets], input_shape)
     plan = None if len(input_shape) != 1 or any(net.plan is None for net in nets) \

@@ -17,8 +17,8 @@ are not padded: they compile again for each new size instead.
 
 import numpy as np
 
-from ._backend import get_keras
-from ._compiled import Loop, _compact, _dense
+from .._keras._backend import get_keras
+from ._loop import Loop, _compact, _dense
 from ._losses import weighted_binary_crossentropy
 
 
@@ -89,7 +89,7 @@ class JaxLoop(Loop):
                                           pos_weight, False)
         return total, extra
 
-    # The hooks of sklearn_mlk._compiled.Loop ----------------------------
+    # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
 
     def begin(self, model, loss):
         import jax.numpy as jnp

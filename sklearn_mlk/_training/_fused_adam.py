@@ -21,7 +21,7 @@ accumulation or learning-rate schedule, and float32 variables.
 
 import numpy as np
 
-from ._backend import get_keras
+from .._keras._backend import get_keras
 
 # Adam options that change the update, with the values that leave it plain.
 _PLAIN = {

@@ -3,9 +3,9 @@
 Each epoch is one call of a ``tf.function`` over the batches, traced once per
 architecture, optimizer and loss with dynamic batch shapes, so fits of any
 size reuse it. A plain Adam updates each weight tensor with TensorFlow's fused
-Adam kernel (:mod:`sklearn_mlk._fused_adam`). Sparse X stays sparse where one
+Adam kernel (:mod:`sklearn_mlk._training._fused_adam`). Sparse X stays sparse where one
 ``Dense`` layer alone reads the input (the default MLP) and that pays
-(``sklearn_mlk._compiled.SPARSE_BATCH_DENSITY``): that layer is applied with
+(``sklearn_mlk._training._loop.SPARSE_BATCH_DENSITY``): that layer is applied with
 ``tf.sparse.sparse_dense_matmul``, which multiplies only the non-zeros,
 forward and backward.
 """
@@ -13,8 +13,8 @@ forward and backward.
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import get_keras
-from ._compiled import Loop, _compact, _dense
+from .._keras._backend import get_keras
+from ._loop import Loop, _compact, _dense
 from ._fused_adam import FusedAdam, fusable
 from ._losses import weighted_binary_crossentropy
 
@@ -174,7 +174,7 @@ class TensorFlowLoop(Loop):
     def _loss_sum(self, x, y, w):
         return self._objective(x, y, w, training=False)
 
-    # The hooks of sklearn_mlk._compiled.Loop ----------------------------
+    # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
 
     def begin(self, model, loss):
         if self.model is not model:

@@ -12,7 +12,7 @@ Such an object is saved as one zip archive that loads without running code:
   objects without running code from the file, and refuses any other type
   unless the caller trusts it (a ``FunctionTransformer``'s function, say);
 - ``estimator_<i>.mlk``: each classifier in the format of
-  :mod:`sklearn_mlk._persistence`, with its own checks.
+  :mod:`sklearn_mlk._saving._estimator`, with its own checks.
 
 A bare estimator is saved in that format directly.
 """
@@ -21,14 +21,13 @@ import copy
 import io
 import json
 import numbers
-import os
 import re
 import types
 import zipfile
 
 import numpy as np
 
-from . import _persistence
+from . import _estimator
 from ._archive import Refused, atomic_write, check_members, open_zip, read_member
 
 _BUNDLE = "bundle.json"
@@ -48,7 +47,7 @@ _SLOT = f"{Slot.__module__}.{Slot.__qualname__}"
 
 
 def _estimator_classes():
-    return tuple(_persistence._ESTIMATORS.values())
+    return tuple(_estimator._ESTIMATORS.values())
 
 
 def _reachable(obj, classes):
@@ -88,13 +87,13 @@ def save(obj, path):
         ``GridSearchCV``, ...) holding such classifiers anywhere (fitted or
         not). What skops cannot store as data (a lambda, a local function) is
         an error; parameters of the classifiers that are code are stored as
-        :class:`~sklearn_mlk._persistence.Unsaved` markers, as by
+        :class:`~sklearn_mlk._saving._estimator.Unsaved` markers, as by
         :meth:`KerasMultiLabelClassifier.save`.
     path : str, path-like or binary file object
         Where to write the file.
     """
     if isinstance(obj, _estimator_classes()):
-        _persistence.save(obj, path)
+        _estimator.save(obj, path)
         return
     import skops.io
 
@@ -105,9 +104,9 @@ def save(obj, path):
     members = {_OBJECTS: skops.io.dumps(stand_in)}
     for i, estimator in enumerate(estimators):
         buffer = io.BytesIO()
-        _persistence.save(estimator, buffer, fitted=False)
+        _estimator.save(estimator, buffer, fitted=False)
         members[f"estimator_{i}.mlk"] = buffer.getvalue()
-    bundle = {"format": _persistence.FORMAT + "-bundle", "format_version": BUNDLE_VERSION,
+    bundle = {"format": _estimator.FORMAT + "-bundle", "format_version": BUNDLE_VERSION,
               "estimators": len(estimators),
               "members": {name: len(data) for name, data in members.items()}}
     members = {_BUNDLE: json.dumps(bundle).encode(), **members}
@@ -126,7 +125,7 @@ def _write(file, members):
 
 def _is_bundle(path):
     """Whether ``path`` holds a bundle (without consuming a file object)."""
-    where = _persistence._where(path)
+    where = _estimator._where(path)
     with open_zip(path, where) as archive:
         names = set(archive.namelist())
     if hasattr(path, "seek"):
@@ -177,10 +176,10 @@ def load(path, custom_objects=None, trusted=None):
         or names a Keras object or a type that is neither on the allow-list
         nor trusted. The message names the file and the reason.
     """
-    where = _persistence._where(path)
+    where = _estimator._where(path)
     try:
         if not _is_bundle(path):
-            return _persistence.load(path, custom_objects, trusted)
+            return _estimator.load(path, custom_objects, trusted)
         return _load_bundle(path, where, custom_objects, trusted)
     except (Refused, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
@@ -207,16 +206,16 @@ def get_untrusted_types(path, custom_objects=None):
         the file; empty for a file of Keras's own data-only layers and the
         types skops trusts by default.
     """
-    where = _persistence._where(path)
+    where = _estimator._where(path)
     if not _is_bundle(path):
-        return _persistence.untrusted_types(path, custom_objects)
+        return _estimator.untrusted_types(path, custom_objects)
     import skops.io
 
     names = set()
     with _BundleReader(path, where) as reader:
         names.update(skops.io.get_untrusted_types(data=reader.member(_OBJECTS)))
         for i in range(reader.count):
-            names.update(_persistence.untrusted_types(
+            names.update(_estimator.untrusted_types(
                 io.BytesIO(reader.member(f"estimator_{i}.mlk")), custom_objects))
     return sorted(names - {_SLOT})
 
@@ -233,10 +232,10 @@ class _BundleReader:
         names = set(archive.namelist())
         check_members(archive, {_BUNDLE, _OBJECTS} | {n for n in names
                                                       if _ESTIMATOR.fullmatch(n)}, where)
-        bundle = _persistence._json(read_member(archive, _BUNDLE, where), where,
+        bundle = _estimator._json(read_member(archive, _BUNDLE, where), where,
                                     _BUNDLE)
         if not isinstance(bundle, dict) or bundle.get("format") != (
-                _persistence.FORMAT + "-bundle"):
+                _estimator.FORMAT + "-bundle"):
             raise Refused(f"{where} is not a file written by sklearn_mlk.save.")
         version, count = bundle.get("format_version"), bundle.get("estimators")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -278,7 +277,7 @@ def _load_bundle(path, where, custom_objects, trusted):
                 "sklearn_mlk.load(path, trusted=[...]).")
         stand_in = skops.io.loads(data, trusted=[_SLOT, *trusted])
         estimators = [
-            _persistence.load(io.BytesIO(reader.member(f"estimator_{i}.mlk")),
+            _estimator.load(io.BytesIO(reader.member(f"estimator_{i}.mlk")),
                               custom_objects, trusted,
                               where=f"{where}, member 'estimator_{i}.mlk',")
             for i in range(reader.count)]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
-from ._backend import get_keras
+from .._keras._backend import get_keras
 
 ops = get_keras().ops  # the backend starts quietly, with its thread limits
 
@@ -30,7 +30,7 @@ def positive_weights(class_weight, Y, classes, sample_weight=None):
     if class_weight is None:
         return np.ones(n_labels, dtype=np.float32)
     if isinstance(class_weight, str):
-        from ._targets import label_totals
+        from .._targets import label_totals
 
         w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
         positives, known = label_totals(Y, w)
@@ -60,24 +60,6 @@ def positive_weights(class_weight, Y, classes, sample_weight=None):
     for label, value in zip(classes.tolist(), weights):
         _check_weight(value, label)
     return weights.astype(np.float32)
-
-
-def column_weights(class_weight, encoder):
-    """``class_weight`` as positive weights of the output columns.
-
-    For a binary target, whose one column is the second class, a mapping of
-    both classes becomes the ratio of their weights: weighting positives by
-    ``w1 / w0`` has the same optimum as weighting the two classes.
-    """
-    if encoder.kind_ != "binary" or not isinstance(class_weight, Mapping):
-        return class_weight
-    negative, positive = encoder.classes_.tolist()
-    unknown = [c for c in class_weight if c not in (negative, positive)]
-    if unknown:
-        raise ValueError(f"class_weight has classes not in the target: {unknown}; "
-                         f"the classes are {[negative, positive]}.")
-    ratio = float(class_weight.get(positive, 1.0)) / float(class_weight.get(negative, 1.0))
-    return {positive: ratio}
 
 
 def _check_weight(value, label):

@@ -8,11 +8,11 @@ import pytest
 import scipy.sparse as sp
 from conftest import tiny
 
-from sklearn_mlk._inference import dense_plan
+from sklearn_mlk._keras._inference import dense_plan
 
 
 def _keras_proba(clf, X):
-    from sklearn_mlk._backend import full_precision_matmul
+    from sklearn_mlk._keras._backend import full_precision_matmul
 
     X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
     with full_precision_matmul():  # not TF32 on a GPU
@@ -95,12 +95,12 @@ def test_plan_survives_pickling(data):
 
 @pytest.mark.smoke
 def test_plan_runs_in_float64(data):
-    from sklearn_mlk import _inference
+    from sklearn_mlk._keras import _inference
 
     X, Y = data
     clf = tiny().fit(X, Y)
     assert all(kernel.dtype == np.float64 for kernel, _, _ in clf._plan)
-    from sklearn_mlk._backend import full_precision_matmul
+    from sklearn_mlk._keras._backend import full_precision_matmul
 
     with full_precision_matmul():  # not TF32 on a GPU
         expected = clf.model_.predict(X.astype(np.float32), verbose=0)
@@ -116,7 +116,7 @@ def test_a_row_predicts_the_same_alone_as_in_a_batch():
     # A float32 BLAS sums a row's products in an order that depends on the
     # number of rows multiplied together (one row alone takes another
     # kernel); scikit-learn's check_methods_subset_invariance asks for 1e-7.
-    from sklearn_mlk import _inference
+    from sklearn_mlk._keras import _inference
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(64, 500))
@@ -159,8 +159,8 @@ def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch
 def test_fast_sigmoid_matches_expit(dtype):
     from scipy.special import expit
 
-    from sklearn_mlk import _inference
-    from sklearn_mlk._inference import sigmoid_
+    from sklearn_mlk._keras import _inference
+    from sklearn_mlk._keras._inference import sigmoid_
 
     x = np.concatenate([
         np.linspace(-800, 800, 20001),
@@ -181,7 +181,7 @@ def test_fast_sigmoid_matches_expit(dtype):
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Force the blocked, scratch-buffer path with blocks of a few rows."""
-    from sklearn_mlk import _inference
+    from sklearn_mlk._keras import _inference
 
     monkeypatch.setattr(_inference, "_SMALL_VALUES", 1)
     monkeypatch.setattr(_inference, "_BLOCK_VALUES", 7 * 16)
@@ -226,7 +226,8 @@ def test_threads_predict_with_their_own_scratch(data, small_blocks):
 def test_the_probe_check_runs_the_models_products_in_full_precision(monkeypatch):
     # On GPUs the backends multiply float32 in TF32 by default; the check
     # that a plan reproduces the model must not fail on that.
-    from sklearn_mlk import _backend, _inference
+    from sklearn_mlk._keras import _backend
+    from sklearn_mlk._keras import _inference
 
     keras = _backend.get_keras()
     backend = keras.backend.backend()

@@ -237,6 +237,14 @@ def full_precision_matmul():
         yield
 
 
+def layer_seeds(seed):
+    """A stream of seeds for a network's initialisers and dropout layers,
+    drawn from ``seed`` alone (None: unseeded, Keras's own draws)."""
+    rng = None if seed is None else np.random.default_rng(seed)
+    while True:
+        yield None if rng is None else int(rng.integers(2**31 - 1))
+
+
 def draw_seed(random_state):
     """Return an int seed drawn from ``random_state``, or None if unseeded."""
     if random_state is None:

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import sparse_products, tiny
 
-from sklearn_mlk import _compiled
+from sklearn_mlk._training import _compiled, _loop
 
 keras = pytest.importorskip("keras")
 psutil = pytest.importorskip("psutil")
@@ -231,7 +231,7 @@ def test_sparse_batches_train_as_dense_ones(data, monkeypatch, sparse_enough):
     # X (95% non-zero) counts as sparse enough, or not, for sparse products.
     sparse_products(monkeypatch)
     if not sparse_enough:
-        monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", 0.5)
+        monkeypatch.setattr(_loop, "SPARSE_BATCH_DENSITY", 0.5)
     params = dict(batch_size=32, fit__shuffle=False, early_stopping=True, epochs=4)
     dense = tiny(**params).fit(X, Y)
     sparse = tiny(**params).fit(sp.csr_matrix(X), Y)
@@ -259,8 +259,8 @@ def test_sparse_enough_batches_are_multiplied_sparse(data, monkeypatch):
     for cutoff, floor, multiplied in [(density * 1.01, weights, True),
                                       (density, weights, False),
                                       (density * 1.01, weights + 1, False)]:
-        monkeypatch.setattr(_compiled, "SPARSE_BATCH_DENSITY", cutoff)
-        monkeypatch.setattr(_compiled, "SPARSE_READER_WEIGHTS", floor)
+        monkeypatch.setattr(_loop, "SPARSE_BATCH_DENSITY", cutoff)
+        monkeypatch.setattr(_loop, "SPARSE_READER_WEIGHTS", floor)
         tiny(batch_size=32).fit(sparse, Y)
         (loop,) = _compiled._cache.values()
         assert loop.sparse_reader_weights == weights
@@ -282,10 +282,10 @@ def test_large_networks_train_in_place_without_a_cached_copy(data, monkeypatch):
 
 def _fused_class():
     if BACKEND == "torch":
-        from sklearn_mlk._loop_torch import ForeachAdam
+        from sklearn_mlk._training._loop_torch import ForeachAdam
 
         return ForeachAdam
-    from sklearn_mlk._fused_adam import FusedAdam
+    from sklearn_mlk._training._fused_adam import FusedAdam
 
     return FusedAdam
 
@@ -326,7 +326,7 @@ def test_fused_adam_equals_keras_adam(data, monkeypatch):
     fused = tiny(**params).fit(sp.csr_matrix(X), Y)
     assert isinstance(next(iter(_compiled._cache.values())).optimizer, _fused_class())
     _compiled.clear()
-    loop_module = importlib.import_module(f"sklearn_mlk._loop_{BACKEND}")
+    loop_module = importlib.import_module(f"sklearn_mlk._training._loop_{BACKEND}")
     monkeypatch.setattr(loop_module, "fusable", lambda *args: False)  # Keras's Adam
     plain = tiny(**params).fit(sp.csr_matrix(X), Y)
     np.testing.assert_allclose(fused.history_["loss"], plain.history_["loss"], rtol=1e-5)
@@ -335,7 +335,7 @@ def test_fused_adam_equals_keras_adam(data, monkeypatch):
 
 
 def test_only_plain_adam_is_fusable():
-    from sklearn_mlk._fused_adam import fusable
+    from sklearn_mlk._training._fused_adam import fusable
 
     variables = [keras.Variable(np.zeros((3, 2), np.float32))]
     assert fusable(keras.optimizers.Adam(0.01), variables)
@@ -350,7 +350,7 @@ def test_only_plain_adam_is_fusable():
 
 @pytest.mark.backend("torch")
 def test_plain_chains_run_as_direct_torch_steps(data):
-    from sklearn_mlk import _loop_torch
+    from sklearn_mlk._training import _loop_torch
 
     X, Y = data
     tiny(dropout=0.3, hidden_layer_sizes=(8, 6)).fit(X, Y)
@@ -449,7 +449,8 @@ def test_weight_regularizers_add_to_the_loss_as_in_model_fit(data):
 def test_small_networks_train_on_one_torch_thread(data, monkeypatch):
     import torch
 
-    from sklearn_mlk import _backend, _loop_torch
+    from sklearn_mlk._keras import _backend
+    from sklearn_mlk._training import _loop_torch
 
     X, Y = data
     cores = torch.get_num_threads()

@@ -3,9 +3,9 @@
 import scipy.sparse as sp
 
 from . import _compiled
-from ._backend import get_keras, seeded, tensorflow_seeded
-from ._network import SparseBatches
-from ._routing import check_arguments, constructor_names, keyword_names
+from .._keras._backend import get_keras, seeded, tensorflow_seeded
+from .._keras._network import SparseBatches
+from .._routing import check_arguments, constructor_names, keyword_names
 
 keras = get_keras()  # the backend starts quietly, with its thread limits
 
@@ -88,7 +88,7 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
     """Train a compiled model; return the per-epoch history as a dict of lists.
 
     Plain networks train through the compiled loop of
-    :mod:`sklearn_mlk._compiled`; with callbacks, routed fit or compile
+    :mod:`sklearn_mlk._training._compiled`; with callbacks, routed fit or compile
     parameters, a subclassed model or a backend other than TensorFlow, through
     ``Model.fit``, which gets sparse X from :class:`SparseBatches` one
     densified batch at a time and dense X as arrays; ``compiled=False`` always

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from sklearn_mlk import _backend
+from sklearn_mlk._keras import _backend
 
 
 class _FakeKeras:

@@ -78,8 +78,8 @@ def register(cls):
 
 def _classes():
     """The classes a file may name: this library's own, nothing else."""
-    from ._targets import MultiLabelTargetEncoder
-    from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
+    from .._targets import MultiLabelTargetEncoder
+    from .._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 
     return {**_ESTIMATORS,
             **{cls.__name__: cls for cls in (MultiLabelTargetEncoder, FBeta,
@@ -102,8 +102,8 @@ def save(estimator, path, fitted=True):
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
 
-    from . import __version__
-    from ._backend import get_keras
+    from .._version import __version__
+    from .._keras._backend import get_keras
 
     try:
         check_is_fitted(estimator)
@@ -173,7 +173,7 @@ def untrusted_types(path, custom_objects=None):
 
 
 def _untrusted(config, custom_objects, trusted):
-    from ._backend import get_keras
+    from .._keras._backend import get_keras
     from ._safe_config import untrusted_names
 
     return untrusted_names(config, get_keras(), set(trusted or ()) | set(custom_objects or ()))
@@ -266,7 +266,7 @@ def _referenced_networks(meta):
 
 
 def _load(path, where, custom_objects, trusted):
-    from ._backend import get_keras
+    from .._keras._backend import get_keras
 
     with _Reader(path, where) as reader:
         arrays = reader.arrays()
@@ -386,7 +386,7 @@ class _Encoder:
         if isinstance(value, dict):
             return {"dict": [[self.value(k, where), self.value(v, where)]
                              for k, v in value.items()]}
-        from ._backend import get_keras
+        from .._keras._backend import get_keras
 
         if isinstance(value, get_keras().Model):
             key = f"model_{len(self.models)}.keras"

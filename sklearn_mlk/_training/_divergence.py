@@ -38,7 +38,7 @@ def check_weights(model):
     """Raise ``ValueError`` if one of the model's weights is NaN or infinite."""
     from keras import ops
 
-    from ._backend import to_numpy
+    from .._keras._backend import to_numpy
 
     for variable in model.weights:
         # Reduced where the weights live: only one value comes back.
@@ -66,7 +66,7 @@ def constant_loss(Y, w, pos_weight):
     labels and weighted over rows as the training loss is (a sum over rows
     divided by their number), unknown entries left out. ``Y`` may be sparse.
     """
-    from ._targets import label_totals
+    from .._targets import label_totals
 
     n, n_labels = Y.shape
     positives, total = label_totals(Y, w)
