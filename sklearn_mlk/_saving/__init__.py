@@ -23,12 +23,11 @@ import json
 import numbers
 import re
 import types
-import zipfile
 
 import numpy as np
 
 from . import _estimator
-from ._archive import Refused, atomic_write, check_members, open_zip, read_member
+from ._archive import Refused, check_members, open_zip, read_member, write_members
 
 _BUNDLE = "bundle.json"
 _OBJECTS = "objects.skops"
@@ -109,18 +108,7 @@ def save(obj, path):
     bundle = {"format": _estimator.FORMAT + "-bundle", "format_version": BUNDLE_VERSION,
               "estimators": len(estimators),
               "members": {name: len(data) for name, data in members.items()}}
-    members = {_BUNDLE: json.dumps(bundle).encode(), **members}
-    if hasattr(path, "write"):
-        _write(path, members)
-        return
-    with atomic_write(path) as file:
-        _write(file, members)
-
-
-def _write(file, members):
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
+    write_members(path, {_BUNDLE: json.dumps(bundle).encode(), **members})
 
 
 def _is_bundle(path):

@@ -64,6 +64,23 @@ def atomic_write(path):
             os.close(dir_fd)
 
 
+def write_members(path, members):
+    """Write ``members`` (``{name: bytes}``) as a zip archive to ``path``:
+    atomically (:func:`atomic_write`) to a path, directly to a binary file
+    object (anything with ``write``)."""
+    if hasattr(path, "write"):
+        _zip(path, members)
+        return
+    with atomic_write(path) as file:
+        _zip(file, members)
+
+
+def _zip(file, members):
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
 def check_members(archive, expected, where):
     """Refuse ``archive`` unless its member names are among ``expected`` and
     each member's declared size is within its expansion limit.

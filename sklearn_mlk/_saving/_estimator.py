@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 from ._archive import Refused as _Refused
-from ._archive import atomic_write, check_members, open_zip, read_member
+from ._archive import check_members, open_zip, read_member, write_members
 
 FORMAT = "sklearn-mlk"
 # Bump on any change a reader of the previous version could not decode.
@@ -140,20 +140,7 @@ def save(estimator, path, fitted=True):
         # member is refused, and no member is decompressed past its size.
         "members": {name: len(data) for name, data in members.items()},
     }
-    members = {_META: json.dumps(meta, indent=1).encode(), **members}
-    if hasattr(path, "write"):
-        _write_archive(path, members)
-        return
-    with atomic_write(path) as file:
-        _write_archive(file, members)
-
-
-def _write_archive(file, members):
-    import zipfile
-
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
+    write_members(path, {_META: json.dumps(meta, indent=1).encode(), **members})
 
 
 def load(path, custom_objects=None, trusted=None, where=None):
