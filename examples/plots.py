@@ -1,7 +1,7 @@
 """Look at what the thresholds did, and at training: the three displays.
 
-    python examples/plots.py                # writes docs/images/*.png
-    python examples/plots.py --out /tmp/x   # elsewhere
+    python examples/plots.py                      # writes ./plots/*.png
+    python examples/plots.py --out docs/images    # the README's images
 
 Fits the default estimator on the digit-properties data that ships with the
 package (no download), then draws, on the held-out rows: each label's F1
@@ -20,7 +20,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from sklearn_mlk import (  # noqa: E402
@@ -31,16 +30,18 @@ from sklearn_mlk import (  # noqa: E402
 )
 from sklearn_mlk.datasets import load_digit_properties  # noqa: E402
 
-DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "images"
+# In the current folder: a run never overwrites the repository's own images.
+DEFAULT_OUT = pathlib.Path("plots")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=None, help=f"folder for the PNGs ({DOCS})")
+    parser.add_argument("--out", default=None,
+                        help=f"folder for the PNGs (default ./{DEFAULT_OUT})")
     parser.add_argument("--fast", action="store_true",
                         help="few epochs, PNGs to a temporary folder unless --out")
     args = parser.parse_args(argv)
-    out = pathlib.Path(args.out or (tempfile.mkdtemp() if args.fast else DOCS))
+    out = pathlib.Path(args.out or (tempfile.mkdtemp() if args.fast else DEFAULT_OUT))
     out.mkdir(parents=True, exist_ok=True)
 
     X, Y, names = load_digit_properties()
@@ -69,7 +70,8 @@ def main(argv=None):
         fig.savefig(out / name, dpi=100)
         plt.close(fig)
         print(f"wrote {out / name} ({len(display.lines_)} curves)")
-    print("thresholds:", dict(zip(clf.classes_, clf.thresholds_.round(3))))
+    print("thresholds:", {str(label): round(float(cut), 3)
+                          for label, cut in zip(clf.classes_, clf.thresholds_)})
     print("epochs run:", clf.n_iter_.tolist(), "best epochs:",
           None if clf.best_epoch_ is None else clf.best_epoch_.tolist())
 

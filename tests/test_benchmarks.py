@@ -328,3 +328,13 @@ def test_gallery_examples_report_both_estimators_scores():
     assert "| plot_roc | micro ROC AUC | LogisticRegression() | 0.770 | 0.910 | 0.1 | 2.0 |" \
         in text
     assert "|  | other |  |  | 0.500 |  |  |" in text
+
+
+def test_missing_or_different_data_get_a_message_that_says_what_to_do(tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv("SKLEARN_MLK_DATA", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="MULAN and MEKA collections.*SHA-256"):
+        datasets.load("emotions")
+    (tmp_path / "emotions.npz").write_bytes(b"not the bundle")
+    with pytest.raises(ValueError, match="not the 9768f349.* of the emotions bundle"):
+        datasets.load("emotions")

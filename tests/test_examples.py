@@ -16,7 +16,8 @@ EXPECTED_OUTPUT = {
     "imbalanced_tabular": ["class_weight=balanced", "learned thresholds (default)",
                            "label 4: threshold"],
     "plots": ["thresholds.png (5 curves)", "precision_recall.png (5 curves)",
-              "training_history.png (12 curves)", "epochs run: [5, 5, 5, 5, 5]"],
+              "training_history.png (12 curves)", "epochs run: [5, 5, 5, 5, 5]",
+              "thresholds: {'closed_loop': 0."],  # plain names and numbers
 }
 
 
