@@ -1,7 +1,9 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
+import sys
 import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -63,6 +65,37 @@ def _as_before_on_failure(estimator, trained):
         if weights is not None:
             trained.set_weights(weights)
         raise
+
+
+# The messages each running search has shown, by search.
+_SHOWN_IN_SEARCH = weakref.WeakKeyDictionary()
+
+
+def _warn_once_per_search(message):
+    """Warn at the first caller outside this package, scikit-learn and joblib
+    (the user's ``fit`` line, or the line that ran their search), and within
+    a search only once per message.
+
+    Python's own once-per-line filter cannot do the latter: scikit-learn runs
+    each fit of a search under a fresh copy of the warning filters, which
+    resets what was shown.
+    """
+    from sklearn.model_selection._search import BaseSearchCV
+
+    frame, level, user_level, search = sys._getframe(0), 1, None, None
+    while frame is not None:
+        if search is None and isinstance(frame.f_locals.get("self"), BaseSearchCV):
+            search = frame.f_locals["self"]
+        module = frame.f_globals.get("__name__", "")
+        if user_level is None and not module.startswith(("sklearn", "joblib", "contextlib")):
+            user_level = level
+        frame, level = frame.f_back, level + 1
+    if search is not None:
+        shown = _SHOWN_IN_SEARCH.setdefault(search, set())
+        if message in shown:
+            return
+        shown.add(message)
+    warnings.warn(message, UserWarning, stacklevel=user_level or 2)
 
 
 def _warn_constant_labels(Y, classes):
@@ -734,9 +767,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             plan = _tuning.scheme(self.threshold_cv, self.refit, self.early_stopping,
                                   X.shape[0])
             if plan.notes:
-                warnings.warn(
-                    f"Only {X.shape[0]} training samples: " + "; ".join(plan.notes)
-                    + ".", UserWarning, stacklevel=4)
+                _warn_once_per_search("; ".join(plan.notes) + ".")
             trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,
                               column_weights(self.class_weight, encoder), masked)
             # The fold networks of an ensemble are held, and train, together.

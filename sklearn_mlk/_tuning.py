@@ -70,9 +70,9 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
 
     notes = []
     if threshold_cv == "auto" and n_samples < MIN_TUNE_ROWS:
-        notes.append(f"thresholds fixed at 0.5, as learning them needs "
-                     f"{MIN_TUNE_ROWS} (threshold_cv='auto'); one network trains on "
-                     "every row for all epochs")
+        notes.append(f"Few training samples: fewer than {MIN_TUNE_ROWS}, so the "
+                     "thresholds are fixed at 0.5 (threshold_cv='auto' learns them from "
+                     f"{MIN_TUNE_ROWS}); one network trains on every row for all epochs")
         return Scheme(None, None, False, False, early_stopping is True, tuple(notes),
                       fixed=True)
     if threshold_cv == "auto":
@@ -90,10 +90,16 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     if early_stopping == "auto":
         stop = smallest >= MIN_STOP_ROWS
         if not stop:
-            where = "tuning fold" if k else "hold-out"
-            notes.append(f"no early stopping (each {where} holds {smallest} rows, "
-                         f"fewer than {MIN_STOP_ROWS}): every network trains for all "
-                         "epochs")
+            # Worded from the parameters, not the exact row count, so that the
+            # splits of one search give one message (shown once per line).
+            if k:
+                where, need = f"{k} tuning folds", f"{k * MIN_STOP_ROWS} samples"
+            else:
+                where = f"a hold-out of {fraction:g}"
+                need = f"about {int(np.ceil(MIN_STOP_ROWS / fraction))} samples"
+            notes.append(f"Few training samples: early stopping on {where} needs "
+                         f"{MIN_STOP_ROWS} rows in each, from {need}; every network "
+                         "trains for all epochs")
     return Scheme(k, fraction, ensemble, refit is not False and not ensemble,
                   bool(stop), tuple(notes))
 

@@ -14,7 +14,7 @@ from sklearn_mlk import KerasMultiLabelClassifier
 # about them (too few rows to learn thresholds, training worse than a
 # constant) are what a user should see, and are tested elsewhere.
 pytestmark = [
-    pytest.mark.filterwarnings("ignore:Only .* training samples:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Few training samples:UserWarning"),
     pytest.mark.filterwarnings("ignore:Training diverged:sklearn.exceptions.ConvergenceWarning"),
 ]
 

@@ -30,7 +30,7 @@ def _scores(search):
     return np.array([results[f"split{i}_test_score"] for i in range(2)])
 
 
-@pytest.mark.filterwarnings("ignore:Only .* training samples:UserWarning")
+@pytest.mark.filterwarnings("ignore:Few training samples:UserWarning")
 def test_seeded_search_on_a_local_cluster_equals_n_jobs_1(data):
     """Two worker processes: the same fold scores on two calls, equal to the
     search in this process, and fitted estimators that come back."""

@@ -23,7 +23,7 @@ EXPECTED_OUTPUT = {
 
 # The fast mode's small data gets the estimator's small-data note, as a user's
 # would (tested in tests/test_learned_thresholds.py).
-@pytest.mark.filterwarnings("ignore:Only .* training samples:UserWarning")
+@pytest.mark.filterwarnings("ignore:Few training samples:UserWarning")
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script, monkeypatch, capsys):
     # Run as `python examples/<name>.py --fast` would, in this process: a fresh

@@ -281,7 +281,7 @@ def _problems(draw):
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(problem=_problems(), threshold=st.sampled_from([0.5, "f1"]))
-@pytest.mark.filterwarnings("ignore:Only .* training samples:UserWarning")
+@pytest.mark.filterwarnings("ignore:Few training samples:UserWarning")
 def test_any_finite_problem_fits_to_finite_probabilities_or_raises(problem, threshold):
     X, Y = problem
     clf = tiny(threshold=threshold, epochs=2, min_positives=0)

@@ -224,7 +224,7 @@ def test_too_few_samples_to_tune_is_a_clear_error(data):
         tiny(threshold="f1", threshold_cv=5).fit(X[:4], Y[:4])
     with pytest.raises(ValueError, match="1 sample"):
         tiny(threshold="f1", threshold_cv=0.2).fit(X[:1], Y[:1])
-    with pytest.warns(UserWarning, match="thresholds fixed at 0.5"):  # and constant labels
+    with pytest.warns(UserWarning, match="thresholds are fixed at 0.5"):  # and constant labels
         clf = tiny(threshold="f1").fit(X[:1], Y[:1])  # "auto": the fixed fallback
     assert set(clf.threshold_status_) == {"fallback: 1 samples < 10"}
 
@@ -378,7 +378,8 @@ def test_tiny_data_warns_once_and_seeded_runs_agree():
             model.fit(texts, Y)
         messages = [str(w.message) for w in caught if w.category is UserWarning]
         assert len(messages) == 1
-        assert messages[0].startswith("Only 4 training samples: thresholds fixed at 0.5")
+        assert messages[0].startswith("Few training samples: fewer than 10, so the "
+                                      "thresholds are fixed at 0.5")
         clf = model[-1]
         assert len(clf.history_["loss"]) == 60  # every epoch: no early stopping
         assert set(clf.threshold_status_) == {"fallback: 4 samples < 10"}
@@ -511,3 +512,26 @@ def test_precision_at_least_holds_on_the_tuning_data(data, level):
     assert set(clf.threshold_status_) == {"tuned"}
     for k in range(Y.shape[1]):
         assert recall_score(Y_tune[:, k], pred[:, k]) >= level
+
+
+def test_a_search_shows_the_small_data_warning_once_at_the_users_line(data):
+    """Each split of a search has a few rows more or fewer; the warning is
+    worded from the parameters, so the search's fits give it once, at the
+    line that called the search (not inside scikit-learn)."""
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV
+
+    X, Y = data
+    search = GridSearchCV(tiny(threshold="f1", early_stopping="auto", epochs=1),
+                          {"learning_rate": [0.01, 0.02]},
+                          cv=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's own: once per message and line
+        search.fit(X[:150], Y[:150])
+    few = [w for w in caught if str(w.message).startswith("Few training samples")]
+    assert len(few) == 1, [str(w.message) for w in few]
+    assert few[0].filename == __file__
+    assert str(few[0].message) == ("Few training samples: early stopping on 5 tuning "
+                                   "folds needs 64 rows in each, from 320 samples; every "
+                                   "network trains for all epochs.")

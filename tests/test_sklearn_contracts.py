@@ -54,7 +54,7 @@ from sklearn.pipeline import Pipeline
 
 from sklearn_mlk import KerasMultiLabelClassifier
 
-pytestmark = pytest.mark.filterwarnings("ignore:Only .* training samples:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Few training samples:UserWarning")
 
 MODES = {"defaults": {}, "threshold=0.5": {"threshold": 0.5}}
 iris = datasets.load_iris()
