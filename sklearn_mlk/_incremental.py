@@ -44,7 +44,7 @@ def encode_batch(encoder, y):
     raise, as ``OneVsRestClassifier.partial_fit`` does."""
     target = _as_target(y)
     kind = _target_kind(target)
-    if kind in ("single", "column") or kind == "label_sets":
+    if kind in ("single", "column", "label_sets"):
         if kind == "label_sets":
             seen = {label for labels in target for label in labels}
         else:
