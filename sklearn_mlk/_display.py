@@ -57,6 +57,18 @@ def _checked(y_true, y_score, names, labels):
     return y_true, y_score, names, _label_columns(names, labels), known_entries(y_true)
 
 
+def _names(estimator, names):
+    """Legend names of the estimator's output columns: ``names`` where given."""
+    labels = estimator._target_encoder.labels_
+    if names is None:
+        return labels
+    names = np.asarray(names)
+    if names.shape != (len(labels),):
+        raise ValueError(f"names must give one name per label, {len(labels)}; got "
+                         f"shape {names.shape}.")
+    return names
+
+
 def _scores_and_targets(estimator, X, y):
     check_is_fitted(estimator)
     Y = estimator._target_encoder.transform(y)
@@ -67,8 +79,10 @@ def _scores_and_targets(estimator, X, y):
 class _Display:
     """What every display does after drawing its lines."""
 
-    def _finish(self, ax, xlabel, ylabel, xlim, ylim=(0, 1.02)):
+    def _finish(self, ax, xlabel, ylabel, xlim, ylim=(0, 1.02), title=None):
         ax.set(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim)
+        if title and not ax.get_title():  # a title of the caller's stays
+            ax.set_title(title)
         ax.legend(loc="best", fontsize="small")
         self.ax_, self.figure_ = ax, ax.figure
         return self
@@ -110,7 +124,8 @@ class ThresholdDisplay(_Display):
         self.metric = metric
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, labels=None, metric="f1", ax=None):
+    def from_estimator(cls, estimator, X, y, *, labels=None, names=None, metric="f1",
+                       ax=None):
         """Curves of a fitted estimator's scores on (X, y), its thresholds marked.
 
         Parameters
@@ -120,7 +135,10 @@ class ThresholdDisplay(_Display):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : target in any format ``fit`` accepts
         labels : list, optional
-            The labels to draw (default all).
+            The labels to draw (default all), as named in ``names``.
+        names : array-like of shape (n_labels,), optional
+            Label names for the legend (default the estimator's ``classes_``:
+            column indices for an indicator target).
         metric : str, default="f1"
             A per-label objective: ``"f1"``, ``"jaccard"`` or
             ``"balanced_accuracy"``.
@@ -128,7 +146,7 @@ class ThresholdDisplay(_Display):
         """
         scores, Y = _scores_and_targets(estimator, X, y)
         return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
-                                    labels=labels, names=estimator._target_encoder.labels_,
+                                    labels=labels, names=_names(estimator, names),
                                     metric=metric, ax=ax)
 
     @classmethod
@@ -175,7 +193,8 @@ class ThresholdDisplay(_Display):
                 t = self.thresholds[i]
                 at = values[max(int(np.searchsorted(-cut, -t, side="right")) - 1, 0)]
                 ax.plot([t], [at], "o", color=line.get_color())
-        return self._finish(ax, "threshold", self.metric, (0, 1))
+        return self._finish(ax, "threshold", self.metric, (0, 1),
+                            title=f"{self.metric} against the threshold, per label")
 
 
 class LabelPrecisionRecallDisplay(_Display):
@@ -204,12 +223,12 @@ class LabelPrecisionRecallDisplay(_Display):
         self.labels = labels
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, labels=None, ax=None):
-        """Curves of a fitted estimator on (X, y), its thresholds marked."""
+    def from_estimator(cls, estimator, X, y, *, labels=None, names=None, ax=None):
+        """Curves of a fitted estimator on (X, y), its thresholds marked;
+        ``labels`` and ``names`` as in :meth:`ThresholdDisplay.from_estimator`."""
         scores, Y = _scores_and_targets(estimator, X, y)
         return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
-                                    labels=labels, names=estimator._target_encoder.labels_,
-                                    ax=ax)
+                                    labels=labels, names=_names(estimator, names), ax=ax)
 
     @classmethod
     def from_predictions(cls, y_true, y_score, *, thresholds=None, labels=None,
@@ -243,7 +262,8 @@ class LabelPrecisionRecallDisplay(_Display):
             self.lines_.append(line)
             if self.points is not None:
                 ax.plot(*self.points[i], "o", color=line.get_color())
-        return self._finish(ax, "recall", "precision", (0, 1.02))
+        return self._finish(ax, "recall", "precision", (0, 1.02),
+                            title="Precision against recall, per label")
 
 
 class TrainingHistoryDisplay:

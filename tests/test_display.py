@@ -92,3 +92,18 @@ def test_nan_scores_are_refused(data, display):
     scores[3, 1] = np.nan
     with pytest.raises(ValueError, match="y_score contains NaN or infinity"):
         display.from_predictions(Y, scores)
+
+
+@pytest.mark.parametrize("display", [ThresholdDisplay, LabelPrecisionRecallDisplay])
+def test_names_label_the_legend_and_a_title_says_what_is_drawn(fitted, data, display):
+    X, Y = data
+    names = ["news", "sport", "tech", "art"]
+    drawn = display.from_estimator(fitted, X, Y, names=names, labels=["sport", "art"])
+    legend = [text.get_text() for text in drawn.ax_.get_legend().get_texts()]
+    assert legend[:2] == ["sport", "art"]
+    assert "per label" in drawn.ax_.get_title()
+    _, ax = plt.subplots()
+    ax.set_title("mine")
+    assert display.from_estimator(fitted, X, Y, ax=ax).ax_.get_title() == "mine"
+    with pytest.raises(ValueError, match="one name per label, 4; got shape"):
+        display.from_estimator(fitted, X, Y, names=names[:3])
