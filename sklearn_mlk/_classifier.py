@@ -106,11 +106,9 @@ def _warn_constant_labels(Y, classes):
     constant = constant_labels(Y)
     for label, value in zip(classes, constant):
         if value == 1.0:
-            warnings.warn(f"Label {label} is present in all training examples.",
-                          UserWarning, stacklevel=5)
+            _warn_once_per_search(f"Label {label} is present in all training examples.")
         elif value == 0.0:
-            warnings.warn(f"Label not {label} is present in all training examples.",
-                          UserWarning, stacklevel=5)
+            _warn_once_per_search(f"Label not {label} is present in all training examples.")
     return constant if np.isfinite(constant).any() else None
 
 

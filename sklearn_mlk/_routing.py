@@ -101,7 +101,7 @@ def keyword_names(function):
     parameters = inspect.signature(function).parameters.values()
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return None
-    return {p.name for p in parameters if p.kind in _KEYWORD} - {"self"}
+    return explicit_keywords(function)
 
 
 def explicit_keywords(function):

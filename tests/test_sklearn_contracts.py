@@ -25,8 +25,9 @@ Left out, with the reason:
   columns of ``decision_function`` or ``predict_proba``, or ``model_``);
 - ``test_ovr_ties``, ``test_ovr_single_label_predict_proba_zero``,
   ``test_ovr_ovo_regressor``, ``test_ovr_multilabel_predict_proba``'s
-  ``SVR``/``SVC`` parts, ``test_hasattr_multi_output_predict_proba``'s
-  ``hinge`` part: they plant base estimators without ``predict_proba``;
+  ``SVR``/``SVC`` parts, ``test_hasattr_multi_output_predict_proba``: they
+  plant base estimators without ``predict_proba`` (this estimator always has
+  it, so the check could not fail);
 - ``test_multi_output_classification``,
   ``test_multiclass_multioutput_estimator*``, ``test_multi_output_classes_``:
   multiclass-multioutput targets (several classes per column), which a
@@ -227,7 +228,6 @@ def test_ovr_multilabel_dataset(make, allow_unlabeled):
 def test_ovr_multilabel_predict_proba(make, allow_unlabeled):
     X, Y = multilabel_data(allow_unlabeled=allow_unlabeled)
     clf = make().fit(X[:80], Y[:80])
-    assert hasattr(clf, "predict_proba") and hasattr(clf, "decision_function")
     np.testing.assert_array_equal(clf.predict_proba(X[80:]) >= cut(clf),
                                   clf.predict(X[80:]))
 
@@ -273,12 +273,6 @@ def multioutput_data():
     X, y = datasets.make_multilabel_classification(n_samples=100, n_features=10,
                                                    n_classes=3, random_state=1)
     return X, y
-
-
-def test_hasattr_multi_output_predict_proba(make):
-    X, y = multioutput_data()
-    clf = make(epochs=5).fit(X, y)
-    assert hasattr(clf, "predict_proba") and hasattr(clf, "predict_log_proba")
 
 
 def test_multi_output_classification_partial_fit(make):

@@ -27,7 +27,8 @@ import types
 import numpy as np
 
 from . import _estimator
-from ._archive import Refused, check_members, open_zip, read_member, write_members
+from ._archive import (CheckedArchive, Refused, check_members, open_zip, read_member,
+                       write_members)
 
 _BUNDLE = "bundle.json"
 _OBJECTS = "objects.skops"
@@ -208,12 +209,8 @@ def get_untrusted_types(path, custom_objects=None):
     return sorted(names - {_SLOT})
 
 
-class _BundleReader:
+class _BundleReader(CheckedArchive):
     """The checked members of a bundle archive."""
-
-    def __init__(self, path, where):
-        self.where = where
-        self.archive = open_zip(path, where)
 
     def __enter__(self):
         archive, where = self.archive, self.where
@@ -241,12 +238,6 @@ class _BundleReader:
             raise Refused(f"{where} is damaged: its members do not match its bundle.json.")
         self.sizes, self.count = sizes, count
         return self
-
-    def __exit__(self, *exc):
-        self.archive.close()
-
-    def member(self, name):
-        return read_member(self.archive, name, self.where, self.sizes[name])
 
 
 def _load_bundle(path, where, custom_objects, trusted):

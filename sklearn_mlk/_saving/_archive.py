@@ -123,6 +123,24 @@ def read_member(archive, name, where, size=None):
     return data
 
 
+class CheckedArchive:
+    """A saved file's zip archive, opened for reading, closed on leaving the
+    ``with`` block; :meth:`member` reads a member within the size recorded in
+    ``sizes`` (set by the subclass's ``__enter__`` from its metadata)."""
+
+    sizes = {}
+
+    def __init__(self, path, where):
+        self.where = where
+        self.archive = open_zip(path, where)
+
+    def __exit__(self, *exc):
+        self.archive.close()
+
+    def member(self, name):
+        return read_member(self.archive, name, self.where, self.sizes.get(name))
+
+
 def open_zip(source, where):
     """``zipfile.ZipFile`` of ``source`` (a path or bytes-like file), or a
     ``ValueError`` naming ``where``."""

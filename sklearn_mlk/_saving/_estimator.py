@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 from ._archive import Refused as _Refused
-from ._archive import check_members, open_zip, read_member, write_members
+from ._archive import CheckedArchive, check_members, open_zip, read_member, write_members
 
 FORMAT = "sklearn-mlk"
 # Bump on any change a reader of the previous version could not decode.
@@ -174,12 +174,8 @@ def _json(data, where, what):
                        f"({type(exc).__name__}).") from None
 
 
-class _Reader:
+class _Reader(CheckedArchive):
     """The checked members of a saved estimator's archive."""
-
-    def __init__(self, path, where):
-        self.where = where
-        self.archive = open_zip(path, where)
 
     def __enter__(self):
         archive, where = self.archive, self.where
@@ -205,12 +201,6 @@ class _Reader:
                               f"networks {missing} are missing") + ".")
         self.networks = sorted(referenced)
         return self
-
-    def __exit__(self, *exc):
-        self.archive.close()
-
-    def member(self, name):
-        return read_member(self.archive, name, self.where, self.sizes.get(name))
 
     def arrays(self):
         import zipfile

@@ -142,9 +142,13 @@ class Trainer:
         est = self.est
         # scikeras's compile_kwargs: the routed compile arguments, the
         # optimizer and the loss, so that a callable that compiles with them
-        # compiles as the estimator does.
-        optimizer = make_optimizer(est.optimizer, est.learning_rate, self.routed["optimizer"])
-        compile_kwargs = {**self.routed["compile"], "optimizer": optimizer, "loss": est.loss}
+        # compiles as the estimator does; made only for a callable that takes
+        # them (not for the default MLP or a template).
+        compile_kwargs, optimizer = self.routed["compile"], None
+        if _takes_compile_kwargs(self.builder):
+            optimizer = make_optimizer(est.optimizer, est.learning_rate,
+                                       self.routed["optimizer"])
+            compile_kwargs = {**compile_kwargs, "optimizer": optimizer, "loss": est.loss}
         # Building draws the initial weights (and dropout seeds) from
         # process-wide generators, so it is the part that needs the seed.
         with _backend.seeded(seed):
@@ -300,6 +304,16 @@ class Trainer:
                          pos_weight, seed)
                 for member, history, (train, _), seed
                 in zip(members, histories, folds, seeds)]
+
+
+def _takes_compile_kwargs(builder):
+    """Whether the model callable ``builder`` is given ``compile_kwargs``."""
+    from .._routing import keyword_names
+
+    if builder is None or hasattr(builder, "layers"):  # the default MLP, a template
+        return False
+    names = keyword_names(builder)
+    return names is None or "compile_kwargs" in names
 
 
 def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
