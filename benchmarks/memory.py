@@ -1,7 +1,9 @@
 """A fit's measured peak memory against the estimate its memory check uses.
 
-    python benchmarks/memory.py            # every case
-    python benchmarks/memory.py --quick    # the three smallest cases
+    python benchmarks/memory.py                   # every case
+    python benchmarks/memory.py --quick           # the three smallest cases
+    python benchmarks/memory.py --update-readme   # also the README's table
+    python benchmarks/memory.py --from-json --update-readme  # the saved run's
 
 Each case fits one estimator, one epoch, in a fresh process, on a sparse
 TF-IDF-shaped matrix (50 non-zeros per row) or dense data, 20 labels:
@@ -20,6 +22,7 @@ have refused no fit that fits. Writes ``results/memory.{json,md}``.
 
 import argparse
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -71,10 +74,11 @@ def run_case(n, d, sparse, threshold):
     return result
 
 
-def markdown(results, meta):
+def table(results):
+    """The results as Markdown, for the report and the README."""
     mb = 2**20
     start = min(r["growth"] for r in results)
-    lines = report.header("Peak memory of a fit against its estimate", meta) + [
+    lines = [
         "Growth past start-up is the growth less the smallest case's "
         f"({start / mb:.0f} MB: the backend's start-up and compilation, which every "
         "first fit in a process pays), per byte of weights.", "",
@@ -88,6 +92,11 @@ def markdown(results, meta):
             f"| {r['weight_bytes'] / mb:.0f} | {r['growth'] / mb:.0f} "
             f"| {r['estimate'] / mb:.0f} | {r['ratio']:.2f} "
             f"| {(r['growth'] - start) / r['weight_bytes']:.1f} |")
+    return lines
+
+
+def markdown(results, meta):
+    lines = report.header("Peak memory of a fit against its estimate", meta) + table(results)
     return "\n".join(lines) + "\n"
 
 
@@ -95,17 +104,32 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(report.RESULTS))
+    parser.add_argument("--update-readme", action="store_true",
+                        help="replace the README's memory table with this run's")
+    parser.add_argument("--from-json", action="store_true",
+                        help="render the saved results/memory.json instead of running")
     args = parser.parse_args(argv)
-    cases = CASES[:3] if args.quick else CASES
+    stem = "memory_quick" if args.quick else "memory"
+    if args.from_json:
+        saved = json.loads((pathlib.Path(args.out) / f"{stem}.json").read_text())
+        results, meta = saved["results"], saved["meta"]
+    else:
+        results, meta = run(CASES[:3] if args.quick else CASES), report.run_meta(
+            "memory.py", argv)
+        report.write(args.out, stem, meta, results, markdown(results, meta))
+    if args.update_readme:
+        report.update_readme("memory", "\n".join(
+            [f"From `{meta['command']}` ({meta['date']}):", "", *table(results)]))
+
+
+def run(cases):
     results = []
     for name, n, d, sparse, threshold in cases:
         result = dict(case=name, **run_case(n, d, sparse, threshold))
         print(f"{name}: growth {result['growth'] / 2**20:.0f} MB, estimate "
               f"{result['estimate'] / 2**20:.0f} MB ({result['ratio']:.2f})", flush=True)
         results.append(result)
-    meta = report.run_meta("memory.py", argv)
-    report.write(args.out, "memory_quick" if args.quick else "memory", meta, results,
-                 markdown(results, meta))
+    return results
 
 
 if __name__ == "__main__":
