@@ -2,7 +2,7 @@
 
     python benchmarks/memory.py                   # every case
     python benchmarks/memory.py --quick           # the three smallest cases
-    python benchmarks/memory.py --update-readme   # also the README's table
+    python benchmarks/memory.py --update-readme   # also the docs' table
     python benchmarks/memory.py --from-json --update-readme  # the saved run's
 
 Each case fits one estimator, one epoch, in a fresh process, on a sparse
@@ -75,7 +75,7 @@ def run_case(n, d, sparse, threshold):
 
 
 def table(results):
-    """The results as Markdown, for the report and the README."""
+    """The results as Markdown, for the report and the docs."""
     mb = 2**20
     start = min(r["growth"] for r in results)
     lines = [
@@ -105,7 +105,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(report.RESULTS))
     parser.add_argument("--update-readme", action="store_true",
-                        help="replace the README's memory table with this run's")
+                        help="replace the docs' memory table with this run's")
     parser.add_argument("--from-json", action="store_true",
                         help="render the saved results/memory.json instead of running")
     args = parser.parse_args(argv)
@@ -118,7 +118,9 @@ def main(argv=None):
             "memory.py", argv)
         report.write(args.out, stem, meta, results, markdown(results, meta))
     if args.update_readme:
-        report.update_readme("memory", "\n".join(
+        import tables
+
+        tables.update("memory", "\n".join(
             [f"From `{meta['command']}` ({meta['date']}):", "", *table(results)]))
 
 

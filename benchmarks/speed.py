@@ -47,7 +47,7 @@ Six more sections:
   (the backends section);
 - import: seconds of ``import sklearn_mlk`` against ``import sklearn.base``
   and ``import keras``, each the median over fresh interpreters;
-- builders: seconds per fit of the README's grid example, its model callable
+- builders: seconds per fit of the tour's grid example, its model callable
   returning a ``keras.Sequential`` against the same network built
   functionally, in one process;
 - sparse: peak resident memory of one fit on a 1e6 x 1e5 CSR matrix with 10
@@ -101,7 +101,7 @@ LOAD_RUNS = {
 }
 _BUSY = ("import numpy as np; a = np.random.rand(400, 400)\n"
          "while True: a @ a")
-# The README's grid example: a model callable, 400 x 20 data, 30 epochs.
+# The tour's grid example: a model callable, 400 x 20 data, 30 epochs.
 BUILDER_FITS = 10
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
 # Each model's learning-rate parameter inside peers.make's pipeline.
@@ -358,7 +358,7 @@ def _build_functional(meta, units):
 
 
 def builder_fits(fits):
-    """Per-fit seconds of the README's model callable, written as a
+    """Per-fit seconds of the tour's model callable, written as a
     Sequential and as a functional model, alternating in one process."""
     from sklearn.datasets import make_multilabel_classification
 
@@ -587,7 +587,7 @@ def sections_markdown(sections):
     builders = sections.get("builders")
     if builders and "error" not in builders:
         base = builders["functional"]["median_seconds"]
-        lines += ["", "The README's grid example (a model callable; 400 x 20 data, 30 "
+        lines += ["", "The tour's grid example (a model callable; 400 x 20 data, 30 "
                   "epochs): median seconds per fit over "
                   f"{len(builders['functional']['seconds'])} fits of each, alternating "
                   "in one process after one untimed round; ratio to the functional "
@@ -639,7 +639,7 @@ def main(argv=None):
     parser.add_argument("--name", default=None,
                         help="file stem of the report (default speed, speed_quick)")
     parser.add_argument("--update-readme", action="store_true",
-                        help="write the table into README.md")
+                        help="write the table into docs/benchmarks.md")
     args = parser.parse_args(argv)
     calls = args.calls or (100 if args.quick else 300)
     fits = args.fits or (5 if args.quick else 50)
@@ -672,7 +672,9 @@ def main(argv=None):
     text = markdown(results, meta) + sections_markdown(sections)
     report.write(args.out, stem, meta, {"models": results, **sections}, text)
     if args.update_readme:
-        report.update_readme("speed-summary", text.split("\n", 2)[2])
+        import tables
+
+        tables.update("speed-summary", text.split("\n", 2)[2])
     return results
 
 

@@ -1,4 +1,6 @@
-"""A small CNN tagging colour images of shape (n, 64, 64, 3).
+"""
+A small CNN tagging colour images of shape (n, 64, 64, 3)
+=========================================================
 
 Each image is one of scikit-learn's bundled 8x8 digits, scaled up to 64x64
 pixels and tinted with one or more of red, green and blue. It carries every
@@ -8,6 +10,8 @@ to the estimator as they are, a 4-D array, the way multi-label image
 tutorials write them: the model callable reads their shape from
 ``meta["input_shape_"]``, and the default fold ensemble and learned
 thresholds work as on tabular data.
+
+Run it as::
 
     python examples/image_cnn.py [--fast]
 """

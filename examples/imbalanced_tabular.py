@@ -1,10 +1,14 @@
-"""Rare labels in tabular data: learned thresholds and positive weights.
+"""
+Rare labels in tabular data: learned thresholds and positive weights
+====================================================================
 
 Labels range from common to rare. At the fixed 0.5 threshold the rare labels
 are missed. Two remedies are compared: ``class_weight="balanced"`` (each
 label's positives weighted by its negative/positive ratio in the loss) and the
 default learned per-label thresholds, with the threshold each label got and
 why (``threshold_status_``).
+
+Run it as::
 
     python examples/imbalanced_tabular.py [--fast]
 """

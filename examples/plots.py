@@ -1,7 +1,6 @@
-"""Look at what the thresholds did, and at training: the three displays.
-
-    python examples/plots.py                      # writes ./plots/*.png
-    python examples/plots.py --out docs/images    # the README's images
+"""
+Look at what the thresholds did, and at training: the three displays
+====================================================================
 
 Fits the default estimator on the digit-properties data that ships with the
 package (no download), then draws, on the held-out rows: each label's F1
@@ -9,6 +8,11 @@ against its threshold with the learned cut marked, precision against recall
 with the operating point marked, and the training curves of the five fold
 networks with the epochs early stopping kept. Needs matplotlib
 (``pip install "sklearn-mlk[plot]"``).
+
+Run it as::
+
+    python examples/plots.py                      # writes ./plots/*.png
+    python examples/plots.py --out docs/images    # the docs' images
 """
 
 import argparse
@@ -18,7 +22,6 @@ import tempfile
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -35,7 +38,7 @@ DEFAULT_OUT = pathlib.Path("plots")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Draw the three displays.")
     parser.add_argument("--out", default=None,
                         help=f"folder for the PNGs (default ./{DEFAULT_OUT})")
     parser.add_argument("--fast", action="store_true",
@@ -54,21 +57,18 @@ def main(argv=None):
     test_sets = [[n for n, y in zip(names, row) if y] for row in Y_test]
     X_test = scaler.transform(X_test)
 
-    figures = {
-        "thresholds.png": lambda ax: ThresholdDisplay.from_estimator(
-            clf, X_test, test_sets, ax=ax),
-        "precision_recall.png": lambda ax: LabelPrecisionRecallDisplay.from_estimator(
-            clf, X_test, test_sets, ax=ax),
-        "training_history.png": lambda ax: TrainingHistoryDisplay.from_estimator(
-            clf, ax=ax),
+    # One small plot per label (facets=True): the five F1 curves, all close to
+    # 1 near their best cut, would otherwise lie on top of each other.
+    displays = {
+        "thresholds.png": ThresholdDisplay.from_estimator(clf, X_test, test_sets,
+                                                          facets=True),
+        "precision_recall.png": LabelPrecisionRecallDisplay.from_estimator(
+            clf, X_test, test_sets, facets=True),
+        "training_history.png": TrainingHistoryDisplay.from_estimator(clf),
     }
-    for name, draw in figures.items():
-        fig, ax = plt.subplots(figsize=(6, 4))
-        display = draw(ax)
-        ax.set_title(name[:-4].replace("_", " "))
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=100)
-        plt.close(fig)
+    for name, display in displays.items():
+        display.figure_.tight_layout()
+        display.figure_.savefig(out / name, dpi=100)
         print(f"wrote {out / name} ({len(display.lines_)} curves)")
     print("thresholds:", {str(label): round(float(cut), 3)
                           for label, cut in zip(clf.classes_, clf.thresholds_)})

@@ -1,4 +1,8 @@
-"""Tag short texts with several topics: TfidfVectorizer + MultiLabelBinarizer.
+"""
+Tag short texts with several topics: TfidfVectorizer + MultiLabelBinarizer
+==========================================================================
+
+Run it as::
 
     python examples/text_tagging.py [--fast]
 """

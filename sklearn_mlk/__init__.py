@@ -2,6 +2,7 @@
 
 from ._classifier import KerasMultiLabelClassifier
 from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
+from ._keras._backend import import_keras
 from ._saving import get_untrusted_types, load, save
 from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 from ._version import __version__  # noqa: F401
@@ -15,6 +16,7 @@ __all__ = [
     "ThresholdDisplay",
     "TrainingHistoryDisplay",
     "get_untrusted_types",
+    "import_keras",
     "load",
     "save",
 ]

@@ -145,8 +145,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         a single input or output wrapped in a list is unwrapped.
     hidden_layer_sizes : tuple of int, default=(256,)
         Units of each hidden layer of the default MLP.
-    activation : str, default="relu"
-        Activation of the hidden layers of the default MLP.
+    activation : str or callable, default="relu"
+        Activation of the hidden layers of the default MLP: a Keras name or
+        an activation function.
     dropout : float in [0, 1), default=0.5
         Dropout rate after each hidden layer of the default MLP.
     optimizer : str, keras optimizer class or instance, default="adam"
@@ -172,7 +173,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         threshold.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
-    callbacks : callback, callback class or list of them, default=None
+    callbacks : callback instance, callback class or list of them, default=None
         Extra callbacks passed to ``Model.fit``; a class is built with the
         ``callbacks__<name>`` parameters. Given callbacks, the network trains
         through ``Model.fit`` rather than the compiled loop (see Notes). Fold
@@ -186,12 +187,15 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         uses ``n_negative / n_positive`` per label; a dict maps label names
         (``classes_``) to weights. ``sample_weight`` in :meth:`fit` weights
         whole samples.
-    loss : str, keras loss class or instance, default="binary_crossentropy"
+    loss : str, keras loss class, instance or callable, \
+            default="binary_crossentropy"
         The per-label loss: ``"binary_crossentropy"`` or
-        ``"binary_focal_crossentropy"``, or Keras's ``BinaryCrossentropy`` or
+        ``"binary_focal_crossentropy"``; Keras's ``BinaryCrossentropy`` or
         ``BinaryFocalCrossentropy`` class (its arguments routed as
         ``loss__<name>``, e.g. ``loss__label_smoothing=0.1``,
-        ``loss__gamma=2``) or instance. Its ``from_logits`` is read from the
+        ``loss__gamma=2``) or instance; or Keras's loss function of one of
+        those names (a callable, ``keras.losses.binary_crossentropy``). Its
+        ``from_logits`` is read from the
         network; any other loss is refused, as the outputs are one
         independent sigmoid per label.
     focal_gamma : float >= 0, default=0.0
@@ -207,6 +211,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         - ``"jaccard"`` or ``"balanced_accuracy"``: each label's score;
         - :class:`~sklearn_mlk.FBeta` or a callable ``f(tp, fp, fn, tn)`` on
           the weighted counts: each label's score;
+        - :class:`~sklearn_mlk.PrecisionAtLeast` or
+          :class:`~sklearn_mlk.RecallAtLeast`: each label's best recall
+          (precision) among the cuts whose precision (recall) reaches the
+          bound; a label that cannot reach it gets a cut above every score
+          (status ``"unreachable: ..."``);
         - ``"micro_f1"``: the micro-averaged F1 of all labels together (exact);
         - ``"samples_f1"``: the sample-averaged F1, with one threshold shared
           by all labels.
@@ -294,7 +303,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Number of features seen during fit: ``X.shape[1]``, as scikit-learn
         counts it, for N-D input too (the full shape of a sample is checked
         at prediction).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     model_ : keras.Model
         The trained network. When it is a chain of ``Dense`` layers (as the

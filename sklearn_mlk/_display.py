@@ -76,15 +76,61 @@ def _scores_and_targets(estimator, X, y):
     return estimator._label_proba(X), Y
 
 
-class _Display:
-    """What every display does after drawing its lines."""
+def _facet_axes(ax, n_labels):
+    """One Axes per label: ``ax`` when it is a sequence of them, else a new grid
+    of small multiples (shared axes, at most four across)."""
+    import matplotlib.pyplot as plt
 
-    def _finish(self, ax, xlabel, ylabel, xlim, ylim=(0, 1.02), title=None):
-        ax.set(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=ylim)
-        if title and not ax.get_title():  # a title of the caller's stays
-            ax.set_title(title)
-        ax.legend(loc="best", fontsize="small")
-        self.ax_, self.figure_ = ax, ax.figure
+    if ax is None:
+        ncols = min(n_labels, 4)
+        nrows = -(-n_labels // ncols)
+        _, grid = plt.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False,
+                               figsize=(2.6 * ncols, 2.2 * nrows + 0.4))
+        for extra in grid.ravel()[n_labels:]:
+            extra.set_visible(False)
+        return grid.ravel()[:n_labels]
+    axes = np.ravel(np.asarray(ax, dtype=object))
+    if len(axes) < n_labels:
+        raise ValueError(f"facets=True draws one label per Axes: ax holds {len(axes)} "
+                         f"Axes for {n_labels} labels.")
+    return axes[:n_labels]
+
+
+class _Display:
+    """What every per-label display does around drawing its lines.
+
+    With ``facets=False`` every label's curve goes on one Axes, told apart by
+    colour and legend; with ``facets=True`` each label gets an Axes of its own
+    (small multiples on shared axes), which keeps curves that lie on top of
+    each other readable.
+    """
+
+    def _label_axes(self, ax, facets):
+        """The Axes each label is drawn on, in label order."""
+        if facets:
+            return list(_facet_axes(ax, len(self.labels)))
+        if ax is not None and np.ndim(np.asarray(ax, dtype=object)) > 0:
+            raise ValueError("ax holds several Axes; pass facets=True to draw one "
+                             "label on each.")
+        return [_axes(ax)] * len(self.labels)
+
+    def _finish(self, axes, facets, xlabel, ylabel, xlim, ylim=(0, 1.02), title=None):
+        for i, ax in enumerate(axes if facets else axes[:1]):
+            ax.set(xlim=xlim, ylim=ylim)
+            if facets:
+                ax.set_title(str(self.labels[i]), fontsize="medium")
+                ax.set(xlabel=xlabel if ax.get_subplotspec().is_last_row() else "",
+                       ylabel=ylabel if ax.get_subplotspec().is_first_col() else "")
+            else:
+                ax.set(xlabel=xlabel, ylabel=ylabel)
+                if title and not ax.get_title():  # a title of the caller's stays
+                    ax.set_title(title)
+                ax.legend(loc="best", fontsize="small")
+        figure = axes[0].figure
+        if facets and title and not figure.get_suptitle():
+            figure.suptitle(title)
+        self.ax_ = np.asarray(axes, dtype=object) if facets else axes[0]
+        self.figure_ = figure
         return self
 
 
@@ -107,7 +153,7 @@ class ThresholdDisplay(_Display):
 
     Attributes
     ----------
-    ax_ : matplotlib Axes
+    ax_ : matplotlib Axes, or ndarray of Axes (one per label) with facets
     figure_ : matplotlib Figure
     lines_ : list of matplotlib Line2D, one per label
 
@@ -125,7 +171,7 @@ class ThresholdDisplay(_Display):
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, labels=None, names=None, metric="f1",
-                       ax=None):
+                       ax=None, facets=False):
         """Curves of a fitted estimator's scores on (X, y), its thresholds marked.
 
         Parameters
@@ -142,16 +188,20 @@ class ThresholdDisplay(_Display):
         metric : str, default="f1"
             A per-label objective: ``"f1"``, ``"jaccard"`` or
             ``"balanced_accuracy"``.
-        ax : matplotlib Axes, optional
+        ax : matplotlib Axes or array of Axes, optional
+            Where to draw: one Axes, or with ``facets=True`` one per label.
+        facets : bool, default=False
+            Draw each label on an Axes of its own (small multiples), for
+            curves that would lie on top of each other.
         """
         scores, Y = _scores_and_targets(estimator, X, y)
         return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
                                     labels=labels, names=_names(estimator, names),
-                                    metric=metric, ax=ax)
+                                    metric=metric, ax=ax, facets=facets)
 
     @classmethod
     def from_predictions(cls, y_true, y_score, *, thresholds=None, labels=None,
-                         names=None, metric="f1", ax=None):
+                         names=None, metric="f1", ax=None, facets=False):
         """Curves of scores ``y_score`` against 0/1 targets ``y_true``.
 
         Parameters
@@ -165,7 +215,9 @@ class ThresholdDisplay(_Display):
         names : array-like of shape (n_labels,), optional
             Label names (default the column indices).
         metric : str, default="f1"
-        ax : matplotlib Axes, optional
+        ax : matplotlib Axes or array of Axes, optional
+        facets : bool, default=False
+            One Axes per label, as in :meth:`from_estimator`.
         """
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
         if metric not in _PER_LABEL:
@@ -178,14 +230,18 @@ class ThresholdDisplay(_Display):
         marked = None if thresholds is None else np.asarray(thresholds)[columns]
         display = cls(curves=data, thresholds=marked,
                       labels=[names[j] for j in columns], metric=metric)
-        return display.plot(ax=ax)
+        return display.plot(ax=ax, facets=facets)
 
-    def plot(self, ax=None):
-        """Draw one line per label and a marker at each chosen threshold."""
+    def plot(self, ax=None, *, facets=False):
+        """Draw one line per label and a marker at each chosen threshold.
+
+        ``ax`` and ``facets`` as in :meth:`from_estimator`.
+        """
         check_matplotlib_support(f"{type(self).__name__}.plot")
-        ax = _axes(ax)
+        axes = self._label_axes(ax, facets)
         self.lines_ = []
-        for i, ((cut, values), label) in enumerate(zip(self.curves, self.labels)):
+        for i, ((cut, values), label, ax) in enumerate(zip(self.curves, self.labels,
+                                                           axes)):
             shown = np.clip(cut, 0.0, 1.0)
             (line,) = ax.plot(shown, values, drawstyle="steps-post", label=str(label))
             self.lines_.append(line)
@@ -193,7 +249,7 @@ class ThresholdDisplay(_Display):
                 t = self.thresholds[i]
                 at = values[max(int(np.searchsorted(-cut, -t, side="right")) - 1, 0)]
                 ax.plot([t], [at], "o", color=line.get_color())
-        return self._finish(ax, "threshold", self.metric, (0, 1),
+        return self._finish(axes, facets, "threshold", self.metric, (0, 1),
                             title=f"{self.metric} against the threshold, per label")
 
 
@@ -212,7 +268,7 @@ class LabelPrecisionRecallDisplay(_Display):
 
     Attributes
     ----------
-    ax_ : matplotlib Axes
+    ax_ : matplotlib Axes, or ndarray of Axes (one per label) with facets
     figure_ : matplotlib Figure
     lines_ : list of matplotlib Line2D, one per label
     """
@@ -223,17 +279,21 @@ class LabelPrecisionRecallDisplay(_Display):
         self.labels = labels
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, labels=None, names=None, ax=None):
+    def from_estimator(cls, estimator, X, y, *, labels=None, names=None, ax=None,
+                       facets=False):
         """Curves of a fitted estimator on (X, y), its thresholds marked;
-        ``labels`` and ``names`` as in :meth:`ThresholdDisplay.from_estimator`."""
+        ``labels``, ``names``, ``ax`` and ``facets`` as in
+        :meth:`ThresholdDisplay.from_estimator`."""
         scores, Y = _scores_and_targets(estimator, X, y)
         return cls.from_predictions(Y, scores, thresholds=estimator.thresholds_,
-                                    labels=labels, names=_names(estimator, names), ax=ax)
+                                    labels=labels, names=_names(estimator, names), ax=ax,
+                                    facets=facets)
 
     @classmethod
     def from_predictions(cls, y_true, y_score, *, thresholds=None, labels=None,
-                         names=None, ax=None):
-        """Curves of scores ``y_score`` against 0/1 targets ``y_true``."""
+                         names=None, ax=None, facets=False):
+        """Curves of scores ``y_score`` against 0/1 targets ``y_true``; the
+        other arguments as in :meth:`ThresholdDisplay.from_predictions`."""
         check_matplotlib_support(f"{cls.__name__}.from_predictions")
         y_true, y_score, names, columns, known = _checked(y_true, y_score, names, labels)
         curves, points = [], None if thresholds is None else []
@@ -250,19 +310,21 @@ class LabelPrecisionRecallDisplay(_Display):
                 tp = float((predicted & (y_true_j > 0)).sum())
                 points.append((tp / y_true_j.sum(), tp / max(predicted.sum(), 1)))
         display = cls(curves=curves, points=points, labels=[names[j] for j in columns])
-        return display.plot(ax=ax)
+        return display.plot(ax=ax, facets=facets)
 
-    def plot(self, ax=None):
-        """Draw one curve per label and a marker at each operating point."""
+    def plot(self, ax=None, *, facets=False):
+        """Draw one curve per label and a marker at each operating point;
+        ``ax`` and ``facets`` as in :meth:`ThresholdDisplay.from_estimator`."""
         check_matplotlib_support(f"{type(self).__name__}.plot")
-        ax = _axes(ax)
+        axes = self._label_axes(ax, facets)
         self.lines_ = []
-        for i, ((precision, recall), label) in enumerate(zip(self.curves, self.labels)):
+        for i, ((precision, recall), label, ax) in enumerate(zip(self.curves, self.labels,
+                                                                 axes)):
             (line,) = ax.plot(recall, precision, drawstyle="steps-post", label=str(label))
             self.lines_.append(line)
             if self.points is not None:
                 ax.plot(*self.points[i], "o", color=line.get_color())
-        return self._finish(ax, "recall", "precision", (0, 1.02),
+        return self._finish(axes, facets, "recall", "precision", (0, 1.02),
                             title="Precision against recall, per label")
 
 
@@ -301,20 +363,32 @@ class TrainingHistoryDisplay:
         check_matplotlib_support(f"{type(self).__name__}.plot")
         ax = _axes(ax)
         self.lines_ = {}
+        named = set()  # one legend entry for all fold networks' training curves
         for key, values in self.history.items():
             if not values or not key.endswith("loss"):
                 continue
             main = key in ("loss", "val_loss")
+            label = key if main or key.startswith("tuning") else None
+            if key.startswith("fold_"):
+                kind = "val_loss" if key.endswith("val_loss") else "loss"
+                label = None if kind in named else f"each fold network's {kind}"
+                named.add(kind)
             epochs = np.arange(1, len(values) + 1)
             style = dict(linewidth=2.0 if main else 0.8, alpha=1.0 if main else 0.5,
                          linestyle="--" if key.endswith("val_loss") else "-")
-            (self.lines_[key],) = ax.plot(epochs, values, label=key if main or
-                                          key.startswith("tuning") else None, **style)
+            if key.startswith("fold_") or main:  # a fold network in its mean's colour
+                style["color"] = "C1" if key.endswith("val_loss") else "C0"
+            (self.lines_[key],) = ax.plot(epochs, values, label=label, **style)
         best = np.atleast_1d(self.best_epoch) if self.best_epoch is not None else []
         for i, epoch in enumerate(best):
             ax.axvline(epoch, color="grey", linewidth=0.6, linestyle=":",
                        label="best epoch" if i == 0 else None)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
         ax.set(xlabel="epoch", ylabel="loss")
+        if not ax.get_title():  # a title of the caller's stays
+            ax.set_title("Training loss of every network the fit trained")
         ax.legend(loc="best", fontsize="small")
         self.ax_, self.figure_ = ax, ax.figure
         return self

@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-# threshold_cv="auto": this many folds, fewer above LARGE rows (see README,
-# "How the defaults were chosen").
+# threshold_cv="auto": this many folds, fewer above LARGE rows (see
+# docs/guide/thresholds.md, "How the defaults were chosen").
 AUTO_FOLDS = 5
 LARGE_FOLDS = 3
 LARGE = 50_000

@@ -338,16 +338,3 @@ def test_missing_or_different_data_get_a_message_that_says_what_to_do(tmp_path,
     (tmp_path / "emotions.npz").write_bytes(b"not the bundle")
     with pytest.raises(ValueError, match="not the 9768f349.* of the emotions bundle"):
         datasets.load("emotions")
-
-
-def test_the_readmes_memory_table_is_the_saved_runs():
-    """The README's figures are generated (memory.py --from-json
-    --update-readme), never typed: the committed block equals the rendering."""
-    import memory
-
-    saved = json.loads((ROOT / "benchmarks" / "results" / "memory.json").read_text())
-    expected = "\n".join([f"From `{saved['meta']['command']}` ({saved['meta']['date']}):",
-                          "", *memory.table(saved["results"])])
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("<!-- memory:start -->\n", 1)[1].split("\n<!-- memory:end -->", 1)[0]
-    assert block == expected

@@ -53,14 +53,14 @@ def test_seeded_search_on_a_local_cluster_equals_n_jobs_1(data):
     assert first.predict(X).shape == Y.shape
 
 
-def test_the_readmes_dask_snippet_runs_as_a_script(tmp_path):
+def test_the_docs_dask_snippet_runs_as_a_script(tmp_path):
     """Pasted into a file and run, as a user would (it once crashed so)."""
     import pathlib
     import subprocess
     import sys
 
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    section = readme.split("## Grid searches on a Dask cluster", 1)[1]
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "guide" / "dask.md").read_text()
+    section = page.split("# Grid searches on a Dask cluster", 1)[1]
     snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
     script = tmp_path / "search.py"
     script.write_text(snippet)

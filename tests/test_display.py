@@ -107,3 +107,38 @@ def test_names_label_the_legend_and_a_title_says_what_is_drawn(fitted, data, dis
     assert display.from_estimator(fitted, X, Y, ax=ax).ax_.get_title() == "mine"
     with pytest.raises(ValueError, match="one name per label, 4; got shape"):
         display.from_estimator(fitted, X, Y, names=names[:3])
+
+
+@pytest.mark.parametrize("display_class", [ThresholdDisplay, LabelPrecisionRecallDisplay])
+def test_facets_draw_each_label_on_its_own_axes(display_class, fitted, data):
+    """Curves that lie on top of each other are told apart one label per Axes."""
+    X, Y = data
+    display = display_class.from_estimator(fitted, X, Y, facets=True,
+                                           names=[f"tag{j}" for j in range(Y.shape[1])])
+    axes = display.ax_
+    assert len(axes) == Y.shape[1] and len({id(ax) for ax in axes}) == Y.shape[1]
+    for j, (ax, line) in enumerate(zip(axes, display.lines_)):
+        assert line.axes is ax and ax.get_title() == f"tag{j}"
+    # The grid's unused cells are hidden and the figure is titled once.
+    hidden = [ax for ax in display.figure_.axes if not ax.get_visible()]
+    assert len(hidden) == -(-Y.shape[1] // 4) * 4 - Y.shape[1]
+    assert display.figure_.get_suptitle()
+    # Axes of the caller's: one per label, else a message that says so.
+    _, grid = plt.subplots(1, Y.shape[1])
+    assert display_class.from_estimator(fitted, X, Y, facets=True, ax=grid).ax_[0] is grid[0]
+    with pytest.raises(ValueError, match="one label per Axes"):
+        display_class.from_estimator(fitted, X, Y, facets=True, ax=grid[:1])
+    with pytest.raises(ValueError, match="pass facets=True"):
+        display_class.from_estimator(fitted, X, Y, ax=grid)
+
+
+def test_the_history_legend_names_fold_networks_once_and_the_plot_has_a_title(fitted):
+    display = TrainingHistoryDisplay.from_estimator(fitted)
+    _, labels = display.ax_.get_legend_handles_labels()
+    assert labels.count("each fold network's loss") == 1
+    assert labels.count("each fold network's val_loss") == 1
+    assert not any(label.startswith("fold_") for label in labels)
+    assert display.ax_.get_title()
+    _, ax = plt.subplots()
+    ax.set_title("mine")
+    assert TrainingHistoryDisplay.from_estimator(fitted, ax=ax).ax_.get_title() == "mine"

@@ -68,3 +68,15 @@ def test_a_log_level_the_user_set_is_left_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, timeout=300)
     assert out.stdout.strip() == "0 None", out.stderr[-2000:]
+
+
+def test_keras_imported_through_the_library_first_is_quiet():
+    """A script that needs keras itself imports it with import_keras():
+    TensorFlow's C++ start-up lines, which no log level hides, stay off."""
+    code = ("import sklearn_mlk; keras = sklearn_mlk.import_keras(); import keras as k; "
+            "import tensorflow as tf; tf.config.list_physical_devices(); "
+            "assert k is keras; print(keras.backend.backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=_user_environment(), timeout=300)
+    assert out.returncode == 0 and out.stdout.strip(), out.stderr[-2000:]
+    assert out.stderr == ""

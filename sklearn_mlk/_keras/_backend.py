@@ -60,6 +60,26 @@ def get_keras():
     return keras
 
 
+def import_keras():
+    """Import Keras (and TensorFlow) without their start-up lines on stderr.
+
+    Where a script imports ``keras`` itself before the library loads it,
+    TensorFlow writes its oneDNN and CUDA-probe lines from C++ before it reads
+    any log level, so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them. Import it
+    through this function instead (``keras = sklearn_mlk.import_keras()``):
+    the lines are kept off while TensorFlow loads, as on the library's own
+    first fit. A ``TF_CPP_MIN_LOG_LEVEL`` you set is left alone, and then
+    nothing is hidden; otherwise it is set to 2 (info and warnings off) for
+    the process, as the library's first fit sets it.
+
+    Returns
+    -------
+    keras : module
+        The ``keras`` module, on the backend ``KERAS_BACKEND`` names.
+    """
+    return get_keras()
+
+
 def _passive_openmp():
     """Let PyTorch's OpenMP threads sleep, not spin, while they wait.
 
