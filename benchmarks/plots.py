@@ -39,10 +39,11 @@ def quality_plot(report, path):
             ax.bar(np.arange(len(sets)) + i * width, values, width, label=model)
         ax.set_xticks(np.arange(len(sets)) + 0.4 - width / 2, sets)
         ax.set_title(title)
-        low = min(results[s][m][metric] for s in sets for m in models)
-        ax.set_ylim(max(0.0, low - 0.05), None)
+        ax.set_ylim(0.0, 1.0)  # bars start at zero: their lengths compare honestly
+        ax.grid(axis="y", linewidth=0.4, alpha=0.5)
     axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.suptitle(f"Quality per data set ({report['meta']['date']})")
+    fig.suptitle(f"Quality per data set, 5-fold CV or the standard split; "
+                 f"'mlk macro-F1 thresholds' is the default ({report['meta']['date']})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -53,18 +54,25 @@ def latency_plot(report, path):
     models = list(results)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     y = np.arange(len(models))
-    axes[0].barh(y, [results[m]["latency_median_ms"] for m in models], label="median")
+    # Points, not bars: on a log scale a bar's length depends on where the
+    # axis starts.
+    axes[0].scatter([results[m]["latency_median_ms"] for m in models], y, s=40,
+                    label="median", zorder=3)
     axes[0].scatter([results[m]["latency_p90_ms"] for m in models], y, color="k",
                     marker="|", s=200, label="90th percentile", zorder=3)
     axes[0].set_xscale("log")
     axes[0].set_xlabel("predict_proba, one row (ms, log scale)")
     axes[0].legend(fontsize=8)
-    axes[1].barh(y, [results[m]["rows_per_second"] for m in models])
+    axes[1].scatter([results[m]["rows_per_second"] for m in models], y, s=40, zorder=3)
     axes[1].set_xscale("log")
     axes[1].set_xlabel("rows per second, 10,000-row batch (log scale)")
     for ax in axes:
         ax.set_yticks(y, models)
+        ax.set_ylim(-0.5, len(models) - 0.5)
+        ax.grid(axis="x", which="both", linewidth=0.4, alpha=0.5)
     axes[1].set_yticklabels([])
+    fig.suptitle(f"Prediction on yeast: one-row latency (lower is better) and batch "
+                 f"throughput (higher is better) ({report['meta']['date']})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -87,6 +95,8 @@ def scaling_plot(report, path):
         ax.set_ylabel("fit seconds")
         ax.set_title(f"fit time vs {axis}")
     np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.suptitle(f"Fit time as generated data grow, one axis at a time "
+                 f"(benchmarks/results/scaling.md; {report['meta']['date']})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -356,10 +356,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     parameters and subclassed models train through ``Model.fit``, as every
     network does on PyTorch.
 
-    Sparse X is never densified whole: on TensorFlow, a network whose input is
-    read by one ``Dense`` layer alone (the default MLP) trains on sparse
-    batches; any other network, and every network on the other backends,
-    densifies one batch at a time.
+    Sparse X is densified whole only where the dense copy is small (at most
+    2**24 values); larger sparse X is densified one batch at a time, except
+    that on TensorFlow a network whose input is read by one ``Dense`` layer
+    alone (the default MLP) trains on sparse batches as they are where that
+    pays (very sparse X and a large first layer; see the speed page of the
+    user guide).
 
     A fit whose training loss, weights or outputs on its training rows
     become NaN or infinite raises a ``ValueError``; one whose training loss
