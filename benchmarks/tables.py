@@ -64,6 +64,13 @@ def _benchmark_data():
                         for name, digest in datasets.SHA256.items()]])
 
 
+def _single_label():
+    import single_label
+
+    text = single_label.markdown(*_saved("single_label"))
+    return text.split("\n", 2)[2].strip("\n")  # the page has its own title
+
+
 # block name -> (page, renderer)
 BLOCKS = {
     "landing": (ROOT / "README.md", _landing),
@@ -71,6 +78,7 @@ BLOCKS = {
     "benchmark-data": (ROOT / "docs" / "benchmarks.md", _benchmark_data),
     "benchmark-summary": (ROOT / "docs" / "benchmarks.md", _benchmark_summary),
     "speed-summary": (ROOT / "docs" / "benchmarks.md", _speed_summary),
+    "single-label": (ROOT / "docs" / "benchmarks.md", _single_label),
 }
 
 

@@ -338,3 +338,25 @@ def test_missing_or_different_data_get_a_message_that_says_what_to_do(tmp_path,
     (tmp_path / "emotions.npz").write_bytes(b"not the bundle")
     with pytest.raises(ValueError, match="not the 9768f349.* of the emotions bundle"):
         datasets.load("emotions")
+
+
+def test_single_label_benchmark_scores_every_model_on_every_set(tmp_path):
+    import single_label
+
+    results = single_label.main(["--quick", "--out", str(tmp_path)])
+    assert set(results) == {"iris", "wine"}
+    for models in results.values():
+        assert set(models) == set(single_label.MODELS)
+        assert all(0.8 < s <= 1.0 for scores in models.values() for s in scores)
+    saved = json.loads((tmp_path / "single_label_quick.json").read_text())
+    assert saved["results"] == results
+    text = (tmp_path / "single_label_quick.md").read_text()
+    assert "| iris |" in text and text.count("**") >= 4  # one best per row
+
+
+def test_the_noisy_iris_set_is_scikit_learns_roc_example():
+    import single_label
+
+    X, y = single_label.SETS["iris + 800 noise features"]()
+    assert X.shape == (150, 804) and len(y) == 150
+    np.testing.assert_array_equal(X[:, :4], single_label.load_iris().data)
