@@ -5,7 +5,6 @@ every script in ``examples/``; with ``SKLEARN_MLK_DOCS_FAST=1`` each runs in
 its ``--fast`` mode (few epochs), as CI builds it.
 """
 
-import os
 import pathlib
 import sys
 

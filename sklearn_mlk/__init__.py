@@ -2,7 +2,7 @@
 
 from ._classifier import KerasMultiLabelClassifier
 from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
-from ._keras._backend import import_keras
+from ._keras._backend import get_keras as import_keras
 from ._saving import get_untrusted_types, load, save
 from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
 from ._version import __version__  # noqa: F401

@@ -82,3 +82,16 @@ def test_keras_imported_through_the_library_first_is_quiet():
                          env=_user_environment(), timeout=300)
     assert out.returncode == 0 and out.stdout.strip(), out.stderr[-2000:]
     assert out.stderr == ""
+
+
+def test_a_log_level_cannot_quiet_keras_imported_first():
+    """What the plots page says: once a script imports keras itself, even the
+    strictest TF_CPP_MIN_LOG_LEVEL leaves TensorFlow's C++ start-up lines on
+    stderr (they are written before the level is read); import_keras() is
+    the way (the test above)."""
+    code = "import keras, tensorflow as tf; tf.config.list_physical_devices()"
+    env = dict(_user_environment(), TF_CPP_MIN_LOG_LEVEL="3")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr.strip(), "TensorFlow is quiet now: update docs/guide/plots.md"

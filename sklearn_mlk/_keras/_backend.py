@@ -34,7 +34,23 @@ _QUIET = "SKLEARN_MLK_QUIET_TENSORFLOW"
 
 
 def get_keras():
-    """Import and return the ``keras`` module."""
+    """Import Keras (and TensorFlow) without their start-up lines on stderr.
+
+    The library loads Keras through this function, on the first fit or
+    prediction; it is public as ``sklearn_mlk.import_keras``. Where a script
+    imports ``keras`` itself before the library loads it, TensorFlow writes
+    its oneDNN and CUDA-probe lines from C++ before it reads any log level,
+    so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them. Import it through this
+    function instead (``keras = sklearn_mlk.import_keras()``): the lines are
+    kept off while TensorFlow loads. A ``TF_CPP_MIN_LOG_LEVEL`` you set is
+    left alone, and then nothing is hidden; otherwise it is set to 2 (info
+    and warnings off) for the process.
+
+    Returns
+    -------
+    keras : module
+        The ``keras`` module, on the backend ``KERAS_BACKEND`` names.
+    """
     global _started
     if not _started:
         if "keras" not in sys.modules:
@@ -58,26 +74,6 @@ def get_keras():
     if not _threads_limited:
         _limit_threads(keras)
     return keras
-
-
-def import_keras():
-    """Import Keras (and TensorFlow) without their start-up lines on stderr.
-
-    Where a script imports ``keras`` itself before the library loads it,
-    TensorFlow writes its oneDNN and CUDA-probe lines from C++ before it reads
-    any log level, so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them. Import it
-    through this function instead (``keras = sklearn_mlk.import_keras()``):
-    the lines are kept off while TensorFlow loads, as on the library's own
-    first fit. A ``TF_CPP_MIN_LOG_LEVEL`` you set is left alone, and then
-    nothing is hidden; otherwise it is set to 2 (info and warnings off) for
-    the process, as the library's first fit sets it.
-
-    Returns
-    -------
-    keras : module
-        The ``keras`` module, on the backend ``KERAS_BACKEND`` names.
-    """
-    return get_keras()
 
 
 def _passive_openmp():
