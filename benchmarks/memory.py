@@ -95,6 +95,11 @@ def table(results):
     return lines
 
 
+def block(results, meta):
+    """The docs' memory table: the run's command and date, then the table."""
+    return "\n".join([f"From `{meta['command']}` ({meta['date']}):", "", *table(results)])
+
+
 def markdown(results, meta):
     lines = report.header("Peak memory of a fit against its estimate", meta) + table(results)
     return "\n".join(lines) + "\n"
@@ -120,8 +125,7 @@ def main(argv=None):
     if args.update_readme:
         import tables
 
-        tables.update("memory", "\n".join(
-            [f"From `{meta['command']}` ({meta['date']}):", "", *table(results)]))
+        tables.update("memory", results, meta)
 
 
 def run(cases):

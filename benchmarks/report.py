@@ -66,13 +66,24 @@ def write(out, stem, meta, results, markdown):
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
-def update_readme(block, text, path=README):
-    """Replace the README's generated ``block`` (between its markers) with ``text``."""
+def _split_block(block, path):
+    """``path``'s text before, inside and after generated ``block``."""
     start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
-    readme = path.read_text()
-    if start not in readme or end not in readme:
-        raise ValueError(f"{path} has no {start} ... {end} block to update.")
-    head, rest = readme.split(start, 1)
-    _, tail = rest.split(end, 1)
-    path.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+    text = path.read_text()
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start} ... {end} block.")
+    head, rest = text.split(start, 1)
+    inside, tail = rest.split(end, 1)
+    return head + start + "\n", inside[1:-1], "\n" + end + tail
+
+
+def read_block(block, path=README):
+    """The committed text of generated ``block`` in ``path``."""
+    return _split_block(block, path)[1]
+
+
+def update_readme(block, text, path=README):
+    """Replace generated ``block`` (between its markers) in ``path`` with ``text``."""
+    head, _, tail = _split_block(block, path)
+    path.write_text(f"{head}{text}{tail}")
     print(f"updated {path}")

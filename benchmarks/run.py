@@ -142,7 +142,7 @@ def landing(results, meta):
         def cell(score):
             return f"**{score:.3f}**" if score == top else f"{score:.3f}"
 
-        lines.append(f"| {data} | {cell(ok[DEFAULT])} | "
+        lines.append(f"| {data} | {cell(ok[DEFAULT]) if DEFAULT in ok else 'not run'} | "
                      + " | ".join(cell(ok[m]) if m in ok else "n/a" for m in LANDING_PEERS)
                      + f" | {cell(others[best_other])} {best_other} |")
     return "\n".join(lines)
@@ -240,8 +240,8 @@ def main(argv=None):
     if args.update_readme:
         import tables
 
-        tables.update("benchmark-summary", summary(results, meta))
-        tables.update("landing", landing(results, meta))
+        tables.update("benchmark-summary", results, meta)
+        tables.update("landing", results, meta)
     if args.speed:
         import speed
 

@@ -5,12 +5,15 @@ the saved results in ``benchmarks/results/*.json``.
     python benchmarks/tables.py --check   # exit 1 where a committed block differs
 
 A generated block sits between ``<!-- name:start -->`` and
-``<!-- name:end -->`` in its page. The benchmark scripts' ``--update-readme``
-write their block through :func:`update`; ``tests/test_benchmarks.py`` checks
-that every committed block equals its rendering, so no figure is typed by hand.
+``<!-- name:end -->`` in its page. Each block has one renderer, which takes a
+report's ``(results, meta)``: the benchmark scripts' ``--update-readme`` pass
+it the run they just made, and this script the saved one.
+``tests/test_docs.py`` checks that every committed block equals its rendering,
+so no figure is typed by hand.
 """
 
 import argparse
+import importlib
 import json
 import pathlib
 import sys
@@ -20,43 +23,39 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import report  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
 
 
-def _saved(stem):
-    saved = json.loads((report.RESULTS / f"{stem}.json").read_text())
-    return saved["results"], saved["meta"]
+def saved(stem):
+    """A saved report's ``(results, meta)``."""
+    data = json.loads((report.RESULTS / f"{stem}.json").read_text())
+    return data["results"], data["meta"]
 
 
-def _memory():
-    import memory
-
-    results, meta = _saved("memory")
-    return "\n".join([f"From `{meta['command']}` ({meta['date']}):", "",
-                      *memory.table(results)])
+def body(text):
+    """A report's Markdown without its first line (its title)."""
+    return text.split("\n", 2)[2].strip("\n")
 
 
-def _benchmark_summary():
-    import run
-
-    return run.summary(*_saved("quality"))
-
-
-def _landing():
-    import run
-
-    return run.landing(*_saved("quality"))
+def _call(module, function):
+    """``module.function``, imported when a block is rendered."""
+    return lambda *args: getattr(importlib.import_module(module), function)(*args)
 
 
-def _speed_summary():
+def _report_body(module):
+    """A script's whole report (``markdown(results, meta)``) less its title."""
+    return lambda results, meta: body(_call(module, "markdown")(results, meta))
+
+
+def _speed_report(results, meta):
     import speed
 
-    results, meta = _saved("speed")
+    results = dict(results)
     models = results.pop("models")
-    text = speed.markdown(models, meta) + speed.sections_markdown(results)
-    return text.split("\n", 2)[2]
+    return body(speed.markdown(models, meta) + speed.sections_markdown(results))
 
 
-def _benchmark_data():
+def _checksums(results, meta):
     import datasets
 
     return "\n".join(["| bundle | SHA-256 |", "|---|---|",
@@ -64,42 +63,46 @@ def _benchmark_data():
                         for name, digest in datasets.SHA256.items()]])
 
 
-def _single_label():
-    import single_label
-
-    text = single_label.markdown(*_saved("single_label"))
-    return text.split("\n", 2)[2].strip("\n")  # the page has its own title
-
-
-# block name -> (page, renderer)
+# block name -> (page, saved report stem (None: rendered from code), renderer)
 BLOCKS = {
-    "landing": (ROOT / "README.md", _landing),
-    "memory": (ROOT / "docs" / "guide" / "speed.md", _memory),
-    "benchmark-data": (ROOT / "docs" / "benchmarks.md", _benchmark_data),
-    "benchmark-summary": (ROOT / "docs" / "benchmarks.md", _benchmark_summary),
-    "speed-summary": (ROOT / "docs" / "benchmarks.md", _speed_summary),
-    "single-label": (ROOT / "docs" / "benchmarks.md", _single_label),
+    "landing": (ROOT / "README.md", "quality", _call("run", "landing")),
+    "memory": (DOCS / "guide" / "speed.md", "memory", _call("memory", "block")),
+    "sparse-batches": (DOCS / "guide" / "speed.md", "sparse_batches",
+                       _report_body("sparse_batches")),
+    "speed-backends": (DOCS / "guide" / "speed.md", "speed_backends", _speed_report),
+    "torch-threads": (DOCS / "guide" / "speed.md", "torch_threads",
+                      _report_body("torch_threads")),
+    "speed-gpu": (DOCS / "guide" / "speed.md", "speed_gpu", _speed_report),
+    "speed-gpu-cpu": (DOCS / "guide" / "speed.md", "speed_gpu_machine_cpu", _speed_report),
+    "threshold-study": (DOCS / "guide" / "thresholds.md", "thresholds_loso",
+                        _call("loso", "study_table")),
+    "loso": (DOCS / "guide" / "thresholds.md", "loso", _call("loso", "table")),
+    "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",
+                       _report_body("missing_labels")),
+    "benchmark-data": (DOCS / "benchmarks.md", None, _checksums),
+    "benchmark-summary": (DOCS / "benchmarks.md", "quality", _call("run", "summary")),
+    "speed-summary": (DOCS / "benchmarks.md", "speed", _speed_report),
+    "single-label": (DOCS / "benchmarks.md", "single_label",
+                     _report_body("single_label")),
 }
 
 
-def markers(name):
-    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+def render(name, results=None, meta=None):
+    """Block ``name`` rendered from ``(results, meta)``, else from its saved report."""
+    _, stem, renderer = BLOCKS[name]
+    if results is None and stem is not None:
+        results, meta = saved(stem)
+    return renderer(results, meta)
 
 
 def committed(name):
     """The text of block ``name`` as committed in its page."""
-    page, _ = BLOCKS[name]
-    start, end = markers(name)
-    text = page.read_text()
-    if start not in text or end not in text:
-        raise ValueError(f"{page} has no {start} ... {end} block.")
-    return text.split(start + "\n", 1)[1].split("\n" + end, 1)[0]
+    return report.read_block(name, BLOCKS[name][0])
 
 
-def update(name, text=None):
-    """Write block ``name`` into its page: ``text``, else the saved results'."""
-    page, render = BLOCKS[name]
-    report.update_readme(name, render() if text is None else text, path=page)
+def update(name, results=None, meta=None):
+    """Write block ``name`` into its page, rendered as :func:`render` does."""
+    report.update_readme(name, render(name, results, meta), path=BLOCKS[name][0])
 
 
 def main(argv=None):
@@ -107,7 +110,7 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true",
                         help="only compare; exit 1 where a block differs")
     args = parser.parse_args(argv)
-    stale = [name for name, (_, render) in BLOCKS.items() if committed(name) != render()]
+    stale = [name for name in BLOCKS if committed(name) != render(name)]
     if args.check:
         print("stale: " + ", ".join(stale) if stale else "every generated block is current")
         return 1 if stale else 0

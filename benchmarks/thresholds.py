@@ -139,12 +139,13 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", choices=datasets.SETS)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(run.RESULTS))
+    parser.add_argument("--name", default="thresholds", help="file stem of the report")
     args = parser.parse_args(argv)
     variants = args.variants or list(VARIANTS)
     sets = args.datasets or list(datasets.SETS)
     results = study(variants, sets, args.seeds)
     meta = report.run_meta("thresholds.py", argv, seeds=args.seeds)
-    report.write(args.out, "thresholds", meta, results, markdown(results, meta))
+    report.write(args.out, args.name, meta, results, markdown(results, meta))
 
 
 if __name__ == "__main__":

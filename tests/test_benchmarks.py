@@ -360,3 +360,20 @@ def test_the_noisy_iris_set_is_scikit_learns_roc_example():
     X, y = single_label.SETS["iris + 800 noise features"]()
     assert X.shape == (150, 804) and len(y) == 150
     np.testing.assert_array_equal(X[:, :4], single_label.load_iris().data)
+
+
+def test_leave_one_set_out_never_sees_the_held_out_set():
+    """A variant that wins only on the held-out set is not chosen for it; one
+    that wins on every other set is, and ties go to the default."""
+    import loso
+
+    study = {"a": {"default": 0.50, "tuned": 0.60, "lucky": 0.40},
+             "b": {"default": 0.50, "tuned": 0.60, "lucky": 0.40},
+             "c": {"default": 0.50, "tuned": 0.40, "lucky": 0.90}}
+    assert loso.choose(study, "c")[0] == "tuned"   # best on a and b; c unseen
+    assert loso.choose(study, "a")[0] == "default"  # all three tie on b and c
+    rows = loso.leave_one_out(study, {"c": {"peer": {"macro_f1": 0.7},
+                                            "mlk x": {"macro_f1": 0.99}}})
+    assert rows["c"]["chosen_macro_f1"] == 0.40 and rows["c"]["best_variant"] == "lucky"
+    assert rows["c"]["best_peer"] == "peer"  # the library's own rows are not peers
+    assert "best_peer" not in rows["a"]

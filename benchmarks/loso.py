@@ -1,0 +1,159 @@
+"""Leave one set out: would the defaults have been chosen without the set
+they are scored on?
+
+    python benchmarks/loso.py                          # from thresholds_loso.json
+    python benchmarks/loso.py --study thresholds_loso --quality quality
+
+Reads a study of variants of the default (``benchmarks/thresholds.py``,
+mean macro-F1 over seeds per set and variant) and, for each shared set in
+turn, picks the variant with the best mean rank of macro-F1 over the *other*
+sets (ties go to the default), then reports that variant's macro-F1 on the
+held-out set beside the default's, the best variant in hindsight and the best
+peer of the quality benchmark (``benchmarks/run.py``, one seed). A rule
+(a default) that wins in-sample but is not chosen out of sample, or loses
+there, is one tuned to the shared sets. Writes
+benchmarks/results/loso.{md,json}.
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import report  # noqa: E402
+
+DEFAULT = "default"
+
+
+def _ranks(scores):
+    """Rank of each variant on one set (1 = best; ties share the mean rank)."""
+    names = list(scores)
+    values = np.array([scores[n] for n in names])
+    order = (-values).argsort(kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(1, len(values) + 1)
+    for value in np.unique(values):  # ties share their mean rank
+        tied = values == value
+        ranks[tied] = ranks[tied].mean()
+    return dict(zip(names, ranks))
+
+
+def choose(study, held_out):
+    """The variant with the best mean rank over every set but ``held_out``."""
+    others = [s for s in study if s != held_out]
+    variants = [v for v in study[others[0]] if all(v in study[s] for s in others)]
+    ranks = {v: 0.0 for v in variants}
+    for data in others:
+        for v, r in _ranks({v: study[data][v] for v in variants}).items():
+            ranks[v] += r / len(others)
+    best = min(ranks.values())
+    tied = [v for v in variants if ranks[v] == best]
+    return (DEFAULT if DEFAULT in tied else tied[0]), ranks
+
+
+def leave_one_out(study, quality=None, fit_seconds=None):
+    """Per held-out set: the variant chosen on the others, its score and (given
+    ``fit_seconds`` by set and variant) its fit time over the default's, the
+    default's score, the best variant in hindsight and the best peer."""
+    rows = {}
+    for data in study:
+        chosen, ranks = choose(study, data)
+        scores = study[data]
+        hindsight = max(scores, key=scores.get)
+        row = {"chosen": chosen, "chosen_macro_f1": scores[chosen],
+               "default_macro_f1": scores[DEFAULT], "best_variant": hindsight,
+               "best_variant_macro_f1": scores[hindsight],
+               "mean_rank_on_others": ranks}
+        if fit_seconds:
+            seconds = fit_seconds[data]
+            row["chosen_fit_ratio"] = seconds[chosen] / seconds[DEFAULT]
+        peers = {m: r["macro_f1"] for m, r in (quality or {}).get(data, {}).items()
+                 if "error" not in r and not m.startswith("mlk")}
+        if peers:
+            best_peer = max(peers, key=peers.get)
+            row.update(best_peer=best_peer, best_peer_macro_f1=peers[best_peer])
+        rows[data] = row
+    return rows
+
+
+def _means(results, figure="macro_f1"):
+    """Mean ``figure`` by set and variant of a study's results."""
+    return {data: {v: r[figure]["mean"] for v, r in variants.items() if "error" not in r}
+            for data, variants in results.items()}
+
+
+def study_table(results, meta):
+    """Mean macro-F1 per set and variant of a study's report, and each
+    variant's mean rank over the sets (best of each column in bold)."""
+    study = _means(results)
+    sets = list(study)
+    variants = [v for v in study[sets[0]] if all(v in study[s] for s in sets)]
+    ranks = {v: np.mean([_ranks({w: study[s][w] for w in variants})[v] for s in sets])
+             for v in variants}
+    lines = [f"`{meta['command']}` ({meta['date']}); mean over {meta.get('seeds', 1)} "
+             "seeds. Best of each column in bold.", "",
+             "| variant | " + " | ".join(sets) + " | mean rank |",
+             "|---|" + "---|" * (len(sets) + 1)]
+    best_rank = min(ranks.values())
+    for v in sorted(variants, key=ranks.get):
+        cells = [(f"**{study[s][v]:.3f}**" if study[s][v] == max(study[s][w] for w in variants)
+                  else f"{study[s][v]:.3f}") for s in sets]
+        rank = f"{ranks[v]:.1f}"
+        lines.append(f"| {v} | " + " | ".join(cells)
+                     + f" | {'**' + rank + '**' if ranks[v] == best_rank else rank} |")
+    return "\n".join(lines)
+
+
+def table(rows, meta):
+    lines = [f"Each set held out in turn: the variant with the best mean macro-F1 rank "
+             f"on the other sets, scored on the held-out one (`{meta['study_command']}`, "
+             f"mean over {meta['seeds']} seeds; best peer from `{meta['quality_command']}`, "
+             "one seed).", "",
+             "| held-out set | chosen on the others | its macro-F1 | its fit time "
+             "/ default's | default | best variant in hindsight | best peer |",
+             "|---|---|---|---|---|---|---|"]
+    for data, r in rows.items():
+        peer = (f"{r['best_peer_macro_f1']:.3f} {r['best_peer']}" if "best_peer" in r
+                else "n/a")
+        ratio = (f"{r['chosen_fit_ratio']:.2f}x" if "chosen_fit_ratio" in r else "n/a")
+        lines.append(f"| {data} | {r['chosen']} | {r['chosen_macro_f1']:.3f} | {ratio} "
+                     f"| {r['default_macro_f1']:.3f} | {r['best_variant_macro_f1']:.3f} "
+                     f"{r['best_variant']} | {peer} |")
+    kept = sum(r["chosen"] == DEFAULT for r in rows.values())
+    lines += ["", f"The default is chosen on {kept} of {len(rows)} held-out sets."]
+    return "\n".join(lines)
+
+
+def compute(study_stem="thresholds_loso", quality_stem="quality"):
+    study_json = json.loads((report.RESULTS / f"{study_stem}.json").read_text())
+    quality_path = report.RESULTS / f"{quality_stem}.json"
+    quality_json = json.loads(quality_path.read_text()) if quality_path.exists() else None
+    rows = leave_one_out(_means(study_json["results"]),
+                         quality_json["results"] if quality_json else None,
+                         _means(study_json["results"], "fit_seconds"))
+    meta = {"study_command": study_json["meta"]["command"],
+            "seeds": study_json["meta"].get("seeds", 1),
+            "quality_command": quality_json["meta"]["command"] if quality_json else "n/a"}
+    return rows, meta
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="thresholds_loso")
+    parser.add_argument("--quality", default="quality")
+    parser.add_argument("--out", default=str(report.RESULTS))
+    args = parser.parse_args(argv)
+    rows, meta = compute(args.study, args.quality)
+    meta.update(report.run_meta("loso.py", argv))
+    text = "\n".join(report.header("Leave one set out", meta)) + table(rows, meta) + "\n"
+    report.write(args.out, "loso", meta, rows, text)
+    print(table(rows, meta))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
