@@ -1,11 +1,10 @@
 """The README and the docs: a landing page, generated tables, snippets that
 run as written, and parameter docs that name everything a parameter takes."""
 
-import os
 import pathlib
 import re
 import sys
-from numbers import Integral, Real
+from numbers import Integral
 
 import pytest
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -49,8 +48,7 @@ def test_the_readme_is_a_landing_page():
 def test_every_generated_table_equals_its_rendering_from_the_saved_results(block):
     """`python benchmarks/tables.py` wrote it; a hand edit or a new result
     that was not rendered fails here."""
-    _, render = tables.BLOCKS[block]
-    assert tables.committed(block) == render()
+    assert tables.committed(block) == tables.render(block)
 
 
 def test_every_page_with_measured_tables_marks_them_as_generated():
@@ -64,6 +62,40 @@ def test_every_page_with_measured_tables_marks_them_as_generated():
         numbers = [row for row in text.splitlines()
                    if row.startswith("|") and re.search(r"\| \**\d+\.\d{2,}", row)]
         assert not numbers, (page.name, numbers[:3])
+
+
+# What a measured figure looks like in prose: two or more decimals (not a
+# version), a thousands separator, a ratio, a duration, a size in MB or GB, a
+# percentage with decimals. Inline code (parameter values) is not prose.
+MEASURED = re.compile(r"(?<![\w.])(?<!>= )(?<!Python )\d+\.\d{2,}(?!\w)|\b\d{1,3}(?:,\d{3})+\b"
+                      r"|(?<![\w.])\d+(?:\.\d+)?x\b|(?<![\w.])\d+(?:\.\d+)? ?(?:ms|s|MB|GB)\b"
+                      r"|\d+\.\d+ ?%")
+
+
+def _constants():
+    """Figures the pages may state: the library's own constants, each checked
+    against the code so that the page cannot drift from it."""
+    from sklearn_mlk import _tuning
+    from sklearn_mlk._keras import _backend
+    from sklearn_mlk._training import _loop
+
+    return {"0.2%": _loop.SPARSE_BATCH_DENSITY == 0.002,
+            "50,000": _tuning.LARGE == 50_000,
+            "500,000": _backend.SMALL_TORCH_NETWORK == 500_000}
+
+
+def test_no_measured_figure_is_typed_into_the_prose():
+    """Measured figures live in generated blocks; prose names the table."""
+    constants = _constants()
+    assert all(constants.values()), constants
+    typed = []
+    for page in PAGES:
+        text = re.sub(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", "", page.read_text(),
+                      flags=re.S)
+        text = re.sub(r"```.*?```", "", text, flags=re.S)
+        text = re.sub(r"`[^`\n]*`", "", text)
+        typed += [(page.name, hit) for hit in MEASURED.findall(text) if hit not in constants]
+    assert not typed
 
 
 @pytest.mark.network
@@ -116,20 +148,13 @@ def test_every_parameter_doc_names_every_type_and_class_it_takes():
     assert not missing
 
 
-def test_the_docs_build_runs_the_gallery_in_fast_mode_and_keeps_keras_quiet():
+def test_the_docs_build_runs_the_gallery_in_fast_mode_and_keeps_keras_quiet(monkeypatch):
     conf = (ROOT / "docs" / "conf.py").read_text()
     assert "sklearn_mlk.import_keras()" in conf and '"abort_on_example_error": True' in conf
-    sys.path.insert(0, str(ROOT / "docs"))
+    monkeypatch.syspath_prepend(str(ROOT / "docs"))
     import gallery_argv
 
-    monkey = {"SKLEARN_MLK_DOCS_FAST": "1"}
-    old = {k: os.environ.get(k) for k in monkey}
-    try:
-        os.environ.update(monkey)
-        assert gallery_argv.reset_argv({}, {}) == ["--fast"]
-        del os.environ["SKLEARN_MLK_DOCS_FAST"]
-        assert gallery_argv.reset_argv({}, {}) == []
-    finally:
-        for k, v in old.items():
-            if v is not None:
-                os.environ[k] = v
+    monkeypatch.setenv("SKLEARN_MLK_DOCS_FAST", "1")
+    assert gallery_argv.reset_argv({}, {}) == ["--fast"]
+    monkeypatch.delenv("SKLEARN_MLK_DOCS_FAST")
+    assert gallery_argv.reset_argv({}, {}) == []
