@@ -249,7 +249,7 @@ def test_label_smoothing_is_kerass():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"loss": "categorical_crossentropy"}, "not a per-label binary cross-entropy"),
+    ({"loss": "categorical_crossentropy"}, "categorical cross-entropy, which trains a softmax"),
     ({"loss": keras.losses.MeanSquaredError()}, "not a per-label binary cross-entropy"),
     ({"loss": "binary_focal_crossentropy", "focal_gamma": 1.0}, "give the focusing "
      "parameter once"),

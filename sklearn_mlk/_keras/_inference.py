@@ -57,8 +57,17 @@ def sigmoid_(x):
     return np.reciprocal(x, out=x)
 
 
+def softmax_(x):
+    """The softmax over each row of a float array, in place; returns x."""
+    x -= x.max(axis=1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=1, keepdims=True)
+    return x
+
+
 _ACTIVATIONS = {
     "linear": lambda x: x,
+    "softmax": softmax_,
     "relu": lambda x: np.maximum(x, 0, out=x),
     "sigmoid": sigmoid_,
     "tanh": lambda x: np.tanh(x, out=x),

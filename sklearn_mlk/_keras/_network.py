@@ -187,8 +187,9 @@ def average_model(models, input_shape):
     return keras.Model(inputs, outputs, name="ensemble")
 
 
-def output_is_probability(model, n_labels, input_shape):
-    """Check the output layout; True if it is sigmoid, False if logits.
+def output_is_probability(model, n_labels, input_shape, multiclass=False):
+    """Check the output layout; True if it is sigmoid (or, for a ``multiclass``
+    target, softmax) probabilities, False if logits.
 
     A subclassed model that has not been called yet has no symbolic outputs;
     it is built by a call on one sample of zeros, of ``input_shape``.
@@ -207,17 +208,37 @@ def output_is_probability(model, n_labels, input_shape):
             f"The model's output must have shape (None, {n_labels}), one unit "
             f"per label, got {shape}."
         )
-    activation = getattr(model.layers[-1], "activation", None)
-    name = getattr(activation, "__name__", "linear") if activation else "linear"
-    if name == "sigmoid":
+    name = last_activation(model)
+    if name == "sigmoid" or (name == "softmax" and multiclass):
         return True
     if name == "linear":
         return False
+    if name == "softmax":
+        raise ValueError(
+            "The model's last layer uses activation 'softmax', whose outputs "
+            "compete: it fits a single-label target of three or more classes (a "
+            "1-D y), where it trains with categorical cross-entropy. Multi-label "
+            "and binary targets need one independent sigmoid per output unit: use "
+            "activation='sigmoid' or no activation (logits)."
+        )
     raise ValueError(
         f"The model's last layer uses activation {name!r}; multi-label output "
         "needs one independent sigmoid per label: use activation='sigmoid' or "
         "no activation (logits)."
     )
+
+
+def last_activation(model):
+    """The name of the activation that ends ``model`` ("linear" if none); for
+    an ensemble, that of its first fold network."""
+    layer = model.layers[-1] if model.layers else None
+    if isinstance(layer, keras.layers.Average):
+        members = [m for m in model.layers if isinstance(m, keras.Model)]
+        return last_activation(members[0]) if members else "linear"
+    if isinstance(layer, keras.Model):
+        return last_activation(layer)
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", "linear") if activation else "linear"
 
 
 def batches(X, batch_size):

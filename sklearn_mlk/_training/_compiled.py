@@ -191,6 +191,7 @@ def _key(model, optimizer, loss):
         loss.focal_gamma,
         loss.masked,
         loss.label_smoothing,
+        loss.softmax,
     )
 
 

@@ -59,18 +59,23 @@ def check_outputs(outputs):
         )
 
 
-def constant_loss(Y, w, pos_weight):
+def constant_loss(Y, w, pos_weight, softmax=False):
     """The training loss of predicting each label's weighted frequency.
 
     Binary cross-entropy with per-label positive weights, averaged over
     labels and weighted over rows as the training loss is (a sum over rows
     divided by their number), unknown entries left out. ``Y`` may be sparse.
+    With ``softmax``, the categorical cross-entropy of predicting each
+    class's frequency, summed over classes, as that loss is.
     """
     from .._targets import label_totals
 
     n, n_labels = Y.shape
     positives, total = label_totals(Y, w)
     p = np.clip(positives / np.maximum(total, np.finfo(float).tiny), 1e-7, 1 - 1e-7)
+    if softmax:
+        p = np.clip(positives / max(positives.sum(), np.finfo(float).tiny), 1e-7, 1.0)
+        return float(-(pos_weight * positives * np.log(p)).sum() / n)
     per_label = -(pos_weight * positives * np.log(p) + (total - positives) * np.log1p(-p))
     return float(per_label.sum() / (n * n_labels))
 

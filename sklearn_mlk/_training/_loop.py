@@ -159,10 +159,8 @@ class Loop:
     def describe(self, model, loss):
         """Keep what the compiled functions need to know of ``model`` and
         ``loss``: the loss's options, the members and the input width."""
-        self._from_logits = loss.from_logits
-        self._focal_gamma = loss.focal_gamma
-        self._masked = loss.masked
-        self._label_smoothing = loss.label_smoothing
+        # (its options; the positive weights are given at each fit)
+        self._loss_spec = loss
         # A stacked ensemble (sklearn_mlk._training._stacked) outputs (batch, k, labels).
         output_shape = model.outputs[0].shape
         self.members = output_shape[1] if len(output_shape) == 3 else 0

@@ -19,7 +19,6 @@ import numpy as np
 
 from .._keras._backend import get_keras
 from ._loop import Loop, _compact, _dense
-from ._losses import weighted_binary_crossentropy
 
 
 class JaxLoop(Loop):
@@ -61,9 +60,7 @@ class JaxLoop(Loop):
         outputs = outputs.astype(jnp.float32)
         if self.members:
             y = y[:, None, :]
-        loss = weighted_binary_crossentropy(pos_weight, self._from_logits,
-                                            self._focal_gamma, self._masked,
-                                            self._label_smoothing)
+        loss = self._loss_spec.make(pos_weight)
         total = jnp.sum(loss(y, outputs) * w, axis=0)
         extra = sum((jnp.asarray(v, jnp.float32) for v in extra), jnp.float32(0.0))
         return total, extra, non_trainable

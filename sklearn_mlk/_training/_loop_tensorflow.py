@@ -16,7 +16,6 @@ import scipy.sparse as sp
 from .._keras._backend import get_keras
 from ._loop import Loop, _compact, _dense
 from ._fused_adam import FusedAdam, fusable
-from ._losses import weighted_binary_crossentropy
 
 
 def _sole_dense_reader(model):
@@ -97,9 +96,7 @@ class TensorFlowLoop(Loop):
         # "balanced"); they are a variable, so the same loop serves all.
         self._pos_weight = tf.Variable(np.ones(len(loss.pos_weight), dtype=np.float32),
                                        trainable=False)
-        self.loss = weighted_binary_crossentropy(self._pos_weight, loss.from_logits,
-                                                 loss.focal_gamma, loss.masked,
-                                                 loss.label_smoothing)
+        self.loss = loss.make(self._pos_weight)
         # A stacked ensemble takes one weight per row and member; its losses
         # are per member.
         self.describe(model, loss)

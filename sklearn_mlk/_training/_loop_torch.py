@@ -31,7 +31,6 @@ from .._keras._backend import get_keras, to_numpy, torch_fit_threads
 from ._loop import Loop, _compact, _dense
 from ._fused_adam import fusable
 from .._keras._inference import _PROBE_ROWS
-from ._losses import weighted_binary_crossentropy
 
 
 class ForeachAdam:
@@ -150,9 +149,7 @@ class TorchLoop(Loop):
         for dropout in self._dropouts:
             dropout.load()
         pos_weight = keras.ops.convert_to_tensor(np.asarray(loss.pos_weight, np.float32))
-        self._loss = weighted_binary_crossentropy(pos_weight, self._from_logits,
-                                                  self._focal_gamma, self._masked,
-                                                  self._label_smoothing)
+        self._loss = self._loss_spec.make(pos_weight)
 
     def prepare(self, X, Y, w):
         tensor = get_keras().ops.convert_to_tensor

@@ -18,11 +18,14 @@ ops = get_keras().ops  # the backend starts quietly, with its thread limits
 _EPSILON = 1e-7
 
 
-def positive_weights(class_weight, Y, classes, sample_weight=None):
+def positive_weights(class_weight, Y, classes, sample_weight=None, softmax=False):
     """Return one positive weight per label (float32, shape (n_labels,)).
 
     ``"balanced"`` gives ``n_negative / n_positive`` per label (weighted by
-    ``sample_weight``), 1 for labels without positives or negatives. A mapping
+    ``sample_weight``), 1 for labels without positives or negatives; with
+    ``softmax`` (the classes of a multiclass target, which compete), it gives
+    ``n / (n_classes * n_c)`` per class, as scikit-learn's
+    ``compute_class_weight("balanced")`` does. A mapping
     gives weights by label name (missing labels get 1); an array gives them in
     column order.
     """
@@ -35,6 +38,11 @@ def positive_weights(class_weight, Y, classes, sample_weight=None):
         w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
         positives, known = label_totals(Y, w)
         negatives = known - positives
+        if softmax:
+            ratio = np.ones(n_labels)
+            present = positives > 0
+            ratio[present] = positives.sum() / (present.sum() * positives[present])
+            return ratio.astype(np.float32)
         ratio = np.ones(n_labels)
         ok = (positives > 0) & (negatives > 0)
         ratio[ok] = negatives[ok] / positives[ok]
@@ -71,6 +79,25 @@ def _check_weight(value, label):
     return float(value)
 
 
+def _column_weights(weights):
+    """``(weights, unweighted)``: an array as float32, and whether every
+    weight is 1 (a backend variable, read at each call, may change)."""
+    if isinstance(weights, (np.ndarray, list, tuple)):
+        weights = np.asarray(weights, dtype=np.float32)
+        return weights, bool(np.all(weights == 1.0))
+    return weights, False
+
+
+def _known_targets(y_true, y_pred, masked):
+    """``(y_true, known)``: the targets in the outputs' dtype, unknown entries
+    (below 0) zeroed, and the mask of known ones (None unless ``masked``)."""
+    y_true = ops.cast(y_true, y_pred.dtype)
+    if not masked:
+        return y_true, None
+    known = ops.cast(ops.greater_equal(y_true, 0.0), y_pred.dtype)
+    return y_true * known, known
+
+
 def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
                                  masked=False, label_smoothing=0.0):
     """Mean over labels of binary cross-entropy with per-label positive weights.
@@ -87,19 +114,12 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
     Keras's ``BinaryCrossentropy(label_smoothing=...)`` does. Written with
     ``keras.ops`` only, so it runs on every Keras backend.
     """
-    if isinstance(pos_weight, (np.ndarray, list, tuple)):
-        pos_weight = np.asarray(pos_weight, dtype=np.float32)
-        unweighted = bool(np.all(pos_weight == 1.0))
-    else:  # a backend variable, read at each call
-        unweighted = False
+    pos_weight, unweighted = _column_weights(pos_weight)
     gamma = float(focal_gamma)
     smoothing = float(label_smoothing)
 
     def loss(y_true, y_pred):
-        y_true = ops.cast(y_true, y_pred.dtype)
-        if masked:
-            known = ops.cast(ops.greater_equal(y_true, 0.0), y_pred.dtype)
-            y_true = y_true * known
+        y_true, known = _known_targets(y_true, y_pred, masked)
         if smoothing:
             y_true = y_true * (1.0 - smoothing) + 0.5 * smoothing
         if from_logits:
@@ -125,20 +145,65 @@ def weighted_binary_crossentropy(pos_weight, from_logits, focal_gamma=0.0,
     return loss
 
 
+def weighted_categorical_crossentropy(class_weight, from_logits, focal_gamma=0.0,
+                                      masked=False, label_smoothing=0.0):
+    """Categorical cross-entropy of a softmax output, with per-class weights.
+
+    The loss of a single-label target of three or more classes whose network
+    ends in a softmax: ``-sum_c w_c y_c log p_c`` over the classes, each
+    class's term weighted by its ``class_weight`` (an array or a backend
+    variable, as for :func:`weighted_binary_crossentropy`). ``from_logits``
+    applies the softmax inside the loss. With ``masked``, entries below 0
+    are unknown and their terms are 0. ``focal_gamma`` scales each term by
+    ``(1 - p_c) ** focal_gamma``; ``label_smoothing`` moves the one-hot
+    targets towards ``1 / n_classes``, as Keras's ``CategoricalCrossentropy``
+    does.
+    """
+    class_weight, unweighted = _column_weights(class_weight)
+    gamma = float(focal_gamma)
+    smoothing = float(label_smoothing)
+
+    def loss(y_true, y_pred):
+        y_true, known = _known_targets(y_true, y_pred, masked)
+        if smoothing:
+            y_true = y_true * (1.0 - smoothing) + smoothing / y_pred.shape[-1]
+        if from_logits:
+            log_p = ops.log_softmax(y_pred, axis=-1)
+        else:
+            log_p = ops.log(ops.clip(y_pred, _EPSILON, 1.0))
+        terms = y_true * log_p
+        if gamma > 0:
+            terms = terms * (1.0 - ops.exp(log_p)) ** gamma
+        if not unweighted:
+            terms = terms * ops.convert_to_tensor(class_weight, y_pred.dtype)
+        if masked:
+            terms = terms * known
+        return -ops.sum(terms, axis=-1)
+
+    return loss
+
+
 class LossSpec(NamedTuple):
     """The training loss: per-label positive weights, logits or probabilities,
-    focal gamma, and whether targets have unknown entries to leave out;
-    :meth:`make` builds it."""
+    focal gamma, whether targets have unknown entries to leave out, and
+    whether the outputs are a softmax over classes (categorical
+    cross-entropy) rather than one sigmoid per label; :meth:`make` builds it."""
 
     pos_weight: np.ndarray
     from_logits: bool
     focal_gamma: float = 0.0
     masked: bool = False
     label_smoothing: float = 0.0
+    softmax: bool = False
 
-    def make(self):
-        return weighted_binary_crossentropy(
-            self.pos_weight, from_logits=self.from_logits, focal_gamma=self.focal_gamma,
+    def make(self, pos_weight=None):
+        """The loss function; ``pos_weight`` (a backend variable, say)
+        replaces the spec's weights."""
+        make = weighted_categorical_crossentropy if self.softmax \
+            else weighted_binary_crossentropy
+        return make(
+            self.pos_weight if pos_weight is None else pos_weight,
+            from_logits=self.from_logits, focal_gamma=self.focal_gamma,
             masked=self.masked, label_smoothing=self.label_smoothing,
         )
 
@@ -146,17 +211,35 @@ class LossSpec(NamedTuple):
 # The loss names a user may give, and the Keras classes they stand for.
 _FOCAL = {"binary_focal_crossentropy", "BinaryFocalCrossentropy"}  # names, classes
 _PLAIN = {"binary_crossentropy", "bce", "BinaryCrossentropy"}
+# Cross-entropies of a softmax over classes (one-hot or class-index targets
+# are the same loss here: the estimator encodes the classes itself).
+_CATEGORICAL_FOCAL = {"categorical_focal_crossentropy", "CategoricalFocalCrossentropy"}
+_CATEGORICAL = {"categorical_crossentropy", "sparse_categorical_crossentropy",
+                "CategoricalCrossentropy", "SparseCategoricalCrossentropy"}
+
+
+class LossSettings(NamedTuple):
+    """What the estimator's ``loss`` asks for: the focusing parameter, the
+    label smoothing, and whether it names a categorical cross-entropy (which
+    only a softmax output over classes can take)."""
+
+    focal_gamma: float
+    label_smoothing: float
+    categorical: bool = False
 
 
 def loss_settings(loss, loss_params, focal_gamma):
-    """``(focal_gamma, label_smoothing)`` of the estimator's ``loss``.
+    """The :class:`LossSettings` of the estimator's ``loss``.
 
     ``loss`` is binary cross-entropy or its focal form, as a name, a
     ``keras.losses`` class (with ``loss__<name>`` arguments) or an instance;
     its ``from_logits`` and reduction are the estimator's own business (it
-    reads the network's last activation, and weights samples itself). Any
-    other loss is refused: the network's outputs are independent sigmoids,
-    one per label, which only a per-label binary cross-entropy trains.
+    reads the network's last activation, and weights samples itself). A
+    categorical cross-entropy (sparse or not, focal or not) is accepted too,
+    for a network that ends in a softmax over the classes of a multiclass
+    target; the trainer checks that it does. Any other loss is refused: the
+    network's outputs are independent sigmoids, one per label, which only a
+    per-label binary cross-entropy trains, or a softmax over classes.
     """
     keras = get_keras()
     kind = loss if isinstance(loss, (type, str)) else type(loss)
@@ -171,16 +254,23 @@ def loss_settings(loss, loss_params, focal_gamma):
     # package's is refused: its loss may be anything).
     name = kind if isinstance(kind, str) else getattr(kind, "__name__", "")
     own = isinstance(kind, str) or getattr(kind, "__module__", "").startswith("keras.")
-    if not own or name not in _FOCAL | _PLAIN:
+    known = _FOCAL | _PLAIN | _CATEGORICAL | _CATEGORICAL_FOCAL
+    if not own or name not in known:
         raise ValueError(
             f"loss={loss!r} is not a per-label binary cross-entropy. The network has one "
             "independent sigmoid per label, trained with binary cross-entropy: use "
             "loss='binary_crossentropy' (optionally with loss__label_smoothing) or "
             "'binary_focal_crossentropy' (loss__gamma), or their keras.losses classes; "
-            "class_weight weights each label's positives.")
+            "class_weight weights each label's positives. A network that ends in a "
+            "softmax over the classes of a 1-D multiclass target also takes "
+            "'categorical_crossentropy' or 'sparse_categorical_crossentropy'.")
+    categorical = name in _CATEGORICAL | _CATEGORICAL_FOCAL
+    focal = name in _FOCAL | _CATEGORICAL_FOCAL
     accepted = {"label_smoothing", "from_logits", "reduction", "name", "dtype", "axis"}
-    if name in _FOCAL:
+    if focal:
         accepted |= {"gamma", "alpha", "apply_class_balancing"}
+    if categorical:
+        accepted |= {"ignore_class"}
     unknown = sorted(set(config) - accepted)
     if unknown:
         raise ValueError(f"loss={loss!r} takes no argument {unknown[0]!r}; it takes "
@@ -188,15 +278,21 @@ def loss_settings(loss, loss_params, focal_gamma):
     if config.get("axis", -1) != -1:
         raise ValueError(f"loss={loss!r} averages over axis {config['axis']}; the "
                          "labels are the last axis (-1).")
+    if config.get("ignore_class") is not None:
+        raise ValueError("ignore_class leaves out the samples of one class; give them "
+                         "sample_weight 0 instead.")
+    if focal and config.get("alpha") not in (None, 0.25) and categorical:
+        raise ValueError("alpha scales every class's term alike, which leaves the "
+                         "optimum where it is; weight classes with class_weight instead.")
     if config.get("apply_class_balancing"):
         raise ValueError("apply_class_balancing weights positives by one alpha for every "
                          "label; use class_weight (per label, or 'balanced') instead.")
     smoothing = float(config.get("label_smoothing") or 0.0)
     if not 0.0 <= smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {smoothing!r}.")
-    if name in _FOCAL:
+    if focal:
         if focal_gamma:
             raise ValueError("focal_gamma is set and loss is a focal loss too; give the "
                              "focusing parameter once (loss__gamma or focal_gamma).")
-        return float(config.get("gamma", 2.0)), smoothing
-    return float(focal_gamma), smoothing
+        return LossSettings(float(config.get("gamma", 2.0)), smoothing, categorical)
+    return LossSettings(float(focal_gamma), smoothing, categorical)

@@ -56,7 +56,7 @@ class Trainer:
         from ._fit import callback_list
 
         # Checked before any network trains.
-        self.focal_gamma, self.label_smoothing = loss_settings(
+        self.focal_gamma, self.label_smoothing, self.categorical = loss_settings(
             estimator.loss, routed["loss"], estimator.focal_gamma)
         self.callbacks = callback_list(estimator.callbacks, routed["callbacks"])
         self._warned_compile = False
@@ -109,7 +109,7 @@ class Trainer:
         else:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
-        loss = self._loss(pos_weight, not from_probability, self.masked)
+        loss = self._loss(pos_weight, from_probability, self.masked, model, Y, w)
         compile_model(model, optimizer, loss, routed["compile"])
         history = train(
             model, X, Y, w,
@@ -125,13 +125,30 @@ class Trainer:
             compile_params=routed["compile"],
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
-        return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
+        return _checked(model, from_probability, history, X, Y, w, loss, seed)
 
-    def _loss(self, pos_weight, from_logits, masked):
-        from ._losses import LossSpec
+    def _loss(self, pos_weight, from_probability, masked, model, Y, w):
+        """The :class:`LossSpec` of ``model``: categorical cross-entropy where
+        it ends in a softmax (a multiclass target), with ``class_weight``
+        "balanced" as scikit-learn balances classes; else the per-label
+        binary cross-entropy with ``pos_weight``."""
+        from .._keras._network import last_activation
+        from ._losses import LossSpec, positive_weights
 
-        return LossSpec(pos_weight, from_logits, self.focal_gamma, masked,
-                        self.label_smoothing)
+        softmax = last_activation(model) == "softmax"
+        if self.categorical and not softmax:
+            raise ValueError(
+                f"loss={self.est.loss!r} is a categorical cross-entropy, which "
+                "trains a softmax over classes; this network ends in "
+                f"{'sigmoids' if from_probability else 'logits'}, one independent "
+                "output per label. Use loss='binary_crossentropy', or, for a 1-D "
+                "multiclass target, a model whose last layer is "
+                "Dense(n_classes, activation='softmax').")
+        if softmax:
+            pos_weight = positive_weights(self.class_weight, Y, self.classes, w,
+                                          softmax=True)
+        return LossSpec(pos_weight, not from_probability, self.focal_gamma, masked,
+                        self.label_smoothing, softmax)
 
     def _build(self, X, Y, w, pos_weight, seed):
         """A new network and whether it outputs probabilities, once its memory
@@ -162,7 +179,8 @@ class Trainer:
             )
             self._warn_if_compiled(model, optimizer)
             # (builds a subclassed model, whose weights count only then)
-            from_probability = output_is_probability(model, len(self.classes), X.shape[1:])
+            from_probability = output_is_probability(
+                model, len(self.classes), X.shape[1:], self.target[0] == "multiclass")
         self._check_memory(model.count_params())
         return model, from_probability
 
@@ -184,7 +202,7 @@ class Trainer:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
         else:
             model, from_probability = warm
-        loss = self._loss(pos_weight, not from_probability, True)
+        loss = self._loss(pos_weight, from_probability, True, model, Y, w)
         if warm is None or getattr(model, "optimizer", None) is None \
                 or not getattr(model, "compiled", False):
             compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
@@ -198,7 +216,7 @@ class Trainer:
                             callbacks=self.callbacks, verbose=est.verbose, seed=seed,
                             fit_params=routed["fit"], compile_params=routed["compile"],
                             compiled=False)
-        return _checked(model, from_probability, history, X, Y, w, pos_weight, seed)
+        return _checked(model, from_probability, history, X, Y, w, loss, seed)
 
     def _check_memory(self, n_weights, n_networks=None):
         """Refuse, before the first network trains, a fit whose estimated
@@ -225,7 +243,8 @@ class Trainer:
             f"The model callable compiled its model (optimizer {optimizer}, loss "
             f"{getattr(loss, '__name__', loss)!r}); the estimator compiles it again with "
             f"its own optimizer={est.optimizer!r}, learning_rate={est.learning_rate!r} "
-            "and a per-label binary cross-entropy, on which its early stopping, "
+            "and its own cross-entropy (per label, or over the classes of a softmax), "
+            "on which its early stopping, "
             "class weights and thresholds rely. Set optimizer=, learning_rate= and "
             "optimizer__<name>= on the estimator (focal_gamma= and class_weight= for "
             "the loss) instead of compiling in the callable.", UserWarning, stacklevel=2)
@@ -278,7 +297,7 @@ class Trainer:
         self._check_memory(members[0].count_params(), len(members))
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
-        loss = self._loss(pos_weight, True, self.masked)
+        loss = self._loss(pos_weight, False, self.masked, members[0], Y, w)
         compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
                                             routed["optimizer"]), loss, {})
         mask = np.zeros((X.shape[0], len(folds)), dtype=bool)
@@ -301,7 +320,7 @@ class Trainer:
             return None
         _stacked.unstack(model, members)
         return [_checked(member, False, history, X[train], Y[train], w[train],
-                         pos_weight, seed)
+                         loss, seed)
                 for member, history, (train, _), seed
                 in zip(members, histories, folds, seeds)]
 
@@ -316,7 +335,7 @@ def _takes_compile_kwargs(builder):
     return names is None or "compile_kwargs" in names
 
 
-def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
+def _checked(model, from_probability, history, X, Y, w, loss, seed):
     """The :class:`Trained` network, once its history, weights and outputs on
     its training rows are checked (:mod:`sklearn_mlk._training._divergence`)."""
     from ._divergence import check_history, check_outputs, check_weights, constant_loss
@@ -328,7 +347,7 @@ def _checked(model, from_probability, history, X, Y, w, pos_weight, seed):
     plan = dense_plan(model, X.shape[1], seed) if X.ndim == 2 else None
     check_outputs(forward(model, X, plan=plan))
     return Trained(model, from_probability, history, plan,
-                   constant_loss(Y, w, pos_weight))
+                   constant_loss(Y, w, loss.pos_weight, loss.softmax))
 
 
 def plan_of(model, from_probability, input_shape):
