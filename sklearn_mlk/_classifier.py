@@ -1059,8 +1059,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         from ._keras._network import forward
 
         batch_size = getattr(self, "predict__batch_size", None) or 4096
-        return forward(self.model_, self._validate_X(X), batch_size=batch_size,
-                       plan=self._plan)
+        outputs = forward(self.model_, self._validate_X(X), batch_size=batch_size,
+                          plan=self._plan)
+        if self._target_encoder.kind_ == "binary" and outputs.shape[1] == 2:
+            return outputs[:, 1:]  # a softmax over both classes: the second's
+        return outputs
 
     def _fitted_input_shape(self):
         """The shape of one sample of X at fit: ``(n_features,)`` for tabular X."""

@@ -187,12 +187,14 @@ def average_model(models, input_shape):
     return keras.Model(inputs, outputs, name="ensemble")
 
 
-def output_is_probability(model, n_labels, input_shape, multiclass=False):
-    """Check the output layout; True if it is sigmoid (or, for a ``multiclass``
-    target, softmax) probabilities, False if logits.
+def output_is_probability(model, n_labels, input_shape, target_kind=None):
+    """Check the output layout; True if it is probabilities, False if logits.
 
-    A subclassed model that has not been called yet has no symbolic outputs;
-    it is built by a call on one sample of zeros, of ``input_shape``.
+    Probabilities are one sigmoid per label, or a softmax over the classes of
+    a multiclass target, or over the two classes of a binary one (whose
+    second unit is then the positive class). A subclassed model that has not
+    been called yet has no symbolic outputs; it is built by a call on one
+    sample of zeros, of ``input_shape``.
     """
     outputs = getattr(model, "outputs", None)
     if outputs is None:
@@ -202,24 +204,32 @@ def output_is_probability(model, n_labels, input_shape, multiclass=False):
         raise ValueError(
             f"The model must have exactly one output, got {len(outputs)}."
         )
+    name = last_activation(model)
     shape = (None, *tuple(outputs[0].shape)[1:])
-    if len(shape) != 2 or shape[-1] != n_labels:
+    pair = target_kind == "binary" and name == "softmax" and shape == (None, 2)
+    if (len(shape) != 2 or shape[-1] != n_labels) and not pair:
         raise ValueError(
             f"The model's output must have shape (None, {n_labels}), one unit "
             f"per label, got {shape}."
+            + (" (A softmax over both classes of a binary target has 2 units.)"
+               if target_kind == "binary" and name == "softmax" else "")
         )
-    name = last_activation(model)
-    if name == "sigmoid" or (name == "softmax" and multiclass):
+    if name == "softmax" and shape[-1] == 1:
+        raise ValueError(
+            "The model's last layer is a softmax over one unit, which is always 1. "
+            "Use Dense(1, activation='sigmoid') for a binary target, or a softmax "
+            "over both classes, Dense(2, activation='softmax').")
+    if name == "sigmoid" or (name == "softmax" and target_kind in ("multiclass", "binary")):
         return True
     if name == "linear":
         return False
     if name == "softmax":
         raise ValueError(
             "The model's last layer uses activation 'softmax', whose outputs "
-            "compete: it fits a single-label target of three or more classes (a "
-            "1-D y), where it trains with categorical cross-entropy. Multi-label "
-            "and binary targets need one independent sigmoid per output unit: use "
-            "activation='sigmoid' or no activation (logits)."
+            "compete: it fits a single-label target (a 1-D y), where it trains "
+            "with categorical cross-entropy. Multi-label targets need one "
+            "independent sigmoid per label: use activation='sigmoid' or no "
+            "activation (logits)."
         )
     raise ValueError(
         f"The model's last layer uses activation {name!r}; multi-label output "

@@ -22,6 +22,9 @@ class Trained(NamedTuple):
     history: dict
     plan: object
     baseline: float
+    # A binary target's network that ends in a two-unit softmax: its second
+    # output is the positive class's probability.
+    pair: bool = False
 
 
 def proba(net, X):
@@ -29,6 +32,8 @@ def proba(net, X):
     from .._keras._network import forward
 
     outputs = forward(net.model, X, plan=net.plan)
+    if net.pair:
+        return outputs[:, 1:]
     return outputs if net.from_probability else sigmoid_(outputs)
 
 
@@ -108,6 +113,10 @@ class Trainer:
             model, from_probability = warm_model
         else:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
+        if _is_pair(model, self.target):
+            Y = both_classes(Y)
+            if validation is not None:
+                validation = (validation[0], both_classes(validation[1]), validation[2])
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
         loss = self._loss(pos_weight, from_probability, self.masked, model, Y, w)
         compile_model(model, optimizer, loss, routed["compile"])
@@ -144,7 +153,11 @@ class Trainer:
                 "output per label. Use loss='binary_crossentropy', or, for a 1-D "
                 "multiclass target, a model whose last layer is "
                 "Dense(n_classes, activation='softmax').")
-        if softmax:
+        if softmax and Y.shape[1] != len(self.classes):  # a binary target's pair
+            pos_weight = (positive_weights("balanced", Y, np.arange(2), w, softmax=True)
+                          if isinstance(self.class_weight, str)
+                          else np.array([1.0, pos_weight[0]], dtype=np.float32))
+        elif softmax:
             pos_weight = positive_weights(self.class_weight, Y, self.classes, w,
                                           softmax=True)
         return LossSpec(pos_weight, not from_probability, self.focal_gamma, masked,
@@ -180,7 +193,7 @@ class Trainer:
             self._warn_if_compiled(model, optimizer)
             # (builds a subclassed model, whose weights count only then)
             from_probability = output_is_probability(
-                model, len(self.classes), X.shape[1:], self.target[0] == "multiclass")
+                model, len(self.classes), X.shape[1:], self.target[0])
         self._check_memory(model.count_params())
         return model, from_probability
 
@@ -202,6 +215,8 @@ class Trainer:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
         else:
             model, from_probability = warm
+        if _is_pair(model, self.target):
+            Y = both_classes(Y)
         loss = self._loss(pos_weight, from_probability, True, model, Y, w)
         if warm is None or getattr(model, "optimizer", None) is None \
                 or not getattr(model, "compiled", False):
@@ -325,6 +340,20 @@ class Trainer:
                 in zip(members, histories, folds, seeds)]
 
 
+def _is_pair(model, target):
+    """Whether ``model`` ends in a two-unit softmax over a binary target's
+    classes (the output layout was checked when it was built)."""
+    from .._keras._network import last_activation
+
+    return target[0] == "binary" and last_activation(model) == "softmax"
+
+
+def both_classes(Y):
+    """A binary target's one column as the one-hot columns of both classes."""
+    Y = np.asarray(Y.toarray() if hasattr(Y, "toarray") else Y, dtype=np.float32)
+    return np.hstack([1.0 - Y, Y])
+
+
 def _takes_compile_kwargs(builder):
     """Whether the model callable ``builder`` is given ``compile_kwargs``."""
     from .._routing import keyword_names
@@ -347,7 +376,8 @@ def _checked(model, from_probability, history, X, Y, w, loss, seed):
     plan = dense_plan(model, X.shape[1], seed) if X.ndim == 2 else None
     check_outputs(forward(model, X, plan=plan))
     return Trained(model, from_probability, history, plan,
-                   constant_loss(Y, w, loss.pos_weight, loss.softmax))
+                   constant_loss(Y, w, loss.pos_weight, loss.softmax),
+                   pair=loss.softmax and Y.shape[1] == 2)  # (a multiclass target has 3+)
 
 
 def plan_of(model, from_probability, input_shape):
@@ -391,7 +421,7 @@ def ensemble_of(nets, input_shape):
     plan = None if len(input_shape) != 1 or any(net.plan is None for net in nets) \
         else fuse_plans([net.plan for net in nets], model, input_shape[0])
     return Trained(model, nets[0].from_probability, _merged_history(nets), plan,
-                   float(np.mean([net.baseline for net in nets])))
+                   float(np.mean([net.baseline for net in nets])), nets[0].pair)
 
 
 def _merged_history(nets):

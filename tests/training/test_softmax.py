@@ -68,8 +68,11 @@ def test_categorical_loss_names_are_accepted_for_a_softmax(three_classes):
 
 
 @pytest.mark.network
-@pytest.mark.parametrize("target", ["multilabel", "binary"])
-def test_a_softmax_is_refused_where_outputs_do_not_compete(data, target):
+@pytest.mark.parametrize("target, match", [
+    ("multilabel", "Multi-label targets need one independent sigmoid per label"),
+    ("binary", "softmax over one unit, which is always 1"),
+])
+def test_a_softmax_is_refused_where_outputs_do_not_compete(data, target, match):
     X, Y = data
     y = Y if target == "multilabel" else Y[:, 0]
 
@@ -78,8 +81,35 @@ def test_a_softmax_is_refused_where_outputs_do_not_compete(data, target):
         return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"],
                                                       activation="softmax")(inputs))
 
-    with pytest.raises(ValueError, match="single-label target of three or more classes"):
-        tiny(model=model).fit(X, y)
+    clf = tiny(model=model)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_")
+
+
+@pytest.mark.smoke
+@pytest.mark.network
+def test_a_binary_target_takes_a_softmax_over_both_classes(data):
+    """scikeras users write Dense(2, activation="softmax") for two classes:
+    the second unit is the positive class's probability, thresholds and all."""
+    X, Y = data
+    y = np.where(Y[:, 0] == 1, "yes", "no")
+    clf = tiny(model=softmax_model, threshold="f1", threshold_cv=3,
+               epochs=2).fit(X, y)
+    assert clf.model_.outputs[0].shape[-1] == 2
+    P = clf.predict_proba(X)
+    members = [m for m in clf.model_.layers if isinstance(m, keras.Model)]
+    both = np.mean([keras.ops.convert_to_numpy(m(X)) for m in members], axis=0)
+    np.testing.assert_allclose(P[:, 1], both[:, 1], atol=1e-6)
+    assert clf.thresholds_.shape == (1,) and clf.threshold_status_[0] == "tuned"
+    np.testing.assert_array_equal(clf.predict(X) == "yes", P[:, 1] >= clf.thresholds_[0])
+    # The loss is the two-class categorical cross-entropy, which equals the
+    # binary cross-entropy of the second unit.
+    still = tiny(model=softmax_model, epochs=1, learning_rate=1e-12).fit(X, y)
+    p = still.predict_proba(X)[:, 1]
+    t = (y == "yes")
+    bce = -np.mean(np.where(t, np.log(p), np.log1p(-p)))
+    assert still.history_["loss"][0] == pytest.approx(bce, rel=1e-4)
 
 
 @pytest.mark.network
