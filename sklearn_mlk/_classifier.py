@@ -12,7 +12,13 @@ from scipy.special import logit
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    RealNotInt,
+    StrOptions,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -65,6 +71,25 @@ def _as_before_on_failure(estimator, trained):
         if weights is not None:
             trained.set_weights(weights)
         raise
+
+
+@contextmanager
+def _for_this_fit(estimator, overrides):
+    """``fit``'s ``epochs`` and ``batch_size`` keywords: the estimator's
+    parameters for this call only, validated as parameters, then restored
+    (scikeras's ``fit(X, y, epochs=..., batch_size=...)``)."""
+    if not overrides:
+        yield
+        return
+    before = {name: getattr(estimator, name) for name in overrides}
+    for name, value in overrides.items():
+        setattr(estimator, name, value)
+    try:
+        estimator._validate_params()
+        yield
+    finally:
+        for name, value in before.items():
+            setattr(estimator, name, value)
 
 
 # The messages each running search has shown, by search.
@@ -155,8 +180,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         routed as ``optimizer__<name>``.
     learning_rate : float, default=1e-3
         Learning rate of the optimizer.
-    batch_size : int, default=64
-        Samples per gradient step (capped at the number of samples).
+    batch_size : int >= 1 or -1, default=64
+        Samples per gradient step (capped at the number of samples); -1
+        trains on all samples in one batch (scikeras's spelling).
     epochs : int, default=50
         Passes over the training data.
     early_stopping : bool or "auto", default="auto"
@@ -173,7 +199,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         threshold.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
-    callbacks : callback instance, callback class or list of them, default=None
+    callbacks : callback instance, callback class, or list or tuple of them, \
+            default=None
         Extra callbacks passed to ``Model.fit``; a class is built with the
         ``callbacks__<name>`` parameters. Given callbacks, the network trains
         through ``Model.fit`` rather than the compiled loop (see Notes). Fold
@@ -396,12 +423,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [str, type, HasMethods(["get_config"])],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "callbacks": [None, list, HasMethods(["set_model"]), type],
+        "callbacks": [None, list, tuple, HasMethods(["set_model"]), type],
         "class_weight": [None, StrOptions({"balanced"}), dict, "array-like"],
         "loss": [str, type, HasMethods(["get_config"]), callable],
         "focal_gamma": [Interval(Real, 0, None, closed="left")],
@@ -618,16 +645,21 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         **fit_params : dict
             Arguments of Keras's ``Model.fit`` for this fit, as the
             ``fit__<name>`` parameters route them; anything else raises a
-            ``ValueError``, as ``OneVsRestClassifier.fit`` does.
+            ``ValueError``, as ``OneVsRestClassifier.fit`` does. ``epochs``
+            and ``batch_size`` set those parameters for this call only, as
+            scikeras's ``fit`` takes them.
 
         Returns
         -------
         self : KerasMultiLabelClassifier
             The fitted estimator.
         """
+        overrides = {name: fit_params.pop(name) for name in ("epochs", "batch_size")
+                     if name in fit_params}
         self._check_fit_params(fit_params, "fit")
         trained = getattr(self, "model_", None) if self.warm_start else None
-        with _one_fit_at_a_time(self), _as_before_on_failure(self, trained):
+        with _one_fit_at_a_time(self), _as_before_on_failure(self, trained), \
+                _for_this_fit(self, overrides):
             return self._fit(X, y, sample_weight, fit_params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -1058,9 +1090,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         from ._keras._network import forward
 
+        X = self._validate_X(X)
         batch_size = getattr(self, "predict__batch_size", None) or 4096
-        outputs = forward(self.model_, self._validate_X(X), batch_size=batch_size,
-                          plan=self._plan)
+        batch_size = max(X.shape[0], 1) if batch_size == -1 else batch_size
+        outputs = forward(self.model_, X, batch_size=batch_size, plan=self._plan)
         if self._target_encoder.kind_ == "binary" and outputs.shape[1] == 2:
             return outputs[:, 1:]  # a softmax over both classes: the second's
         return outputs

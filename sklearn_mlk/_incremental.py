@@ -105,7 +105,8 @@ def partial_fit(est, X, y, classes, sample_weight, fit_params=None, epochs=1):
     warm = None if first else (est.model_, est._from_probability)
     net = trainer.train_more(X, Y, w, warm, _backend.draw_seed(est.random_state), epochs)
     history = {} if first else {k: list(v) for k, v in est.history_.items()}
-    history.setdefault("loss", []).extend(net.history["loss"])
+    for key, values in net.history.items():  # the loss and any metrics
+        history.setdefault(key, []).extend(values)
     if first:
         tuned = fixed(est.threshold if is_fixed(est.threshold) else 0.5, len(labels))
         if not is_fixed(est.threshold):

@@ -7,7 +7,7 @@ import sys
 from numbers import Integral
 
 import pytest
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 import sklearn_mlk
 from sklearn_mlk import KerasMultiLabelClassifier
@@ -117,13 +117,16 @@ def _accepted(constraint):
     if isinstance(constraint, StrOptions):
         return [[f'"{option}"'] for option in sorted(constraint.options)
                 if option not in getattr(constraint, "deprecated", set())]
+    if isinstance(constraint, Options):
+        return [[repr(option)] for option in sorted(constraint.options)]
     if isinstance(constraint, Interval):
         return [["int"]] if constraint.type is Integral else [["float"]]
     if isinstance(constraint, HasMethods):
         return [["instance", "object"]]
     named = {"boolean": ["bool"], "array-like": ["array-like", "tuple", "list"],
              "random_state": ["int", "RandomState"], "verbose": ["int"],
-             str: ["str"], dict: ["dict"], list: ["list"], type: ["class"]}
+             str: ["str"], dict: ["dict"], list: ["list"], tuple: ["tuple"],
+             type: ["class"]}
     return [named[constraint]]
 
 

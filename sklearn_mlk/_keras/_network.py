@@ -93,8 +93,10 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
     return keras.Model(inputs, outputs)
 
 
-def build_model(model, meta, model_params, compile_params, default_params):
-    """Return a fresh, uncompiled ``keras.Model`` for this fit."""
+def build_model(model, meta, model_params, compile_params, default_params, params=None):
+    """Return a fresh, uncompiled ``keras.Model`` for this fit; a model callable
+    that takes them gets ``meta``, ``compile_kwargs`` and the estimator's
+    ``params`` (``get_params()``), as scikeras passes them."""
     if model is None:
         if model_params:
             raise ValueError(
@@ -110,7 +112,7 @@ def build_model(model, meta, model_params, compile_params, default_params):
                 f"keras.Model instance; got {sorted(model_params)}."
             )
         return _single_tensors(keras.models.clone_model(model))
-    built = _call_builder(model, meta, model_params, compile_params)
+    built = _call_builder(model, meta, model_params, compile_params, params)
     if not isinstance(built, keras.Model):
         raise TypeError(
             f"The model callable must return a keras.Model, got {type(built).__name__}."
@@ -139,14 +141,16 @@ def _single_tensors(model):
                        name=model.name)
 
 
-def _call_builder(build, meta, model_params, compile_params):
+def _call_builder(build, meta, model_params, compile_params, params=None):
     signature = inspect.signature(build)
     accepts_any = any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
     )
     kwargs = dict(model_params)
-    for name, value in (("meta", meta), ("compile_kwargs", compile_params)):
-        if accepts_any or name in signature.parameters:
+    given = (("meta", meta), ("compile_kwargs", compile_params), ("params", params))
+    for name, value in given:
+        if (accepts_any or name in signature.parameters) and \
+                (value is not None or name != "params"):
             kwargs[name] = value
     name = getattr(build, "__name__", type(build).__name__)
     if not accepts_any:
@@ -166,7 +170,8 @@ def _call_builder(build, meta, model_params, compile_params):
         raise ValueError(
             f"The model callable {name}() requires {missing}, which nothing "
             f"passes to it: set {', '.join(f'model__{m}=...' for m in missing)} on "
-            "the estimator (meta and compile_kwargs are passed by the estimator)."
+            "the estimator (meta, compile_kwargs and params are passed by the "
+            "estimator)."
         )
     return build(**kwargs)
 
@@ -191,7 +196,8 @@ def output_is_probability(model, n_labels, input_shape, target_kind=None):
     """Check the output layout; True if it is probabilities, False if logits.
 
     Probabilities are one sigmoid per label, or a softmax over the classes of
-    a multiclass target, or over the two classes of a binary one (whose
+    a multiclass target, over the columns of a ``"one-hot"`` indicator (one
+    positive in every row), or over the two classes of a binary target (whose
     second unit is then the positive class). A subclassed model that has not
     been called yet has no symbolic outputs; it is built by a call on one
     sample of zeros, of ``input_shape``.
@@ -219,15 +225,17 @@ def output_is_probability(model, n_labels, input_shape, target_kind=None):
             "The model's last layer is a softmax over one unit, which is always 1. "
             "Use Dense(1, activation='sigmoid') for a binary target, or a softmax "
             "over both classes, Dense(2, activation='softmax').")
-    if name == "sigmoid" or (name == "softmax" and target_kind in ("multiclass", "binary")):
+    if name == "sigmoid" or (name == "softmax"
+                             and target_kind in ("multiclass", "binary", "one-hot")):
         return True
     if name == "linear":
         return False
     if name == "softmax":
         raise ValueError(
             "The model's last layer uses activation 'softmax', whose outputs "
-            "compete: it fits a single-label target (a 1-D y), where it trains "
-            "with categorical cross-entropy. Multi-label targets need one "
+            "compete: it fits a single-label target (a 1-D y, or an indicator "
+            "with exactly one positive in every row), where it trains with "
+            "categorical cross-entropy. Multi-label targets need one "
             "independent sigmoid per label: use activation='sigmoid' or no "
             "activation (logits)."
         )

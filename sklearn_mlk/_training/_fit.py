@@ -79,6 +79,12 @@ def compile_model(model, optimizer, loss, compile_params):
     model.compile(optimizer=optimizer, loss=loss.make(), **compile_params)
 
 
+def rows_per_batch(batch_size, n_rows):
+    """The batch size for ``n_rows`` rows: at most their number, and all of
+    them for ``batch_size=-1`` (scikeras's spelling)."""
+    return n_rows if batch_size == -1 else min(batch_size, n_rows)
+
+
 def _dense(Y):
     return Y.toarray() if sp.issparse(Y) else Y
 
@@ -98,7 +104,7 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
     epoch's weights.
     """
     check_arguments(fit_params, "fit", keyword_names(type(model).fit), "Model.fit")
-    batch_size = min(batch_size, X.shape[0])
+    batch_size = rows_per_batch(batch_size, X.shape[0])
     if compiled and _compiled.applies(model, callbacks, fit_params, compile_params):
         history = _compiled.train(
             model, loss, X, Y, w,

@@ -79,7 +79,13 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
         kept = trainer.train_folds(X, Y, w, folds, members, seeds)
         for fold, (_, test) in zip(kept, folds):
             scores[test] = proba(fold, X[test])
-        return Tuning(ensemble_of(kept, X.shape[1:]), scores, Y, w)
+        net = ensemble_of(kept, X.shape[1:])
+        if members is not None and all(
+                fold.model is member for fold, (member, _) in zip(kept, members)):
+            # A warm start continued the same fold networks: the fitted model
+            # stays the one object (scikeras's warm_start contract).
+            net = net._replace(model=warm[0])
+        return Tuning(net, scores, Y, w)
     best_epochs, runs = [], {}
     for i, (train, test) in enumerate(folds):
         held = (X[test], Y[test], w[test])

@@ -189,11 +189,15 @@ class Trainer:
                 compile_kwargs,
                 {"hidden_layer_sizes": self.hidden, "activation": est.activation,
                  "dropout": est.dropout, "seed": seed},
+                params=est.get_params(),
             )
             self._warn_if_compiled(model, optimizer)
             # (builds a subclassed model, whose weights count only then)
+            kind = self.target[0]
+            if kind == "multilabel-indicator" and _one_positive_per_row(Y):
+                kind = "one-hot"
             from_probability = output_is_probability(
-                model, len(self.classes), X.shape[1:], self.target[0])
+                model, len(self.classes), X.shape[1:], kind)
         self._check_memory(model.count_params())
         return model, from_probability
 
@@ -295,7 +299,7 @@ class Trainer:
             return None
         from ._losses import positive_weights
         from .._keras._network import build_model
-        from ._fit import compile_model, make_optimizer
+        from ._fit import compile_model, make_optimizer, rows_per_batch
 
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
@@ -326,7 +330,7 @@ class Trainer:
                   + " (values are their mean):", flush=True)
         histories = _compiled.train_members(
             model, loss, X, Y, w, mask,
-            epochs=est.epochs, batch_size=min(est.batch_size, X.shape[0]),
+            epochs=est.epochs, batch_size=rows_per_batch(est.batch_size, X.shape[0]),
             early_stopping=self.early_stopping, patience=est.n_iter_no_change,
             shuffle=routed["fit"].get("shuffle", True), verbose=est.verbose,
             seed=seeds[0],
@@ -346,6 +350,17 @@ def _is_pair(model, target):
     from .._keras._network import last_activation
 
     return target[0] == "binary" and last_activation(model) == "softmax"
+
+
+def _one_positive_per_row(Y):
+    """Whether every row of an indicator target has exactly one positive
+    (and no unknown entry): a one-hot target, which a softmax can train on."""
+    import scipy.sparse as sp
+
+    if sp.issparse(Y):
+        return bool((np.asarray(Y.sum(axis=1)).ravel() == 1).all()) and Y.max() <= 1
+    Y = np.asarray(Y)
+    return bool(((Y == 0) | (Y == 1)).all() and (Y.sum(axis=1) == 1).all())
 
 
 def both_classes(Y):

@@ -183,3 +183,19 @@ def test_the_numpy_plan_runs_a_softmax(three_classes):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert clf._plan is not None  # a single network predicts through it
+
+
+@pytest.mark.network
+def test_a_one_hot_indicator_takes_a_softmax(three_classes):
+    """An indicator with one positive in every row (Keras's to_categorical)
+    stays multi-label, and a softmax over its columns trains on it."""
+    X, y = three_classes
+    Y = (y[:, None] == np.array(["a", "b", "c"])).astype(int)
+    clf = tiny(model=softmax_model, epochs=20, learning_rate=0.01).fit(X, Y)
+    P = clf.predict_proba(X)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-6)
+    assert clf.predict(X).shape == Y.shape
+    assert (P.argmax(axis=1) == Y.argmax(axis=1)).mean() >= 0.85
+    Y[0] = [1, 1, 0]  # two labels in one row: no longer one-hot
+    with pytest.raises(ValueError, match="exactly one positive in every row"):
+        tiny(model=softmax_model).fit(X, Y)
