@@ -1,5 +1,6 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
+import inspect
 import sys
 import threading
 import warnings
@@ -29,7 +30,14 @@ from sklearn.utils.validation import (
 from ._keras import _backend
 from ._keras._inference import sigmoid_
 from ._saving._estimator import Unsaved, register
-from ._routing import ALIASES, check_names, explicit_keywords, is_routed, split_routed
+from ._routing import (
+    ALIASES,
+    PARAMETER_ALIASES,
+    check_names,
+    explicit_keywords,
+    is_routed,
+    split_routed,
+)
 from ._targets import MultiLabelTargetEncoder, column_weights, known_entries, label_totals
 from ._thresholds import OBJECTIVES, argmax_thresholds, decide, fixed, is_fixed
 from ._training._trainer import Trainer
@@ -178,8 +186,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer; an instance is copied, never reused. Its arguments can be
         routed as ``optimizer__<name>``.
-    learning_rate : float, default=1e-3
-        Learning rate of the optimizer.
+    learning_rate : float or None, default=None
+        Learning rate of the optimizer. None gives an optimizer named by a
+        string or a class 1e-3, and keeps an optimizer instance's own rate
+        (``optimizer=keras.optimizers.SGD(learning_rate=0.1)`` trains at 0.1);
+        a number is used whatever the optimizer.
     batch_size : int >= 1 or -1, default=64
         Samples per gradient step (capped at the number of samples); -1
         trains on all samples in one batch (scikeras's spelling).
@@ -196,7 +207,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         threshold.
     validation_fraction : float in (0, 1), default=0.1
         Share of the samples held out for early stopping with a fixed
-        threshold.
+        threshold. scikeras's ``validation_split`` is taken as this
+        parameter (with a warning where no network stops on a hold-out).
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.
     callbacks : callback instance, callback class, or list or tuple of them, \
@@ -422,7 +434,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [str, type, HasMethods(["get_config"])],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [None, Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean", StrOptions({"auto"})],
@@ -462,7 +474,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         activation="relu",
         dropout=0.5,
         optimizer="adam",
-        learning_rate=1e-3,
+        learning_rate=None,
         batch_size=64,
         epochs=50,
         early_stopping="auto",
@@ -515,16 +527,36 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         # set_params reject names that are not routed, with a suggestion.
         for name, value in routed_params.items():
             setattr(self, name, value)
+        # scikeras's subclass pattern names routed parameters in its own
+        # __init__ (``optimizer__learning_rate=0.001``) without storing them:
+        # they take the default their signature gives.
+        if type(self) is not KerasMultiLabelClassifier:
+            for name, default in _subclass_routed_defaults(type(self)).items():
+                if name not in vars(self):
+                    setattr(self, name, default)
 
     # -- parameters ---------------------------------------------------------
 
+    @classmethod
+    def _get_param_names(cls):
+        """The constructor's parameters; for a subclass whose ``__init__``
+        passes ``**kwargs`` on (scikeras's pattern), this class's as well."""
+        names = set(super()._get_param_names())
+        if cls is not KerasMultiLabelClassifier and any(
+                p.kind is inspect.Parameter.VAR_KEYWORD
+                for p in inspect.signature(cls.__init__).parameters.values()):
+            names |= set(KerasMultiLabelClassifier._get_param_names())
+        return sorted(names)
+
     def _routed_params(self):
-        """Keyword parameters beyond the named ones (routed, or misspelt)."""
+        """Keyword parameters beyond the named ones (routed, or misspelt), and
+        routed ones a subclass's ``__init__`` names."""
         named = set(self._get_param_names())
         return {
             k: v
             for k, v in vars(self).items()
-            if k not in named and not k.startswith("_") and not k.endswith("_")
+            if (k not in named or is_routed(k)) and not k.startswith("_")
+            and not k.endswith("_")
         }
 
     def get_params(self, deep=True):
@@ -547,9 +579,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         model = params.get("model", self.model)
         accepted = explicit_keywords(model if model is not None
                                      else getattr(self, "_keras_build_fn", None))
-        free = set(self._routed_params()) | {k for k in params
-                                             if k in ALIASES or (k in accepted
-                                                                 and k not in own)}
+        free = set(self._routed_params()) | {
+            k for k in params
+            if k in ALIASES or k in PARAMETER_ALIASES or (k in accepted and k not in own)}
         check_names([k for k in params if k not in free], type(self).__name__, own)
         plain = {k: v for k, v in params.items() if not is_routed(k) and k not in free}
         super().set_params(**plain)
@@ -752,6 +784,27 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 self.__dict__.pop(name, None)
             return partial_fit(self, X, y, classes, None, epochs=0)
 
+    def _holdout_fraction(self):
+        """``validation_fraction``, or scikeras's ``validation_split`` where given."""
+        split = getattr(self, "validation_split", None)
+        if split is None:
+            return self.validation_fraction
+        if isinstance(split, bool) or not isinstance(split, Real) or not 0 < split < 1:
+            raise ValueError(f"validation_split must be a float in (0, 1), got {split!r}.")
+        if self.validation_fraction != 0.1 and split != self.validation_fraction:
+            raise ValueError("validation_split is scikeras's name for validation_fraction; "
+                             "give one of them.")
+        return float(split)
+
+    def _warn_if_split_unused(self, trainer):
+        """Say that ``validation_split`` went unused by this fit's networks."""
+        if getattr(self, "validation_split", None) is not None and not trainer.held_out:
+            _warn_once_per_search(
+                f"validation_split={self.validation_split!r} sets validation_fraction, "
+                "the hold-out on which a network stops early; this fit's networks "
+                "stopped early on their threshold-tuning folds (or early stopping is "
+                "off), so it was not used.")
+
     @property
     def current_epoch(self):
         """Epochs trained so far, warm starts and :meth:`partial_fit` calls
@@ -760,6 +813,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, fit_params=None):
         routed = self._routed_with(fit_params)
+        self._holdout_fraction()  # validation_split checked, used or not
         hidden = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "model_")
         previous = self._fitted_input_shape() if warm else None
@@ -826,6 +880,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
         from ._training._divergence import warn_if_diverged
         from ._tuning import epochs_run
+
+        self._warn_if_split_unused(trainer)
 
         warn_if_diverged(net.history, net.baseline)
         runs = {} if fixed_cut else tuning.runs
@@ -1275,13 +1331,32 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self):
         state = super().__getstate__()
         if "model_" in state:
-            state = dict(state, model_=_backend.model_to_bytes(state["model_"]))
+            model = state["model_"]
+            state = dict(state, model_=_backend.model_to_bytes(model),
+                         _model_classes=_backend.custom_classes(model))
+            # partial_fit's optimizer state (Adam's moments, say), so that a
+            # stream continues after pickling as it would have without it.
+            optimizer = getattr(model, "optimizer", None)
+            if optimizer is not None and getattr(optimizer, "built", False):
+                state["_optimizer_state"] = (
+                    type(optimizer), optimizer.get_config(),
+                    [_backend.to_numpy(v) for v in optimizer.variables])
+        # Keras points a callback at the network it trained; the copy pickled
+        # holds the callback's own state, not the network.
+        callbacks = state.get("callbacks")
+        if isinstance(callbacks, (list, tuple)) or getattr(callbacks, "_model", None):
+            items = callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]
+            detached = [_detached(item) for item in items]
+            state["callbacks"] = (type(callbacks)(detached)
+                                  if isinstance(callbacks, (list, tuple)) else detached[0])
         return state
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
+            state = dict(state)
+            classes = state.pop("_model_classes", None)
             try:
-                model = _backend.model_from_bytes(state["model_"])
+                model = _backend.model_from_bytes(state["model_"], classes)
             except ValueError as exc:
                 if "Lambda" not in str(exc):
                     raise
@@ -1294,5 +1369,32 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     "Layer subclass and use est.save and sklearn_mlk.load."
                 ) from None
             state = dict(state, model_=model)
+        if "_optimizer_state" in state:
+            state = dict(state)
+            cls, config, values = state.pop("_optimizer_state")
+            optimizer = cls.from_config(config)
+            optimizer.build(state["model_"].trainable_variables)
+            for variable, value in zip(optimizer.variables, values):
+                variable.assign(value)
+            # taken by the next partial_fit, which compiles the network with it
+            state["_resumed_optimizer"] = optimizer
         super().__setstate__(state)
+
+
+def _subclass_routed_defaults(cls):
+    """The routed parameters a subclass's ``__init__`` names, with defaults."""
+    return {name: p.default
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if is_routed(name) and p.default is not inspect.Parameter.empty}
+
+
+def _detached(callback):
+    """A shallow copy of ``callback`` without the network Keras set on it."""
+    if getattr(callback, "_model", None) is None:
+        return callback
+    import copy
+
+    callback = copy.copy(callback)
+    callback._model = None
+    return callback
 

@@ -19,6 +19,8 @@ ROUTES = ("model", "compile", "fit", "optimizer", "loss", "callbacks", "predict"
 # stand for here.
 ALIASES = {"shuffle": "fit__shuffle", "metrics": "compile__metrics",
            "run_eagerly": "compile__run_eagerly"}
+# scikeras's names for the estimator's own parameters.
+PARAMETER_ALIASES = {"validation_split": "validation_fraction"}
 # What prediction takes from predict__ parameters.
 PREDICT_ARGUMENTS = {"batch_size"}
 
@@ -29,7 +31,7 @@ _OWNED = {
         "y": "y",
         "epochs": "epochs",
         "batch_size": "batch_size",
-        "validation_split": "early_stopping and validation_fraction",
+        "validation_split": "validation_split (or validation_fraction)",
         "validation_data": "early_stopping and validation_fraction",
         "sample_weight": "fit(..., sample_weight=...)",
         "class_weight": "class_weight",
@@ -89,7 +91,8 @@ def check_names(names, owner, valid_names):
     ``set_params`` or a parameter grid.
     """
     for name in names:
-        if name not in valid_names and not is_routed(name) and name not in ALIASES:
+        if name not in valid_names and not is_routed(name) and name not in ALIASES \
+                and name not in PARAMETER_ALIASES:
             raise ValueError(unknown_parameter_message(name, owner, valid_names))
 
 

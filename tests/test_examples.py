@@ -13,6 +13,8 @@ EXAMPLES = sorted((pathlib.Path(__file__).parents[1] / "examples").glob("*.py"))
 EXPECTED_OUTPUT = {
     "coming_from_scikeras": ["scikeras", "sklearn-mlk", "EarlyStopping via callbacks__",
                              "sklearn-mlk grid search chose {'model__hidden_layer_sizes'"],
+    "mlp_classifier_from_keras": ["binary         scikeras", "binary         sklearn-mlk",
+                                  "three classes  scikeras", "three classes  sklearn-mlk"],
     "text_tagging": ["training micro-F1:", "'the team wins the league'"],
     "image_cnn": ["images of shape (64, 64, 3)", "straight_strokes", "blue", "samples avg"],
     "imbalanced_tabular": ["class_weight=balanced", "learned thresholds (default)",

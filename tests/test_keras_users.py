@@ -358,9 +358,92 @@ def test_initialize_builds_without_training_and_current_epoch_counts(data, monke
     assert sizes == [7]
 
 
-def test_keras_arguments_the_estimator_sets_point_at_its_own_parameters(data):
+def test_validation_split_is_validation_fraction_and_says_when_unused(data, capsys):
     X, Y = data
-    with pytest.raises(ValueError, match="unexpected parameter 'validation_split'; the "
-                                         "estimator sets it itself: use early_stopping "
-                                         "and validation_fraction"):
-        tiny(validation_split=0.2).fit(X, Y)
+    tiny(threshold=0.5, early_stopping=True, validation_split=0.3, verbose=1,
+         epochs=1).fit(X, Y)
+    assert "stopping early on 60:" in capsys.readouterr().out  # 30% of 200 rows
+    with pytest.warns(UserWarning, match="validation_split=0.3 sets validation_fraction"):
+        tiny(threshold="f1", threshold_cv=3, early_stopping=True,
+             validation_split=0.3).fit(X, Y)
+    with pytest.raises(ValueError, match="give one of them"):
+        tiny(validation_split=0.3, validation_fraction=0.2).fit(X, Y)
+    with pytest.raises(ValueError, match="fit__validation_split is set by the estimator; "
+                                         "use validation_split"):
+        tiny(fit__validation_split=0.2).fit(X, Y)
+
+
+def one_head_per_label(meta):
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    heads = [keras.layers.Dense(1, activation="sigmoid", name=f"head_{i}")(hidden)
+             for i in range(meta["n_labels_"])]
+    return keras.Model(inputs, heads)
+
+
+def test_one_sigmoid_head_per_label_trains_as_one_output(data, tmp_path):
+    """Keras's multi-output style: the heads are joined, in order, one column each."""
+    from sklearn_mlk import load
+
+    X, Y = data
+    clf = tiny(model=one_head_per_label, threshold="f1", threshold_cv=3,
+               epochs=2).fit(X, Y)
+    P = clf.predict_proba(X)
+    members = [m for m in clf.model_.layers if isinstance(m, keras.Model)]
+    heads = np.mean([np.hstack([keras.ops.convert_to_numpy(h) for h in keras.Model(
+        m.inputs, [m.get_layer(f"head_{i}").output for i in range(Y.shape[1])])(X)])
+        for m in members], axis=0)
+    np.testing.assert_allclose(P, heads, atol=1e-6)
+    clf.save(tmp_path / "heads.mlk")
+    np.testing.assert_allclose(load(tmp_path / "heads.mlk").predict_proba(X), P, atol=1e-6)
+
+
+def test_heads_of_different_activations_are_refused(data):
+    X, Y = data
+
+    def mixed(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, [keras.layers.Dense(1, activation="sigmoid")(inputs),
+                                    keras.layers.Dense(3, activation="softmax")(inputs)])
+
+    with pytest.raises(ValueError, match="exactly one output, got 2"):
+        tiny(model=mixed).fit(X, Y)
+
+
+class PackagedMLP(KerasMultiLabelClassifier):
+    """scikeras's subclass pattern: named parameters, a routed one among them
+    left unstored, and a hook that reads meta from the estimator."""
+
+    seen = []
+
+    def __init__(self, units=6, optimizer__learning_rate=0.05, epochs=2, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.epochs = epochs
+
+    def _keras_build_fn(self, compile_kwargs):
+        type(self).seen.append((self.n_features_in_, self.target_type_, self.n_classes_,
+                                compile_kwargs["optimizer"].learning_rate))
+        inputs = keras.Input((self.n_features_in_,))
+        hidden = keras.layers.Dense(self.units, activation="relu")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(self.n_classes_,
+                                                      activation="sigmoid")(hidden))
+
+
+def test_scikeras_subclass_pattern_runs_unchanged(data):
+    X, Y = data
+    PackagedMLP.seen.clear()
+    clf = PackagedMLP(threshold=0.5, early_stopping=False, random_state=0)
+    params = clf.get_params()
+    assert params["optimizer__learning_rate"] == 0.05 and params["threshold"] == 0.5
+    assert params["units"] == 6 and params["hidden_layer_sizes"] == (256,)
+    clf.fit(X, Y)
+    (n_features, kind, n_classes, rate), = PackagedMLP.seen
+    assert (n_features, kind, n_classes) == (10, "multilabel-indicator", 4)
+    assert float(rate) == pytest.approx(0.05)
+    # The meta attributes were there for the hook only.
+    assert "target_type_" not in vars(clf) and "X_shape_" not in vars(clf)
+    copy = clone(clf)
+    assert copy.get_params()["optimizer__learning_rate"] == 0.05
+    np.testing.assert_allclose(copy.fit(X, Y).predict_proba(X), clf.predict_proba(X),
+                               rtol=1e-5)

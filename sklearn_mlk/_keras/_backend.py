@@ -383,11 +383,25 @@ def model_to_bytes(model):
             return f.read()
 
 
-def model_from_bytes(data):
-    """Rebuild a Keras model saved by :func:`model_to_bytes`."""
+def model_from_bytes(data, custom_objects=None):
+    """Rebuild a Keras model saved by :func:`model_to_bytes`, its classes of
+    other modules given by ``custom_objects`` (see :func:`custom_classes`)."""
     keras = get_keras()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as f:
             f.write(data)
-        return keras.saving.load_model(path, compile=False)
+        return keras.saving.load_model(path, compile=False,
+                                       custom_objects=custom_objects)
+
+
+def custom_classes(model):
+    """The model's and its layers' classes that are not Keras's own, by the
+    name Keras's config gives them: a pickle carries them by reference (as it
+    carries any class), so that an unregistered subclass loads again."""
+    found = {}
+    for item in [model, *model._flatten_layers(include_self=False)]:
+        cls = type(item)
+        if not cls.__module__.startswith("keras."):
+            found[cls.__name__] = cls
+    return found

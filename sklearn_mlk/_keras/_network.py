@@ -121,11 +121,15 @@ def build_model(model, meta, model_params, compile_params, default_params, param
 
 
 def _single_tensors(model):
-    """A functional model with its one input and one output unwrapped.
+    """A functional model with its one input and one output unwrapped, and
+    one output per label joined into one.
 
     ``keras.Model([inputs], [outputs])`` (as many tutorials write it) returns
     a one-element list when called symbolically, which the fold ensemble's
-    averaging layer cannot take; the same layers with bare tensors can.
+    averaging layer cannot take; the same layers with bare tensors can. A
+    model of several outputs with the same sigmoid (or no) activation, such
+    as one ``Dense(1, activation="sigmoid")`` head per label, gets its heads
+    concatenated, in order, into one output of a column per unit.
     """
     if isinstance(model, keras.Sequential):
         return model
@@ -135,10 +139,24 @@ def _single_tensors(model):
             model.input, (list, tuple))
     except (AttributeError, ValueError):
         return model
-    if not inputs or not outputs or len(outputs) != 1 or not listed:
+    if not inputs or not outputs or not listed:
         return model
-    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs[0],
-                       name=model.name)
+    if len(outputs) > 1:
+        heads = {_producer_activation(output) for output in outputs}
+        if len(heads) != 1 or heads - {"sigmoid", "linear"} or any(
+                len(output.shape) != 2 for output in outputs):
+            return model  # refused, with the reason, by output_is_probability
+        output = keras.layers.Concatenate(name="label_heads")(list(outputs))
+    else:
+        output = outputs[0]
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, output, name=model.name)
+
+
+def _producer_activation(tensor):
+    """The activation of the layer that made a symbolic tensor."""
+    layer = tensor._keras_history[0]
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", "linear") if activation else "linear"
 
 
 def _call_builder(build, meta, model_params, compile_params, params=None):
@@ -208,7 +226,11 @@ def output_is_probability(model, n_labels, input_shape, target_kind=None):
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     if len(outputs) != 1:
         raise ValueError(
-            f"The model must have exactly one output, got {len(outputs)}."
+            f"The model must have exactly one output, got {len(outputs)}: one unit per "
+            "label, or (joined by the estimator) several outputs of sigmoid or linear "
+            "units only, one column per label. Several softmax heads would be several "
+            "multiclass targets: fit sklearn.multioutput.MultiOutputClassifier over "
+            "this estimator, one column at a time."
         )
     name = last_activation(model)
     shape = (None, *tuple(outputs[0].shape)[1:])
@@ -250,6 +272,8 @@ def last_activation(model):
     """The name of the activation that ends ``model`` ("linear" if none); for
     an ensemble, that of its first fold network."""
     layer = model.layers[-1] if model.layers else None
+    if isinstance(layer, keras.layers.Concatenate):  # heads joined by _single_tensors
+        return _producer_activation(layer._inbound_nodes[0].input_tensors[0])
     if isinstance(layer, keras.layers.Average):
         members = [m for m in model.layers if isinstance(m, keras.Model)]
         return last_activation(members[0]) if members else "linear"

@@ -10,6 +10,11 @@ from .._routing import check_arguments, constructor_names, keyword_names
 keras = get_keras()  # the backend starts quietly, with its thread limits
 
 
+# The learning rate of an optimizer given by name or class, where the
+# estimator's learning_rate is None.
+DEFAULT_LEARNING_RATE = 1e-3
+
+
 def make_optimizer(optimizer, learning_rate, optimizer_params):
     """A fresh optimizer: from a name, a class, or a copy of an instance.
 
@@ -20,8 +25,13 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
         cls = _optimizer_class(optimizer)
         check_arguments(optimizer_params, "optimizer", constructor_names(cls),
                         cls.__name__)
-    # optimizer__learning_rate, as scikeras users write it, wins over learning_rate.
-    params = {"learning_rate": learning_rate, **optimizer_params}
+    # optimizer__learning_rate, as scikeras users write it, wins over
+    # learning_rate; None keeps an instance's own rate.
+    instance = not isinstance(optimizer, (str, type))
+    params = dict(optimizer_params)
+    if learning_rate is not None or not instance:
+        params.setdefault("learning_rate",
+                          DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate)
     if isinstance(optimizer, str):
         try:
             return keras.optimizers.get({"class_name": optimizer, "config": params})

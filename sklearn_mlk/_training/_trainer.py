@@ -2,6 +2,7 @@
 
 import gc
 import warnings
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +66,8 @@ class Trainer:
             estimator.loss, routed["loss"], estimator.focal_gamma)
         self.callbacks = callback_list(estimator.callbacks, routed["callbacks"])
         self._warned_compile = False
+        # Whether a network stopped early on a hold-out of validation_fraction.
+        self.held_out = False
         # Networks held and trained at once (the fold networks of an
         # ensemble), for the memory check before the first one trains.
         self.n_networks = 1
@@ -103,8 +106,9 @@ class Trainer:
             from .._splits import holdout_split
 
             train_rows, val_rows = holdout_split(
-                Y, est.validation_fraction, seed, purpose="early_stopping with a hold-out"
+                Y, est._holdout_fraction(), seed, purpose="early_stopping with a hold-out"
             )
+            self.held_out = True
             validation = (X[val_rows], Y[val_rows], w[val_rows])
             X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
         self.announce(run, X, validation if early_stopping else None)
@@ -113,7 +117,8 @@ class Trainer:
             model, from_probability = warm_model
         else:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
-        if _is_pair(model, self.target):
+        pair = _is_pair(model, self.target)
+        if pair:
             Y = both_classes(Y)
             if validation is not None:
                 validation = (validation[0], both_classes(validation[1]), validation[2])
@@ -134,7 +139,7 @@ class Trainer:
             compile_params=routed["compile"],
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
-        return _checked(model, from_probability, history, X, Y, w, loss, seed)
+        return _checked(model, from_probability, history, X, Y, w, loss, seed, pair)
 
     def _loss(self, pos_weight, from_probability, masked, model, Y, w):
         """The :class:`LossSpec` of ``model``: categorical cross-entropy where
@@ -181,12 +186,10 @@ class Trainer:
             compile_kwargs = {**compile_kwargs, "optimizer": optimizer, "loss": est.loss}
         # Building draws the initial weights (and dropout seeds) from
         # process-wide generators, so it is the part that needs the seed.
-        with _backend.seeded(seed):
+        meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
+        with _backend.seeded(seed), _meta_as_attributes(est, self.builder, meta):
             model = build_model(
-                self.builder,
-                est._meta(X, Y, self.classes, w, self.target, pos_weight),
-                self.routed["model"],
-                compile_kwargs,
+                self.builder, meta, self.routed["model"], compile_kwargs,
                 {"hidden_layer_sizes": self.hidden, "activation": est.activation,
                  "dropout": est.dropout, "seed": seed},
                 params=est.get_params(),
@@ -219,13 +222,17 @@ class Trainer:
             model, from_probability = self._build(X, Y, w, pos_weight, seed)
         else:
             model, from_probability = warm
-        if _is_pair(model, self.target):
+        pair = _is_pair(model, self.target)
+        if pair:
             Y = both_classes(Y)
         loss = self._loss(pos_weight, from_probability, True, model, Y, w)
         if warm is None or getattr(model, "optimizer", None) is None \
                 or not getattr(model, "compiled", False):
-            compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
-                                                routed["optimizer"]), loss, routed["compile"])
+            # An unpickled estimator's optimizer, its state restored.
+            resumed = est.__dict__.pop("_resumed_optimizer", None) if warm else None
+            compile_model(model, resumed or make_optimizer(est.optimizer, est.learning_rate,
+                                                           routed["optimizer"]),
+                          loss, routed["compile"])
         history = {"loss": []}
         if epochs:
             self.announce("the network for one epoch", X)
@@ -235,7 +242,7 @@ class Trainer:
                             callbacks=self.callbacks, verbose=est.verbose, seed=seed,
                             fit_params=routed["fit"], compile_params=routed["compile"],
                             compiled=False)
-        return _checked(model, from_probability, history, X, Y, w, loss, seed)
+        return _checked(model, from_probability, history, X, Y, w, loss, seed, pair)
 
     def _check_memory(self, n_weights, n_networks=None):
         """Refuse, before the first network trains, a fit whose estimated
@@ -344,6 +351,36 @@ class Trainer:
                 in zip(members, histories, folds, seeds)]
 
 
+# The meta keys scikeras also sets as attributes of the estimator, which a
+# _keras_build_fn hook reads as self.n_classes_, self.target_type_, ...
+_SCIKERAS_ATTRIBUTES = ("n_features_in_", "target_type_", "n_classes_", "classes_",
+                        "n_outputs_", "n_outputs_expected_", "X_dtype_", "y_dtype_",
+                        "y_ndim_", "X_shape_")
+
+
+@contextmanager
+def _meta_as_attributes(est, builder, meta):
+    """While a subclass's ``_keras_build_fn`` hook builds the network, its
+    ``meta`` is readable as attributes of the estimator, as under scikeras;
+    the estimator's own attributes are as before once it returns."""
+    hook = getattr(builder, "__func__", None)
+    if hook is None or getattr(builder, "__self__", None) is not est:
+        yield
+        return
+    # (the estimator's own properties, n_classes_ among them, read these)
+    names = [name for name in _SCIKERAS_ATTRIBUTES
+             if not isinstance(getattr(type(est), name, None), property)]
+    before = {name: vars(est)[name] for name in names if name in vars(est)}
+    for name in names:
+        setattr(est, name, meta[name])
+    try:
+        yield
+    finally:
+        for name in names:
+            vars(est).pop(name, None)
+        vars(est).update(before)
+
+
 def _is_pair(model, target):
     """Whether ``model`` ends in a two-unit softmax over a binary target's
     classes (the output layout was checked when it was built)."""
@@ -379,7 +416,7 @@ def _takes_compile_kwargs(builder):
     return names is None or "compile_kwargs" in names
 
 
-def _checked(model, from_probability, history, X, Y, w, loss, seed):
+def _checked(model, from_probability, history, X, Y, w, loss, seed, pair=False):
     """The :class:`Trained` network, once its history, weights and outputs on
     its training rows are checked (:mod:`sklearn_mlk._training._divergence`)."""
     from ._divergence import check_history, check_outputs, check_weights, constant_loss
@@ -391,8 +428,7 @@ def _checked(model, from_probability, history, X, Y, w, loss, seed):
     plan = dense_plan(model, X.shape[1], seed) if X.ndim == 2 else None
     check_outputs(forward(model, X, plan=plan))
     return Trained(model, from_probability, history, plan,
-                   constant_loss(Y, w, loss.pos_weight, loss.softmax),
-                   pair=loss.softmax and Y.shape[1] == 2)  # (a multiclass target has 3+)
+                   constant_loss(Y, w, loss.pos_weight, loss.softmax), pair)
 
 
 def plan_of(model, from_probability, input_shape):

@@ -195,7 +195,7 @@ def test_a_one_hot_indicator_takes_a_softmax(three_classes):
     P = clf.predict_proba(X)
     np.testing.assert_allclose(P.sum(axis=1), 1.0, atol=1e-6)
     assert clf.predict(X).shape == Y.shape
-    assert (P.argmax(axis=1) == Y.argmax(axis=1)).mean() >= 0.85
+    assert (P.argmax(axis=1) == Y.argmax(axis=1)).mean() >= 0.8  # linear: about 0.9
     Y[0] = [1, 1, 0]  # two labels in one row: no longer one-hot
     with pytest.raises(ValueError, match="exactly one positive in every row"):
         tiny(model=softmax_model).fit(X, Y)
