@@ -194,8 +194,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int >= 1 or -1, default=64
         Samples per gradient step (capped at the number of samples); -1
         trains on all samples in one batch (scikeras's spelling).
-    epochs : int, default=50
-        Passes over the training data.
+    epochs : int or "auto", default="auto"
+        Passes over the training data, at most, where a network stops early.
+        ``"auto"`` is 50 for a network that stops early; a network that does
+        not (``early_stopping=False``, or "auto" on too few samples) trains
+        for at least 1000 optimizer steps, so that a few hundred rows get
+        more than 50 epochs (a network on 120 rows gets 500 at
+        ``batch_size=64``).
     early_stopping : bool or "auto", default="auto"
         Stop when the loss on held-out rows has not improved for
         ``n_iter_no_change`` epochs and restore the weights of the best epoch.
@@ -436,7 +441,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "optimizer": [str, type, HasMethods(["get_config"])],
         "learning_rate": [None, Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -476,7 +481,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         optimizer="adam",
         learning_rate=None,
         batch_size=64,
-        epochs=50,
+        epochs="auto",
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,

@@ -599,7 +599,7 @@ def test_fit_keywords_set_epochs_and_batch_size_for_one_call():
                                     batch_size=128, threshold=0.5, early_stopping=False)
     clf.fit(X, y, batch_size=90, epochs=2)
     assert len(clf.history_["loss"]) == 2
-    assert clf.batch_size == 128 and clf.epochs == 50  # restored
+    assert clf.batch_size == 128 and clf.epochs == "auto"  # restored
     with pytest.raises(ValueError, match="batch_size"):
         clf.fit(X, y, batch_size=0)
     assert clf.batch_size == 128

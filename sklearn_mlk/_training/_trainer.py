@@ -12,6 +12,10 @@ from .._keras._inference import sigmoid_
 
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
+# epochs="auto": the epochs of a network that stops early, and the optimizer
+# steps at least of one that does not.
+AUTO_EPOCHS = 50
+AUTO_STEPS = 1000
 
 
 class Trained(NamedTuple):
@@ -128,7 +132,7 @@ class Trainer:
         history = train(
             model, X, Y, w,
             loss=loss,
-            epochs=est.epochs if epochs is None else epochs,
+            epochs=self.epochs_for(X.shape[0], early_stopping) if epochs is None else epochs,
             batch_size=est.batch_size,
             validation=validation if early_stopping else None,
             n_iter_no_change=est.n_iter_no_change,
@@ -140,6 +144,25 @@ class Trainer:
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
         return _checked(model, from_probability, history, X, Y, w, loss, seed, pair)
+
+    def epochs_for(self, n_rows, stopping):
+        """The estimator's ``epochs`` for a network trained on ``n_rows`` rows.
+
+        ``"auto"`` gives :data:`AUTO_EPOCHS` to a network that stops early.
+        One that does not (early stopping off, or "auto" with too few samples
+        for it) gets at least :data:`AUTO_STEPS` optimizer steps: on a few
+        hundred rows 50 epochs are only about a hundred steps, which leaves
+        the network far from trained (``benchmarks/single_label.py``).
+        """
+        from ._fit import rows_per_batch
+
+        epochs = self.est.epochs
+        if epochs != "auto":
+            return epochs
+        if stopping:
+            return AUTO_EPOCHS
+        steps = -(-n_rows // rows_per_batch(self.est.batch_size, max(n_rows, 1)))
+        return max(AUTO_EPOCHS, -(-AUTO_STEPS // max(steps, 1)))
 
     def _loss(self, pos_weight, from_probability, masked, model, Y, w):
         """The :class:`LossSpec` of ``model``: categorical cross-entropy where
@@ -337,7 +360,8 @@ class Trainer:
                   + " (values are their mean):", flush=True)
         histories = _compiled.train_members(
             model, loss, X, Y, w, mask,
-            epochs=est.epochs, batch_size=rows_per_batch(est.batch_size, X.shape[0]),
+            epochs=self.epochs_for(X.shape[0], self.early_stopping),
+            batch_size=rows_per_batch(est.batch_size, X.shape[0]),
             early_stopping=self.early_stopping, patience=est.n_iter_no_change,
             shuffle=routed["fit"].get("shuffle", True), verbose=est.verbose,
             seed=seeds[0],
