@@ -13,7 +13,7 @@ taken as the routed names they stand for (:data:`ALIASES`).
 import difflib
 import inspect
 
-ROUTES = ("model", "compile", "fit", "optimizer", "loss", "callbacks", "predict")
+ROUTES = ("model", "compile", "fit", "optimizer", "loss", "callbacks", "metrics", "predict")
 
 # scikeras's unprefixed names for Keras arguments, and the routed names they
 # stand for here.

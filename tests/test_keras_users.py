@@ -447,3 +447,22 @@ def test_scikeras_subclass_pattern_runs_unchanged(data):
     assert copy.get_params()["optimizer__learning_rate"] == 0.05
     np.testing.assert_allclose(copy.fit(X, Y).predict_proba(X), clf.predict_proba(X),
                                rtol=1e-5)
+
+
+def test_metric_classes_are_built_with_their_routed_arguments(data):
+    X, Y = data
+    clf = tiny(metrics=[keras.metrics.AUC, "binary_accuracy"], metrics__0__name="pr_auc",
+               metrics__0__curve="PR", epochs=2).fit(X, Y)
+    assert len(clf.history_["pr_auc"]) == 2 and "binary_accuracy" in clf.history_
+    single = tiny(metrics=keras.metrics.Precision, metrics__name="precise",
+                  metrics__thresholds=0.3, epochs=1).fit(X, Y)
+    assert "precise" in single.history_
+    for params, match in [
+        ({"metrics": keras.metrics.AUC, "metrics__curv": "PR"}, "did you mean"),
+        ({"metrics": ["accuracy"], "metrics__0__name": "x"}, "configure a metric class"),
+        ({"metrics": [keras.metrics.AUC], "metrics__3__name": "x"}, "metrics holds 1"),
+        ({"metrics__name": "x"}, "metrics is None"),
+    ]:
+        clf = tiny(**params)
+        with pytest.raises(ValueError, match=match):
+            clf.fit(X, Y)

@@ -82,11 +82,56 @@ def _optimizer_class(optimizer):
     return type(optimizer)
 
 
-def compile_model(model, optimizer, loss, compile_params):
-    """Compile with the loss described by ``loss`` (a :class:`LossSpec`)."""
+def compile_model(model, optimizer, loss, compile_params, metric_params=None):
+    """Compile with the loss described by ``loss`` (a :class:`LossSpec`); metric
+    classes among ``compile_params["metrics"]`` are built afresh for this
+    network with the ``metrics__`` parameters (``metric_params``)."""
     check_arguments(compile_params, "compile", keyword_names(type(model).compile),
                     "Model.compile")
+    compile_params = dict(compile_params)
+    if "metrics" in compile_params or metric_params:
+        compile_params["metrics"] = metric_list(compile_params.get("metrics"),
+                                                metric_params or {})
     model.compile(optimizer=optimizer, loss=loss.make(), **compile_params)
+
+
+def metric_list(metrics, params):
+    """``metrics`` as a list with its classes built, as scikeras builds them:
+    each class takes the ``metrics__<name>`` parameters, and the ``i``-th of a
+    list its ``metrics__<i>__<name>`` ones too. Names and instances pass as
+    they are; one metric becomes a list of one."""
+    if metrics is None:
+        if params:
+            raise ValueError(f"metrics__ parameters {sorted(params)} configure a metric "
+                             "class given as metrics, but metrics is None.")
+        return None
+    listed = isinstance(metrics, (list, tuple))
+    items = list(metrics) if listed else [metrics]
+    shared, indexed = {}, {}
+    for key, value in params.items():
+        head, sep, rest = key.partition("__")
+        if sep and head.isdigit():
+            indexed.setdefault(int(head), {})[rest] = value
+        else:
+            shared[key] = value
+    beyond = sorted(i for i in indexed if i >= len(items))
+    if beyond:
+        raise ValueError(f"metrics__{beyond[0]}__... configures metric {beyond[0]}, but "
+                         f"metrics holds {len(items)}.")
+    out = []
+    for i, item in enumerate(items):
+        if isinstance(item, type):
+            arguments = {**shared, **indexed.get(i, {})}
+            check_arguments(arguments, "metrics", constructor_names(item), item.__name__)
+            item = item(**arguments)
+        elif i in indexed:
+            raise ValueError(f"metrics__{i}__ parameters configure a metric class, but "
+                             f"metrics[{i}] is {item!r}.")
+        out.append(item)
+    if shared and not any(isinstance(item, type) for item in items):
+        raise ValueError(f"metrics__ parameters {sorted(shared)} configure a metric "
+                         "class, but metrics holds no class.")
+    return out  # Keras's compile takes a list, also of one
 
 
 def rows_per_batch(batch_size, n_rows):

@@ -69,6 +69,9 @@ class Trainer:
         self.focal_gamma, self.label_smoothing, self.categorical = loss_settings(
             estimator.loss, routed["loss"], estimator.focal_gamma)
         self.callbacks = callback_list(estimator.callbacks, routed["callbacks"])
+        from ._fit import metric_list
+
+        metric_list(routed["compile"].get("metrics"), routed["metrics"])  # checked now
         self._warned_compile = False
         # Whether a network stopped early on a hold-out of validation_fraction.
         self.held_out = False
@@ -128,7 +131,7 @@ class Trainer:
                 validation = (validation[0], both_classes(validation[1]), validation[2])
         optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
         loss = self._loss(pos_weight, from_probability, self.masked, model, Y, w)
-        compile_model(model, optimizer, loss, routed["compile"])
+        compile_model(model, optimizer, loss, routed["compile"], routed["metrics"])
         history = train(
             model, X, Y, w,
             loss=loss,
@@ -255,7 +258,7 @@ class Trainer:
             resumed = est.__dict__.pop("_resumed_optimizer", None) if warm else None
             compile_model(model, resumed or make_optimizer(est.optimizer, est.learning_rate,
                                                            routed["optimizer"]),
-                          loss, routed["compile"])
+                          loss, routed["compile"], routed["metrics"])
         history = {"loss": []}
         if epochs:
             self.announce("the network for one epoch", X)
