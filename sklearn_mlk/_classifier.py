@@ -1334,56 +1334,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     # -- pickling -----------------------------------------------------------
 
     def __getstate__(self):
-        state = super().__getstate__()
-        if "model_" in state:
-            model = state["model_"]
-            state = dict(state, model_=_backend.model_to_bytes(model),
-                         _model_classes=_backend.custom_classes(model))
-            # partial_fit's optimizer state (Adam's moments, say), so that a
-            # stream continues after pickling as it would have without it.
-            optimizer = getattr(model, "optimizer", None)
-            if optimizer is not None and getattr(optimizer, "built", False):
-                state["_optimizer_state"] = (
-                    type(optimizer), optimizer.get_config(),
-                    [_backend.to_numpy(v) for v in optimizer.variables])
-        # Keras points a callback at the network it trained; the copy pickled
-        # holds the callback's own state, not the network.
-        callbacks = state.get("callbacks")
-        if isinstance(callbacks, (list, tuple)) or getattr(callbacks, "_model", None):
-            items = callbacks if isinstance(callbacks, (list, tuple)) else [callbacks]
-            detached = [_detached(item) for item in items]
-            state["callbacks"] = (type(callbacks)(detached)
-                                  if isinstance(callbacks, (list, tuple)) else detached[0])
-        return state
+        from ._pickling import to_pickle
+
+        return to_pickle(super().__getstate__())
 
     def __setstate__(self, state):
-        if isinstance(state.get("model_"), bytes):
-            state = dict(state)
-            classes = state.pop("_model_classes", None)
-            try:
-                model = _backend.model_from_bytes(state["model_"], classes)
-            except ValueError as exc:
-                if "Lambda" not in str(exc):
-                    raise
-                raise ValueError(
-                    f"This pickled {type(self).__name__}'s network holds a Lambda layer, "
-                    "whose Python code Keras loads only in unsafe mode. If you trust the "
-                    "pickle (unpickling runs code anyway), call "
-                    "keras.config.enable_unsafe_deserialization() before loading it. To "
-                    "share a model that loads without running code, write the layer as a "
-                    "Layer subclass and use est.save and sklearn_mlk.load."
-                ) from None
-            state = dict(state, model_=model)
-        if "_optimizer_state" in state:
-            state = dict(state)
-            cls, config, values = state.pop("_optimizer_state")
-            optimizer = cls.from_config(config)
-            optimizer.build(state["model_"].trainable_variables)
-            for variable, value in zip(optimizer.variables, values):
-                variable.assign(value)
-            # taken by the next partial_fit, which compiles the network with it
-            state["_resumed_optimizer"] = optimizer
-        super().__setstate__(state)
+        from ._pickling import from_pickle
+
+        super().__setstate__(from_pickle(state, type(self).__name__))
 
 
 def _subclass_routed_defaults(cls):
@@ -1392,14 +1350,4 @@ def _subclass_routed_defaults(cls):
             for name, p in inspect.signature(cls.__init__).parameters.items()
             if is_routed(name) and p.default is not inspect.Parameter.empty}
 
-
-def _detached(callback):
-    """A shallow copy of ``callback`` without the network Keras set on it."""
-    if getattr(callback, "_model", None) is None:
-        return callback
-    import copy
-
-    callback = copy.copy(callback)
-    callback._model = None
-    return callback
 

@@ -88,3 +88,29 @@ def test_partial_fit_continues_a_fitted_network(data):
     clf.partial_fit(X[:50], Y[:50])
     assert not np.allclose(clf.predict_proba(X), before)
     np.testing.assert_array_equal(clf.thresholds_, tuned)
+
+
+def test_a_pickle_round_trip_between_calls_changes_nothing(data, tmp_path):
+    """The optimizer's state travels with the pickle (dask-ml moves models so),
+    and an unpickled estimator still saves."""
+    import pickle
+
+    from sklearn_mlk import load
+
+    X, Y = data
+    classes = np.arange(Y.shape[1])
+    straight = tiny(learning_rate=0.01).partial_fit(X[:100], Y[:100], classes=classes)
+    moved = pickle.loads(pickle.dumps(tiny(learning_rate=0.01)))
+    moved.partial_fit(X[:100], Y[:100], classes=classes)
+    for start in (100, 0, 100):
+        straight.partial_fit(X[start:start + 100], Y[start:start + 100])
+        moved = pickle.loads(pickle.dumps(moved))
+        assert int(moved._resumed_optimizer.iterations.numpy()) == \
+            int(straight.model_.optimizer.iterations.numpy()) - 4
+        moved.partial_fit(X[start:start + 100], Y[start:start + 100])
+        np.testing.assert_allclose(moved.predict_proba(X), straight.predict_proba(X),
+                                   rtol=1e-5, atol=1e-6)
+    copy = pickle.loads(pickle.dumps(moved))
+    copy.save(tmp_path / "moved.mlk")
+    np.testing.assert_allclose(load(tmp_path / "moved.mlk").predict_proba(X),
+                               moved.predict_proba(X), atol=1e-6)

@@ -48,6 +48,10 @@ _NETWORK = re.compile(r"model_[0-9]{1,6}\.keras")
 _ARRAY = re.compile(r"a[0-9]{1,9}\.npy")
 # The members of a network's ``.keras`` archive.
 _KERAS_MEMBERS = frozenset({"metadata.json", "config.json", "model.weights.h5"})
+# State rebuilt rather than saved: the NumPy plan (from the network), and the
+# optimizer an unpickled estimator holds for its next partial_fit (a saved
+# file keeps no optimizer state; partial_fit after load starts a fresh one).
+_TRANSIENT = frozenset({"_plan", "_resumed_optimizer"})
 # The fitted state without which a loaded estimator cannot predict.
 _FITTED = ("model_", "classes_", "thresholds_", "threshold_status_", "_target_encoder",
            "_from_probability", "n_features_in_")
@@ -118,7 +122,7 @@ def save(estimator, path, fitted=True):
               for name, value in estimator.get_params(deep=False).items()}
     state = {name: encoder.value(value, name) for name, value in vars(estimator).items()
              if is_fitted and name not in estimator.get_params(deep=False)
-             and name != "_plan"}
+             and name not in _TRANSIENT}
     buffer = io.BytesIO()
     np.savez(buffer, **encoder.arrays)
     members = {_ARRAYS: buffer.getvalue()}
