@@ -14,7 +14,8 @@ EXPECTED_OUTPUT = {
     "coming_from_scikeras": ["scikeras", "sklearn-mlk", "EarlyStopping via callbacks__",
                              "sklearn-mlk grid search chose {'model__hidden_layer_sizes'"],
     "mlp_classifier_from_keras": ["binary         scikeras", "binary         sklearn-mlk",
-                                  "three classes  scikeras", "three classes  sklearn-mlk"],
+                                  "three classes  scikeras", "three classes  sklearn-mlk",
+                                  "make_moons, 2 networks per ensemble"],
     "text_tagging": ["training micro-F1:", "'the team wins the league'"],
     "image_cnn": ["images of shape (64, 64, 3)", "straight_strokes", "blue", "samples avg"],
     "imbalanced_tabular": ["class_weight=balanced", "learned thresholds (default)",
@@ -27,8 +28,15 @@ EXPECTED_OUTPUT = {
 
 # The fast mode's small data gets the estimator's small-data note, as a user's
 # would (tested in tests/test_learned_thresholds.py).
+# The two examples that run scikeras beside this estimator run in the scikeras
+# step of CI (``-m scikeras``), which keeps the main suite within its budget.
+SCIKERAS_EXAMPLES = {"coming_from_scikeras", "mlp_classifier_from_keras"}
+
+
 @pytest.mark.filterwarnings("ignore:Few training samples:UserWarning")
-@pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+@pytest.mark.parametrize("script", [
+    pytest.param(p, marks=[pytest.mark.scikeras] if p.stem in SCIKERAS_EXAMPLES else [])
+    for p in EXAMPLES], ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script, monkeypatch, capsys):
     # Run as `python examples/<name>.py --fast` would, in this process: a fresh
     # one would spend most of the test importing TensorFlow again.
