@@ -262,10 +262,27 @@ def layer_seeds(seed):
 
 
 def draw_seed(random_state):
-    """Return an int seed drawn from ``random_state``, or None if unseeded."""
+    """Return an int seed drawn from ``random_state``, or None if unseeded.
+
+    Where TensorFlow's op-determinism is on (scikeras leaves it on after a
+    seeded fit, and a user may switch it on), TensorFlow refuses random ops
+    without a seed; an unseeded fit then draws a fresh seed from the
+    operating system's entropy, so that it stays unseeded in effect.
+    """
     if random_state is None:
-        return None
+        if not _op_determinism_enabled():
+            return None
+        return int(np.random.SeedSequence().entropy % np.iinfo(np.int32).max)
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _op_determinism_enabled():
+    """Whether TensorFlow's op-determinism is on (never, on other backends)."""
+    if get_keras().backend.backend() != "tensorflow":
+        return False
+    from tensorflow.python.framework import config
+
+    return bool(config.is_op_determinism_enabled())
 
 
 @contextlib.contextmanager
