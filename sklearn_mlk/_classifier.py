@@ -555,8 +555,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _routed_params(self):
         """Keyword parameters beyond the named ones (routed, or misspelt), and
-        routed ones a subclass's ``__init__`` names."""
-        named = set(self._get_param_names())
+        routed ones a subclass's ``__init__`` names. This class's own
+        parameters are never among them: a subclass whose ``__init__`` fixes
+        some (``super().__init__(epochs=20)``) and names none keeps them as
+        attributes, as scikit-learn's subclasses do."""
+        named = set(self._get_param_names()) | set(
+            KerasMultiLabelClassifier._get_param_names())
         return {
             k: v
             for k, v in vars(self).items()

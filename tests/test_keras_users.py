@@ -466,3 +466,23 @@ def test_metric_classes_are_built_with_their_routed_arguments(data):
         clf = tiny(**params)
         with pytest.raises(ValueError, match=match):
             clf.fit(X, Y)
+
+
+class FixedSettings(KerasMultiLabelClassifier):
+    """A scikit-learn-style subclass: its own parameters only, the rest fixed."""
+
+    def __init__(self, units=8):
+        super().__init__(hidden_layer_sizes=(units,), epochs=2, threshold=0.5,
+                         early_stopping=False, random_state=0)
+        self.units = units
+
+
+def test_a_subclass_that_fixes_settings_fits_and_clones(data):
+    """The settings it fixes are not taken for routed parameters (they were:
+    "unexpected parameter 'model'")."""
+    X, Y = data
+    clf = FixedSettings(units=5).fit(X, Y)
+    assert clf.get_params() == {"units": 5}
+    assert _units(clf) == [5, Y.shape[1]]
+    np.testing.assert_allclose(clone(clf).fit(X, Y).predict_proba(X), clf.predict_proba(X),
+                               rtol=1e-5)
