@@ -459,9 +459,14 @@ def test_metric_classes_are_built_with_their_routed_arguments(data):
     assert "precise" in single.history_
     for params, match in [
         ({"metrics": keras.metrics.AUC, "metrics__curv": "PR"}, "did you mean"),
-        ({"metrics": ["accuracy"], "metrics__0__name": "x"}, "configure a metric class"),
+        ({"metrics": ["accuracy"], "metrics__0__name": "x"}, "configure a class"),
         ({"metrics": [keras.metrics.AUC], "metrics__3__name": "x"}, "metrics holds 1"),
         ({"metrics__name": "x"}, "metrics is None"),
+        # callbacks share the mechanism, indexed routing included
+        ({"callbacks": [keras.callbacks.EarlyStopping], "callbacks__0__patince": 1},
+         "did you mean"),
+        ({"callbacks": keras.callbacks.EarlyStopping(), "callbacks__patience": 1},
+         "instances only"),
     ]:
         clf = tiny(**params)
         with pytest.raises(ValueError, match=match):

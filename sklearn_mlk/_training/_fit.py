@@ -44,30 +44,15 @@ def make_optimizer(optimizer, learning_rate, optimizer_params):
 
 
 def callback_list(callbacks, params):
-    """The estimator's ``callbacks`` as a list of instances, or None.
-
-    ``callbacks`` may be one callback or a list, as instances or classes (as
-    scikeras takes them); a class is built with the ``callbacks__<name>``
-    parameters, checked against its constructor.
-    """
-    if callbacks is None:
-        if params:
-            raise ValueError(f"callbacks__ parameters {sorted(params)} configure a "
-                             "callback class given as callbacks, but callbacks is None.")
-        return None
-    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
-    if params and not any(isinstance(item, type) for item in items):
-        raise ValueError(f"callbacks__ parameters {sorted(params)} configure a callback "
-                         "class, but callbacks holds instances only.")
-    out = []
-    for item in items:
-        if isinstance(item, type):
-            check_arguments(params, "callbacks", constructor_names(item), item.__name__)
-            item = item(**params)
+    """The estimator's ``callbacks`` as a list of instances, or None: one
+    callback or a list, instances or classes (as scikeras takes them), the
+    classes built by :func:`built_from_route` with the ``callbacks__``
+    parameters."""
+    out = built_from_route(callbacks, params, "callbacks")
+    for item in out or ():
         if not isinstance(item, keras.callbacks.Callback):
             raise TypeError(f"callbacks must hold keras.callbacks.Callback instances or "
                             f"classes, got {item!r}.")
-        out.append(item)
     return out
 
 
@@ -96,17 +81,24 @@ def compile_model(model, optimizer, loss, compile_params, metric_params=None):
 
 
 def metric_list(metrics, params):
-    """``metrics`` as a list with its classes built, as scikeras builds them:
-    each class takes the ``metrics__<name>`` parameters, and the ``i``-th of a
-    list its ``metrics__<i>__<name>`` ones too. Names and instances pass as
-    they are; one metric becomes a list of one."""
-    if metrics is None:
+    """``metrics`` as a list (Keras's compile takes a list, also of one), its
+    classes built by :func:`built_from_route` with the ``metrics__``
+    parameters; names and instances pass as they are."""
+    return built_from_route(metrics, params, "metrics")
+
+
+def built_from_route(objects, params, route):
+    """``objects`` (one, or a list or tuple) as a list, or None, with each
+    class among them built as scikeras builds them: with the ``<route>__<name>``
+    parameters, and the ``i``-th of a list with its ``<route>__<i>__<name>``
+    ones too, each checked against the class's constructor. A parameter that
+    configures no class is an error naming it."""
+    if objects is None:
         if params:
-            raise ValueError(f"metrics__ parameters {sorted(params)} configure a metric "
-                             "class given as metrics, but metrics is None.")
+            raise ValueError(f"{route}__ parameters {sorted(params)} configure a class "
+                             f"given as {route}, but {route} is None.")
         return None
-    listed = isinstance(metrics, (list, tuple))
-    items = list(metrics) if listed else [metrics]
+    items = list(objects) if isinstance(objects, (list, tuple)) else [objects]
     shared, indexed = {}, {}
     for key, value in params.items():
         head, sep, rest = key.partition("__")
@@ -116,22 +108,22 @@ def metric_list(metrics, params):
             shared[key] = value
     beyond = sorted(i for i in indexed if i >= len(items))
     if beyond:
-        raise ValueError(f"metrics__{beyond[0]}__... configures metric {beyond[0]}, but "
-                         f"metrics holds {len(items)}.")
+        raise ValueError(f"{route}__{beyond[0]}__... configures item {beyond[0]}, but "
+                         f"{route} holds {len(items)}.")
+    if shared and not any(isinstance(item, type) for item in items):
+        raise ValueError(f"{route}__ parameters {sorted(shared)} configure a class, but "
+                         f"{route} holds no class (instances only).")
     out = []
     for i, item in enumerate(items):
         if isinstance(item, type):
             arguments = {**shared, **indexed.get(i, {})}
-            check_arguments(arguments, "metrics", constructor_names(item), item.__name__)
+            check_arguments(arguments, route, constructor_names(item), item.__name__)
             item = item(**arguments)
         elif i in indexed:
-            raise ValueError(f"metrics__{i}__ parameters configure a metric class, but "
-                             f"metrics[{i}] is {item!r}.")
+            raise ValueError(f"{route}__{i}__ parameters configure a class, but "
+                             f"{route}[{i}] is {item!r}.")
         out.append(item)
-    if shared and not any(isinstance(item, type) for item in items):
-        raise ValueError(f"metrics__ parameters {sorted(shared)} configure a metric "
-                         "class, but metrics holds no class.")
-    return out  # Keras's compile takes a list, also of one
+    return out
 
 
 def rows_per_batch(batch_size, n_rows):
