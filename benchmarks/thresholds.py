@@ -11,6 +11,7 @@ Writes benchmarks/results/thresholds.{md,json}.
 """
 
 import argparse
+import json
 import os
 import pathlib
 import sys
@@ -140,11 +141,26 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(run.RESULTS))
     parser.add_argument("--name", default="thresholds", help="file stem of the report")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other variants' results of an earlier report of "
+                             "the same name (same seeds), replacing what this run measures")
     args = parser.parse_args(argv)
     variants = args.variants or list(VARIANTS)
     sets = args.datasets or list(datasets.SETS)
     results = study(variants, sets, args.seeds)
     meta = report.run_meta("thresholds.py", argv, seeds=args.seeds)
+    earlier = pathlib.Path(args.out) / f"{args.name}.json"
+    if args.merge and earlier.exists():
+        before = json.loads(earlier.read_text())
+        if before["meta"].get("seeds") != args.seeds:
+            raise SystemExit(f"{earlier} has {before['meta'].get('seeds')} seeds, this run "
+                             f"{args.seeds}: they do not merge.")
+        for name, rows in before["results"].items():
+            kept = {v: r for v, r in rows.items() if v not in results.get(name, {})}
+            results[name] = {v: {**kept, **results.get(name, {})}[v]
+                             for v in VARIANTS if v in {**kept, **results.get(name, {})}}
+        meta["merged_from"] = [*before["meta"].get("merged_from", []),
+                               before["meta"]["command"]]
     report.write(args.out, args.name, meta, results, markdown(results, meta))
 
 

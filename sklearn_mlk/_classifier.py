@@ -196,10 +196,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         trains on all samples in one batch (scikeras's spelling).
     epochs : int or "auto", default="auto"
         Passes over the training data, at most, where a network stops early.
-        ``"auto"`` is 50 for a network that stops early; a network that does
-        not (``early_stopping=False``, or "auto" on too few samples) trains
-        for at least 1000 optimizer steps, so that a few hundred rows get
-        more than 50 epochs (a network on 120 rows gets 500 at
+        ``"auto"`` is 50 for a network that stops early, and with
+        ``early_stopping=False``; a network that ``early_stopping="auto"``
+        keeps from stopping early (too few samples, or a fixed ``threshold``)
+        trains for at least 1000 optimizer steps, so that a few hundred rows
+        get more than 50 epochs (a network on 120 rows gets 500 at
         ``batch_size=64``).
     early_stopping : bool or "auto", default="auto"
         Stop when the loss on held-out rows has not improved for

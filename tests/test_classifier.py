@@ -607,17 +607,22 @@ def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data):
 
 @pytest.mark.network
 def test_auto_epochs_give_a_network_that_does_not_stop_early_enough_steps(data):
-    """epochs="auto": 50 where networks stop early; at least 1000 optimizer
-    steps where they do not, so that small data is not left untrained."""
+    """epochs="auto": 50 where networks stop early or early_stopping=False; at
+    least 1000 optimizer steps where early_stopping="auto" keeps them from
+    stopping early, so that small data is not left untrained."""
     from sklearn_mlk._training._trainer import AUTO_EPOCHS, AUTO_STEPS
 
     X, Y = data
-    small = tiny(epochs="auto", batch_size=64).fit(X[:100], Y[:100])  # 2 steps an epoch
+    # A fixed threshold: "auto" stops no network early. 2 steps an epoch.
+    small = tiny(epochs="auto", early_stopping="auto", batch_size=64).fit(X[:100], Y[:100])
     assert len(small.history_["loss"]) == AUTO_STEPS // 2
-    # Two fold networks side by side: each step of their stacked loop takes 64
-    # of all 200 rows (each network learning from its own), 4 steps an epoch.
-    large = tiny(epochs="auto", batch_size=64, threshold_cv=2, threshold="f1").fit(X, Y)
-    assert len(large.history_["fold_0_loss"]) == AUTO_STEPS // 4
+    # Two fold networks of 50 rows, too few to stop early, side by side: each
+    # step of their stacked loop takes 64 of all 100 rows, 2 steps an epoch.
+    folds = tiny(epochs="auto", early_stopping="auto", batch_size=64, threshold_cv=2,
+                 threshold="f1").fit(X[:100], Y[:100])
+    assert len(folds.history_["fold_0_loss"]) == AUTO_STEPS // 2
+    switched_off = tiny(epochs="auto", early_stopping=False).fit(X[:100], Y[:100])
+    assert len(switched_off.history_["loss"]) == AUTO_EPOCHS
     stopping = tiny(epochs="auto", early_stopping=True, n_iter_no_change=1000).fit(X, Y)
     assert len(stopping.history_["loss"]) == AUTO_EPOCHS
     assert len(tiny(epochs=7).fit(X, Y).history_["loss"]) == 7

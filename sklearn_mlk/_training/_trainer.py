@@ -151,18 +151,22 @@ class Trainer:
     def epochs_for(self, n_rows, stopping):
         """The estimator's ``epochs`` for a network trained on ``n_rows`` rows.
 
-        ``"auto"`` gives :data:`AUTO_EPOCHS` to a network that stops early.
-        One that does not (early stopping off, or "auto" with too few samples
-        for it) gets at least :data:`AUTO_STEPS` optimizer steps: on a few
-        hundred rows 50 epochs are only about a hundred steps, which leaves
-        the network far from trained (``benchmarks/single_label.py``).
+        ``"auto"`` gives :data:`AUTO_EPOCHS` to a network that stops early,
+        and to every network where the user switched early stopping off. One
+        that ``early_stopping="auto"`` kept from stopping early (too few
+        samples, or a fixed threshold) gets at least :data:`AUTO_STEPS`
+        optimizer steps: on a few hundred rows 50 epochs are only about a
+        hundred steps, which leaves the network far from trained
+        (``benchmarks/single_label.py``). Without any early stopping, the
+        extra steps overfit on four of the seven shared sets
+        (``benchmarks/thresholds.py``, variant "no early stopping").
         """
         from ._fit import rows_per_batch
 
         epochs = self.est.epochs
         if epochs != "auto":
             return epochs
-        if stopping:
+        if stopping or self.est.early_stopping is False:
             return AUTO_EPOCHS
         steps = -(-n_rows // rows_per_batch(self.est.batch_size, max(n_rows, 1)))
         return max(AUTO_EPOCHS, -(-AUTO_STEPS // max(steps, 1)))
