@@ -94,8 +94,11 @@ def study_table(results, meta):
     variants = [v for v in study[sets[0]] if all(v in study[s] for s in sets)]
     ranks = {v: np.mean([_ranks({w: study[s][w] for w in variants})[v] for s in sets])
              for v in variants}
+    earlier = meta.get("merged_from")
+    merged = ("" if not earlier else " The variants it did not run come from, in order: "
+              + "; ".join(f"`{c}`" for c in earlier) + ".")
     lines = [f"`{meta['command']}` ({meta['date']}); mean over {meta.get('seeds', 1)} "
-             "seeds. Best of each column in bold.", "",
+             f"seeds.{merged} Best of each column in bold.", "",
              "| variant | " + " | ".join(sets) + " | mean rank |",
              "|---|" + "---|" * (len(sets) + 1)]
     best_rank = min(ranks.values())
@@ -112,7 +115,9 @@ def table(rows, meta):
     lines = [f"Each set held out in turn: the variant with the best mean macro-F1 rank "
              f"on the other sets, scored on the held-out one (`{meta['study_command']}`, "
              f"mean over {meta['seeds']} seeds; best peer from `{meta['quality_command']}`, "
-             "one seed).", "",
+             "one seed)." + (" The study merges several runs (see its table): a fit-time "
+                             "ratio may compare times measured in different runs."
+                             if meta.get("study_merged") else ""), "",
              "| held-out set | chosen on the others | its macro-F1 | its fit time "
              "/ default's | default | best variant in hindsight | best peer |",
              "|---|---|---|---|---|---|---|"]
@@ -136,6 +141,7 @@ def compute(study_stem="thresholds_loso", quality_stem="quality"):
                          quality_json["results"] if quality_json else None,
                          _means(study_json["results"], "fit_seconds"))
     meta = {"study_command": study_json["meta"]["command"],
+            "study_merged": bool(study_json["meta"].get("merged_from")),
             "seeds": study_json["meta"].get("seeds", 1),
             "quality_command": quality_json["meta"]["command"] if quality_json else "n/a"}
     return rows, meta
