@@ -517,14 +517,29 @@ def tune(S, Y, w, objective, *, min_positives=3, fbr=None):
         cut, _ = samples_f1_cut(S, Y, w, known)
         scores = [_score_at(c, _f1, cut) for c in curves]
         return Tuned(np.full(n_labels, cut), np.array(scores), np.full(n_labels, SHARED))
+    return tune_curves(curves, lambda: pooled_curve(S, Y, w, known), objective,
+                       min_positives=min_positives, fbr=fbr)
 
+
+def tune_curves(curves, pooled, objective, *, min_positives=3, fbr=None):
+    """:func:`tune` from each label's :class:`Curve` (exact, or of binned
+    scores: :mod:`sklearn_mlk._histogram`); ``pooled()`` gives the curve of
+    all labels pooled, asked for only where a label falls back to it. Every
+    objective but ``"samples_f1"``, which needs each sample's scores."""
+    check_objective(objective)
+    if objective == "samples_f1":
+        raise ValueError(
+            "threshold='samples_f1' tunes on each sample's scores together, which "
+            "a threshold search over binned scores does not keep; use 'f1' or "
+            "'micro_f1'.")
+    n_labels = len(curves)
     per_label = _f1 if objective == "micro_f1" else _PER_LABEL.get(objective, objective)
     thresholds = np.empty(n_labels)
     status = np.full(n_labels, TUNED, dtype=object)
     reasons = [_fallback_reason(c, min_positives) for c in curves]
     free = [k for k, reason in enumerate(reasons) if not reason]
     if len(free) < n_labels:  # the pooled search sorts every score: only if needed
-        pooled_cut, _ = best_cut(pooled_curve(S, Y, w, known), per_label)
+        pooled_cut, _ = best_cut(pooled(), per_label)
         for k, reason in enumerate(reasons):
             if reason:
                 thresholds[k] = pooled_cut
