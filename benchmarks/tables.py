@@ -77,6 +77,8 @@ BLOCKS = {
     "threshold-study": (DOCS / "guide" / "thresholds.md", "thresholds_loso",
                         _call("loso", "study_table")),
     "loso": (DOCS / "guide" / "thresholds.md", "loso", _call("loso", "table")),
+    "out-of-core": (DOCS / "guide" / "dask.md", "out_of_core",
+                    _call("out_of_core", "block")),
     "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",
                        _report_body("missing_labels")),
     "benchmark-data": (DOCS / "benchmarks.md", None, _checksums),

@@ -1,22 +1,43 @@
-"""Keras neural networks as first-class scikit-learn multi-label classifiers."""
+"""Keras neural networks as first-class scikit-learn multi-label classifiers.
 
-from ._classifier import KerasMultiLabelClassifier
-from ._display import LabelPrecisionRecallDisplay, ThresholdDisplay, TrainingHistoryDisplay
-from ._keras._backend import get_keras as import_keras
-from ._saving import get_untrusted_types, load, save
-from ._thresholds import FBeta, PrecisionAtLeast, RecallAtLeast
+The public names load on first use (PEP 562): ``import sklearn_mlk`` alone
+imports neither scikit-learn nor Keras, so that a Dask worker unpickling a
+block predictor (:mod:`sklearn_mlk._dask._worker`) stays NumPy-sized.
+"""
+
+import importlib
+
 from ._version import __version__  # noqa: F401
 
-__all__ = [
-    "FBeta",
-    "KerasMultiLabelClassifier",
-    "LabelPrecisionRecallDisplay",
-    "PrecisionAtLeast",
-    "RecallAtLeast",
-    "ThresholdDisplay",
-    "TrainingHistoryDisplay",
-    "get_untrusted_types",
-    "import_keras",
-    "load",
-    "save",
-]
+# Public name: (module, name in that module).
+_PUBLIC = {
+    "FBeta": ("._thresholds", "FBeta"),
+    "KerasMultiLabelClassifier": ("._classifier", "KerasMultiLabelClassifier"),
+    "LabelPrecisionRecallDisplay": ("._display", "LabelPrecisionRecallDisplay"),
+    "PrecisionAtLeast": ("._thresholds", "PrecisionAtLeast"),
+    "RecallAtLeast": ("._thresholds", "RecallAtLeast"),
+    "ThresholdDisplay": ("._display", "ThresholdDisplay"),
+    "TrainingHistoryDisplay": ("._display", "TrainingHistoryDisplay"),
+    "get_untrusted_types": ("._saving", "get_untrusted_types"),
+    "import_keras": ("._keras._backend", "get_keras"),
+    "load": ("._saving", "load"),
+    "save": ("._saving", "save"),
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # The estimator first: loading a saved file needs its class registered.
+    importlib.import_module("._classifier", __name__)
+    module, attribute = _PUBLIC[name]
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+

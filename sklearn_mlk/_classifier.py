@@ -1,15 +1,11 @@
 """KerasMultiLabelClassifier: a Keras network as a scikit-learn multi-label classifier."""
 
 import inspect
-import sys
 import threading
-import warnings
-import weakref
 from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logit
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
@@ -27,8 +23,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
 from ._keras import _backend
-from ._keras._inference import sigmoid_
+from ._decisions import class_proba, indicator, label_proba, margins
+from ._meta import meta_of
+from ._notes import _warn_constant_labels, _warn_once_per_search
 from ._saving._estimator import Unsaved, register
 from ._routing import (
     ALIASES,
@@ -39,7 +38,7 @@ from ._routing import (
     split_routed,
 )
 from ._targets import MultiLabelTargetEncoder, column_weights, known_entries, label_totals
-from ._thresholds import OBJECTIVES, argmax_thresholds, decide, fixed, is_fixed
+from ._thresholds import OBJECTIVES, argmax_thresholds, fixed, is_fixed
 from ._training._trainer import Trainer
 
 # The estimators being fitted now, by id: a second fit of one of them, from
@@ -98,51 +97,6 @@ def _for_this_fit(estimator, overrides):
     finally:
         for name, value in before.items():
             setattr(estimator, name, value)
-
-
-# The messages each running search has shown, by search.
-_SHOWN_IN_SEARCH = weakref.WeakKeyDictionary()
-
-
-def _warn_once_per_search(message):
-    """Warn at the first caller outside this package, scikit-learn and joblib
-    (the user's ``fit`` line, or the line that ran their search), and within
-    a search only once per message.
-
-    Python's own once-per-line filter cannot do the latter: scikit-learn runs
-    each fit of a search under a fresh copy of the warning filters, which
-    resets what was shown.
-    """
-    from sklearn.model_selection._search import BaseSearchCV
-
-    frame, level, user_level, search = sys._getframe(0), 1, None, None
-    while frame is not None:
-        if search is None and isinstance(frame.f_locals.get("self"), BaseSearchCV):
-            search = frame.f_locals["self"]
-        module = frame.f_globals.get("__name__", "")
-        if user_level is None and not module.startswith(("sklearn", "joblib", "contextlib")):
-            user_level = level
-        frame, level = frame.f_back, level + 1
-    if search is not None:
-        shown = _SHOWN_IN_SEARCH.setdefault(search, set())
-        if message in shown:
-            return
-        shown.add(message)
-    warnings.warn(message, UserWarning, stacklevel=user_level or 2)
-
-
-def _warn_constant_labels(Y, classes):
-    """Warn, as ``OneVsRestClassifier`` does, of labels present in every
-    sample or in none; return their constant probabilities (None if none)."""
-    from ._targets import constant_labels
-
-    constant = constant_labels(Y)
-    for label, value in zip(classes, constant):
-        if value == 1.0:
-            _warn_once_per_search(f"Label {label} is present in all training examples.")
-        elif value == 0.0:
-            _warn_once_per_search(f"Label not {label} is present in all training examples.")
-    return constant if np.isfinite(constant).any() else None
 
 
 @register
@@ -666,6 +620,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             sequences or token ids: ``meta["input_shape_"]`` gives the model
             callable one sample's shape, and prediction takes samples of that
             shape. Sparse input is densified where small, else batch by batch.
+            A Dask array or DataFrame (with ``y`` a 0/1 indicator, Dask or
+            not) trains the default MLP block of rows by block, holding one
+            block at a time: a fold is a set of blocks, and the thresholds
+            come from a search over binned scores (the Dask guide).
         y : array-like, sparse matrix, DataFrame or sequence of label sets
             A 0/1 indicator matrix of shape (n_samples, n_labels), or the
             labels of each sample, e.g. ``[["news", "sport"], [], ["tech"]]``;
@@ -824,6 +782,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, fit_params=None):
         routed = self._routed_with(fit_params)
         self._holdout_fraction()  # validation_split checked, used or not
+        if any(_dask.is_collection(a) for a in (X, y, sample_weight)):
+            from ._dask import _fit
+
+            return _fit.fit(self, X, y, sample_weight, routed)
         hidden = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "model_")
         previous = self._fitted_input_shape() if warm else None
@@ -898,13 +860,19 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         for key, values in {**runs, **net.history}.items():
             history.setdefault(key, []).extend(values)
         n_iter, best = epochs_run(net.history, runs, not fixed_cut and plan.ensemble)
-        self._constant_labels = None
+        constant = None
         if encoder.kind_ not in ("binary", "multiclass"):
-            self._constant_labels = _warn_constant_labels(Y, classes)
+            constant = _warn_constant_labels(Y, classes)
+        return self._keep(encoder, net, tuned, history, n_iter, best, constant)
+
+    def _keep(self, encoder, net, tuned, history, n_iter, best, constant):
+        """Set the fitted attributes from the trained network ``net`` and the
+        thresholds ``tuned``: the last step of every fit."""
+        self._constant_labels = constant
         self._target_encoder = encoder
         self._from_probability = net.from_probability
         self._plan = net.plan
-        self.classes_ = classes
+        self.classes_ = encoder.classes_
         self.model_ = net.model
         self.history_ = history
         self.n_iter_, self.best_epoch_ = n_iter, best
@@ -928,7 +896,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples the network was not trained on.
+            Samples the network was not trained on. Dask collections are
+            read block by block, their scores binned as a Dask fit's are.
         y : array-like, sparse matrix, DataFrame or sequence of label sets
             Their true labels, in any format accepted by :meth:`fit`.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -947,6 +916,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             tuned = argmax_thresholds(n_labels)
         elif is_fixed(self.threshold):
             tuned = fixed(self.threshold, n_labels)
+        elif any(_dask.is_collection(a) for a in (X, y, sample_weight)):
+            from ._dask._fit import tune_thresholds
+
+            tuned = tune_thresholds(self, X, y, sample_weight)
         else:
             P = self._label_proba(X)
             Y = self._target_encoder.transform(y)
@@ -978,35 +951,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _meta(self, X, Y, labels, sample_weight, target, pos_weight=None):
         """What a model callable gets as ``meta``; ``target`` is the
         ``(type, classes)`` of the target (``labels`` are the output columns)."""
-        # The label frequencies of the weighted data the network is trained on,
-        # with class weights on the positives: the constant prediction that
-        # minimises the training loss.
-        positives, known = label_totals(Y, sample_weight)
-        prior = positives / np.maximum(known, np.finfo(float).tiny)
-        if pos_weight is not None:
-            weighted = prior * pos_weight
-            prior = weighted / np.maximum(weighted + 1.0 - prior, np.finfo(float).tiny)
         from ._keras._network import input_power
 
-        kind, classes = target
-        return {
-            "n_features_in_": X.shape[1],
-            "n_labels_": len(labels),
-            "n_classes_": len(classes),
-            "classes_": classes,
-            "label_prior_": prior,
-            "input_power_": input_power(X),  # sizes the default MLP's first layer
-            "input_shape_": tuple(X.shape[1:]),  # one sample's: (h, w, c) for images
-            # scikeras's names, for model callables written for it
-            "n_outputs_": 1,
-            "n_outputs_expected_": 1,
-            "X_dtype_": X.dtype,
-            "y_dtype_": np.dtype(np.float32),
-            "y_ndim_": 2,
-            "X_shape_": X.shape,
-            "y_shape_": Y.shape,
-            "target_type_": kind,
-        }
+        return meta_of(X.shape, X.dtype, Y.shape, label_totals(Y, sample_weight),
+                       input_power(X), labels, target, pos_weight)
 
     # -- prediction ---------------------------------------------------------
 
@@ -1033,7 +981,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples. For a Dask array or DataFrame, the result is a lazy Dask
+            array computed block by block on the workers, through NumPy alone.
 
         Returns
         -------
@@ -1042,31 +991,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             column, as shape (n_samples,), for a binary target (the second
             class), and the log-odds of each class for a multiclass one.
         """
-        outputs = self._forward(X)
-        constant = getattr(self, "_constant_labels", None)
-        if constant is not None:  # a label present in every sample, or in none
-            pinned = np.isfinite(constant)
-            if self._from_probability:
-                outputs[:, pinned] = constant[pinned]
-            else:  # the extreme finite logits, as probabilities 1 and 0 give below
-                info = np.finfo(outputs.dtype)
-                outputs[:, pinned] = np.where(constant[pinned] == 1.0,
-                                              logit(1 - info.epsneg), logit(info.tiny))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cut = logit(np.clip(self.thresholds_, 0.0, 1.0)).astype(outputs.dtype)
-            if self._from_probability:
-                tiny = np.finfo(outputs.dtype).tiny
-                margin = logit(np.clip(outputs, tiny, 1 - np.finfo(outputs.dtype).epsneg))
-                proba = outputs
-            else:
-                margin = outputs.copy()
-                proba = sigmoid_(outputs)
-            margin -= cut
-        passed = proba >= self.thresholds_
-        # fmax and fmin also replace the NaN of infinite logits at infinite cuts.
-        least = np.finfo(margin.dtype).smallest_subnormal
-        np.fmax(margin, least, out=margin, where=passed)
-        np.fmin(margin, -least, out=margin, where=~passed)
+        if _dask.is_collection(X):
+            from ._dask._predict import lazily
+
+            return lazily(self, "decision_function", X)
+        margin = margins(self._forward(X), self.thresholds_, self._from_probability,
+                         getattr(self, "_constant_labels", None))
         return margin[:, 0] if self._target_encoder.kind_ == "binary" else margin
 
     def predict_proba(self, X):
@@ -1075,7 +1005,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples. For a Dask array or DataFrame, the result is a lazy Dask
+            array computed block by block on the workers, through NumPy alone.
 
         Returns
         -------
@@ -1085,16 +1016,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             to 1: ``[1 - p, p]`` for two classes, the classes' probabilities
             normalised for more.
         """
-        P = self._label_proba(X)
-        kind = self._target_encoder.kind_
-        if kind == "binary":
-            return np.hstack([1.0 - P, P])
-        if kind == "multiclass":
-            # As OneVsRestClassifier: the classes' probabilities normalised.
-            total = P.sum(axis=1, keepdims=True)
-            return np.divide(P, total, out=np.full_like(P, 1.0 / P.shape[1]),
-                             where=total > 0)
-        return P
+        if _dask.is_collection(X):
+            from ._dask._predict import lazily
+
+            return lazily(self, "predict_proba", X)
+        return class_proba(self._label_proba(X), self._target_encoder.kind_)
 
     def predict_log_proba(self, X):
         """Return the natural logarithm of :meth:`predict_proba`.
@@ -1143,23 +1069,24 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _label_proba(self, X):
         """Each output column's sigmoid probability; exactly 1 or 0 for a label
         present in every training sample or in none."""
-        outputs = self._forward(X)
-        P = outputs if self._from_probability else sigmoid_(outputs)
-        constant = getattr(self, "_constant_labels", None)
-        if constant is not None:
-            pinned = np.isfinite(constant)
-            P[:, pinned] = constant[pinned]
-        return P
+        return label_proba(self._forward(X), self._from_probability,
+                           getattr(self, "_constant_labels", None))
 
     def _forward(self, X):
         """The network's outputs for X: probabilities or logits, as it ends."""
         check_is_fitted(self)
-        from ._keras._network import forward
-
         X = self._validate_X(X)
-        batch_size = getattr(self, "predict__batch_size", None) or 4096
-        batch_size = max(X.shape[0], 1) if batch_size == -1 else batch_size
-        outputs = forward(self.model_, X, batch_size=batch_size, plan=self._plan)
+        if self._plan is not None:
+            # NumPy alone: Keras is not even imported (a Dask worker's case).
+            from ._plan import run_plan
+
+            outputs = run_plan(self._plan, X)
+        else:
+            from ._keras._network import forward
+
+            batch_size = getattr(self, "predict__batch_size", None) or 4096
+            batch_size = max(X.shape[0], 1) if batch_size == -1 else batch_size
+            outputs = forward(self.model_, X, batch_size=batch_size)
         if self._target_encoder.kind_ == "binary" and outputs.shape[1] == 2:
             return outputs[:, 1:]  # a softmax over both classes: the second's
         return outputs
@@ -1210,7 +1137,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples. For a Dask array or DataFrame, the result is a lazy Dask
+            array computed block by block on the workers, through NumPy alone.
 
         Returns
         -------
@@ -1220,6 +1148,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             the second class where its probability reaches its threshold
             (binary), the most probable class (multiclass).
         """
+        if _dask.is_collection(X):
+            from ._dask._predict import lazily
+
+            return lazily(self, "predict", X)
         indicator = self._decide(X)
         return self._target_encoder.inverse_transform(indicator)
 
@@ -1271,12 +1203,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """Boolean indicator: thresholds, then the per-sample label limits; the
         most probable class for a multiclass target."""
         P = self._label_proba(X)
-        if self._target_encoder.kind_ == "multiclass":
-            return np.eye(P.shape[1], dtype=bool)[P.argmax(axis=1)]
-        if self._target_encoder.kind_ == "binary":
-            return P >= self.thresholds_
-        self._check_label_limits(P.shape[1])
-        return decide(P, self.thresholds_, self.min_labels, self.max_labels)
+        kind = self._target_encoder.kind_
+        if kind not in ("binary", "multiclass"):
+            self._check_label_limits(P.shape[1])
+        return indicator(P, self.thresholds_, kind, self.min_labels, self.max_labels)
 
     def _check_label_limits(self, n_labels):
         low, high = self.min_labels, self.max_labels

@@ -15,7 +15,9 @@ F1 by at most ``m / (positive weight)`` (tested in
 ``tests/test_histogram.py``; measured on the shared sets by
 ``benchmarks/out_of_core.py``). With :data:`MAX_BINS` bins over logits of
 +-:data:`LOGIT_LIMIT` a bin is about 0.0005 logits wide, so it rarely holds
-two tuning scores at all.
+two tuning scores at all. The pooled curve (every label's scores together,
+for labels too rare to tune alone) holds as many times more scores as there
+are labels, and has :data:`POOLED_BINS` bins of its own.
 """
 
 import numpy as np
@@ -28,9 +30,16 @@ from ._targets import UNKNOWN
 # everything beyond (float32 probabilities reach about +-16.6).
 LOGIT_LIMIT = 16.0
 MAX_BINS = 1 << 16
-# Bins of all labels together at most: 1000 labels get 4096 bins each
-# (48 MiB of counts), 20 labels MAX_BINS.
-MAX_CELLS = 1 << 22
+# Bins of all labels together at most: up to 256 labels get MAX_BINS each,
+# 1000 labels 16,384 (two float64 counts per bin: 256 MiB at most). On
+# cal500 (174 labels, 101 tuning rows whose scores nearly tie), 16,384 bins
+# moved 11 labels' F1 by more than 0.001 and 65,536 none
+# (benchmarks/out_of_core.py).
+MAX_CELLS = 1 << 24
+# Bins of the pooled histogram (every label's scores together, for the labels
+# that fall back to the pooled threshold): it holds labels times as many
+# scores as one label's, so it has finer bins of its own (16 MiB of counts).
+POOLED_BINS = 1 << 20
 
 
 def bins_for(n_labels):
@@ -61,15 +70,17 @@ class ScoreHistogram:
         Unweighted positive and known rows of each label.
     """
 
-    def __init__(self, n_labels, bins=None):
+    def __init__(self, n_labels, bins=None, pooled_bins=POOLED_BINS):
         bins = bins_for(n_labels) if bins is None else int(bins)
-        if bins < 2:
-            raise ValueError(f"A score histogram needs at least 2 bins, got {bins}.")
-        logits = np.linspace(-LOGIT_LIMIT, LOGIT_LIMIT, bins - 1)
-        self.lower = np.concatenate(([0.0], 1.0 / (1.0 + np.exp(-logits))))
-        self.upper = np.append(self.lower[1:], 1.0)
+        if min(bins, pooled_bins) < 2:
+            raise ValueError(f"A score histogram needs at least 2 bins, got "
+                             f"{min(bins, pooled_bins)}.")
+        self.lower, self.upper = _edges(bins)
+        self.pooled_lower, self.pooled_upper = _edges(pooled_bins)
         self.positives = np.zeros((n_labels, bins))
         self.totals = np.zeros((n_labels, bins))
+        self.pooled_positives = np.zeros(pooled_bins)
+        self.pooled_totals = np.zeros(pooled_bins)
         self.n_pos = np.zeros(n_labels, dtype=np.int64)
         self.n_known = np.zeros(n_labels, dtype=np.int64)
 
@@ -105,35 +116,53 @@ class ScoreHistogram:
                                       minlength=size).reshape(self.totals.shape)
         self.n_pos += positive.sum(axis=0)
         self.n_known += known.sum(axis=0)
+        pooled = np.searchsorted(self.pooled_lower, S[known], side="right") - 1
+        size = self.pooled_totals.size
+        self.pooled_totals += np.bincount(pooled, weights[known], minlength=size)
+        self.pooled_positives += np.bincount(pooled, np.where(positive, weights, 0.0)[known],
+                                             minlength=size)
         return self
 
     def curves(self):
         """One :class:`~sklearn_mlk._thresholds.Curve` per label, its
         candidates the cuts between non-empty bins."""
-        return [self._curve(self.positives[j], self.totals[j], self.n_pos[j],
-                            self.n_known[j]) for j in range(self.n_labels)]
+        return [_curve(self.lower, self.upper, self.positives[j], self.totals[j],
+                       self.n_pos[j], self.n_known[j]) for j in range(self.n_labels)]
 
     def pooled_curve(self):
-        """The curve of every label's counts added together."""
-        return self._curve(self.positives.sum(axis=0), self.totals.sum(axis=0),
-                           int(self.n_pos.sum()), int(self.n_known.sum()))
+        """The curve of every label's scores together, in the finer pooled bins."""
+        return _curve(self.pooled_lower, self.pooled_upper, self.pooled_positives,
+                      self.pooled_totals, int(self.n_pos.sum()), int(self.n_known.sum()))
 
-    def _curve(self, positives, totals, n_pos, n_known):
-        n_pos, n_known = int(n_pos), int(n_known)
-        full = np.flatnonzero(totals > 0)[::-1]  # non-empty bins, highest first
-        if full.size == 0:
-            zero = np.zeros(1)
-            return Curve(np.array([1.0]), zero, zero, n_pos, n_known - n_pos)
-        # A bin counts as one score, its lowest probability: a cut at or
-        # below it predicts the whole bin. Between two non-empty bins the cut
-        # is halfway on the logit scale from the upper one's lowest score to
-        # the lower one's highest, as the exact search cuts between scores.
-        low, high = self.lower[full], self.upper[full]
-        top = full[0]
-        none = self.upper[top] if top < self.bins - 1 else np.nextafter(1.0, np.inf)
-        between = _halfway(low[:-1], high[1:])
-        below = low[-1] / 2
-        tp = np.concatenate(([0.0], np.cumsum(positives[full])))
-        fp = np.maximum(np.concatenate(([0.0], np.cumsum(totals[full]))) - tp, 0.0)
-        return Curve(np.concatenate(([none], between, [below])), tp, fp,
-                     n_pos, n_known - n_pos, low)
+
+def _edges(bins):
+    """The lowest and highest probability of each of ``bins`` bins, evenly
+    spaced on the logit scale within +-LOGIT_LIMIT (the end bins take the rest)."""
+    logits = np.linspace(-LOGIT_LIMIT, LOGIT_LIMIT, bins - 1)
+    lower = np.concatenate(([0.0], 1.0 / (1.0 + np.exp(-logits))))
+    return lower, np.append(lower[1:], 1.0)
+
+
+def _curve(lower, upper, positives, totals, n_pos, n_known):
+    """The :class:`~sklearn_mlk._thresholds.Curve` of one histogram's counts
+    in the bins with edges ``lower`` and ``upper``: its candidates are the
+    cuts between non-empty bins."""
+    n_pos, n_known = int(n_pos), int(n_known)
+    full = np.flatnonzero(totals > 0)[::-1]  # non-empty bins, highest first
+    if full.size == 0:
+        zero = np.zeros(1)
+        return Curve(np.array([1.0]), zero, zero, n_pos, n_known - n_pos)
+    # A bin counts as one score, its lowest probability: a cut at or
+    # below it predicts the whole bin. Between two non-empty bins the cut
+    # is halfway on the logit scale from the upper one's lowest score to
+    # the lower one's highest, as the exact search cuts between scores.
+    low, high = lower[full], upper[full]
+    top = full[0]
+    none = upper[top] if top < len(lower) - 1 else np.nextafter(1.0, np.inf)
+    between = _halfway(low[:-1], high[1:])
+    below = low[-1] / 2
+    tp = np.concatenate(([0.0], np.cumsum(positives[full], dtype=np.float64)))
+    fp = np.concatenate(([0.0], np.cumsum(totals[full], dtype=np.float64))) - tp
+    np.maximum(fp, 0.0, out=fp)
+    return Curve(np.concatenate(([none], between, [below])), tp, fp,
+                 n_pos, n_known - n_pos, low)

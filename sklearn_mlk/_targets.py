@@ -476,15 +476,12 @@ class MultiLabelTargetEncoder(BaseEstimator):
 
     def inverse_transform(self, indicator):
         """Return a 0/1 int indicator in the container matching the fit format."""
+        from ._decisions import classes_of
+
         check_is_fitted(self)
-        indicator = np.asarray(indicator).astype(np.int64)
-        if self.kind_ == "binary":
-            return self.classes_[indicator[:, 0]]
-        if self.kind_ == "multiclass":
-            return self.classes_[indicator.argmax(axis=1)]
         if self.kind_ == "sparse":
-            return sp.csr_matrix(indicator)
-        return indicator
+            return sp.csr_matrix(np.asarray(indicator).astype(np.int64))
+        return classes_of(indicator, self.kind_, self.classes_)
 
     def label_sets(self, indicator):
         """Return one tuple of label names per row of a 0/1 indicator."""

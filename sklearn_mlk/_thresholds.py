@@ -615,40 +615,6 @@ def _tune_micro(curves, free, thresholds):
 # -- decoding ------------------------------------------------------------------
 
 
-def decide(P, thresholds, min_labels=0, max_labels=None):
-    """Boolean label indicator from probabilities, thresholds and limits.
-
-    A label is predicted when its probability reaches its threshold. Rows with
-    fewer than ``min_labels`` labels are topped up, and rows with more than
-    ``max_labels`` cut back, by the margin (probability minus threshold).
-    """
-    D = P >= thresholds
-    n, n_labels = P.shape
-    if n == 0 or (min_labels == 0 and max_labels is None):
-        return D
-    margin = P - thresholds
-    if max_labels is not None and max_labels < n_labels:
-        if max_labels == 0:
-            return np.zeros_like(D)
-        over = D.sum(axis=1) > max_labels
-        if over.any():
-            m = margin[over]
-            top = np.argpartition(-m, max_labels - 1, axis=1)[:, :max_labels]
-            keep = np.zeros_like(m, dtype=bool)
-            keep[np.arange(len(m))[:, None], top] = True
-            D[over] &= keep
-    if min_labels > 0:
-        k = min(min_labels, n_labels)
-        under = D.sum(axis=1) < k
-        if under.any():
-            m = margin[under]
-            top = np.argpartition(-m, k - 1, axis=1)[:, :k]
-            sub = D[under]
-            sub[np.arange(len(m))[:, None], top] = True
-            D[under] = sub
-    return D
-
-
 ARGMAX = "argmax"
 
 

@@ -55,16 +55,7 @@ def test_seeded_search_on_a_local_cluster_equals_n_jobs_1(data):
 
 def test_the_docs_dask_snippet_runs_as_a_script(tmp_path):
     """Pasted into a file and run, as a user would (it once crashed so)."""
-    import pathlib
-    import subprocess
-    import sys
+    from snippets import run_snippet
 
-    page = (pathlib.Path(__file__).parents[1] / "docs" / "guide" / "dask.md").read_text()
-    section = page.split("# Grid searches on a Dask cluster", 1)[1]
-    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
-    script = tmp_path / "search.py"
-    script.write_text(snippet)
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            timeout=600, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "{'kerasmultilabelclassifier__learning_rate':" in result.stdout
+    stdout = run_snippet("guide/dask.md", "# Grid searches on a Dask cluster", tmp_path)
+    assert "{'kerasmultilabelclassifier__learning_rate':" in stdout

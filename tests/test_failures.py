@@ -18,7 +18,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_mlk import KerasMultiLabelClassifier
-from sklearn_mlk._thresholds import decide, tune
+from sklearn_mlk._decisions import decide
+from sklearn_mlk._thresholds import tune
 
 keras = pytest.importorskip("keras")
 

@@ -12,6 +12,7 @@ from sklearn.metrics import f1_score, fbeta_score, jaccard_score
 
 from sklearn_mlk import FBeta
 from sklearn_mlk import _thresholds as T
+from sklearn_mlk._decisions import decide
 
 
 def _counts(s, y, w, t):
@@ -233,7 +234,7 @@ def test_decoding_limits_hold(P, low, extra):
     low = min(low, n_labels)
     high = None if extra is None else max(low + extra, 1)
     thresholds = np.full(n_labels, 0.5)
-    D = T.decide(P, thresholds, low, high)
+    D = decide(P, thresholds, low, high)
     counts = D.sum(axis=1)
     assert np.all(counts >= low)
     if high is not None:
@@ -380,10 +381,10 @@ def test_decoding_equals_a_row_by_row_reference(seed):
     P[0, 0] = thresholds[0]  # a probability exactly at its threshold is predicted
     low = int(rng.integers(0, n_labels + 1))
     high = None if seed % 3 == 0 else int(rng.integers(max(low, 1), n_labels + 1))
-    np.testing.assert_array_equal(T.decide(P.copy(), thresholds, low, high),
+    np.testing.assert_array_equal(decide(P.copy(), thresholds, low, high),
                                   _decide_by_hand(P, thresholds, low, high))
-    assert T.decide(P, thresholds)[0, 0]
-    none = T.decide(P, thresholds, 0, 0)
+    assert decide(P, thresholds)[0, 0]
+    none = decide(P, thresholds, 0, 0)
     assert none.shape == P.shape and none.dtype == bool and not none.any()
 
 

@@ -18,60 +18,13 @@ A plan is only used after it reproduced the model's own outputs on a probe
 batch; any other model runs through Keras.
 """
 
-import threading
-
 import numpy as np
-import scipy.sparse as sp
 from scipy.linalg import block_diag
-from scipy.special import expit
 
+from .._plan import _ACTIVATIONS, run_plan
 from ._backend import full_precision_matmul, to_numpy
 
 _PROBE_ROWS = 8
-# Hidden values per block of rows (8 MiB of float64), and the per-thread
-# scratch buffers that hold them.
-_BLOCK_VALUES = 2**20
-_SCRATCH = threading.local()
-# Below this many values, fixed costs per call dominate: fresh arrays come
-# from the heap, not from the system, and ``expit`` beats the vectorised
-# sigmoid, so the simplest path is the fastest.
-_SMALL_VALUES = 2**13
-
-
-def sigmoid_(x):
-    """The logistic function of a float array, in place; returns x.
-
-    ``1 / (1 + exp(-x))`` through NumPy's vectorised ``exp``: faster than
-    ``scipy.special.expit`` on large arrays, and within a few units in the
-    last place of it. Where ``exp(-x)`` overflows (x below
-    about -88 in float32, -709 in float64) the result is 0 instead of a
-    subnormal number. Small arrays go through ``expit``, whose fixed cost is
-    lower.
-    """
-    if x.size < _SMALL_VALUES:
-        return expit(x, out=x)
-    np.negative(x, out=x)
-    with np.errstate(over="ignore"):
-        np.exp(x, out=x)
-    x += 1
-    return np.reciprocal(x, out=x)
-
-
-def softmax_(x):
-    """The softmax over each row of a float array, in place; returns x."""
-    x -= x.max(axis=1, keepdims=True)
-    np.exp(x, out=x)
-    x /= x.sum(axis=1, keepdims=True)
-    return x
-
-
-_ACTIVATIONS = {
-    "linear": lambda x: x,
-    "softmax": softmax_,
-    "relu": lambda x: np.maximum(x, 0, out=x),
-    "sigmoid": sigmoid_,
-    "tanh": lambda x: np.tanh(x, out=x),
-}
 
 
 def dense_plan(model, n_features, seed=0):
@@ -145,53 +98,3 @@ def fuse_plans(plans, model, n_features, seed=0):
             kernel, bias = block_diag(*kernels), np.concatenate(biases)
         fused.append((np.ascontiguousarray(kernel), bias, activations.pop()))
     return fused if _reproduces(fused, model, n_features, seed) else None
-
-
-def run_plan(plan, X):
-    """The plan's outputs (as float64) for a dense or CSR matrix X.
-
-    Rows go through in blocks of at most ``_BLOCK_VALUES`` hidden values.
-    Each layer writes into one of two float64 scratch buffers that the
-    calling thread keeps between calls: a fresh multi-megabyte array per
-    layer and call would be mapped from the system and page-faulted in every
-    time. A CSR first layer is multiplied as it is and yields a dense array.
-
-    The products run in float64, so a row's outputs do not depend on the
-    rows computed beside it (to float64 rounding; see the module's notes).
-    """
-    n_rows = X.shape[0]
-    widest = max(kernel.shape[1] for kernel, _, _ in plan)
-    if n_rows * widest < _SMALL_VALUES:
-        return _layers(plan, X, None)
-    out = np.empty((n_rows, plan[-1][0].shape[1]), dtype=np.float64)
-    block = max(1, min(n_rows, _BLOCK_VALUES // widest))
-    scratch = _scratch(block * widest)
-    for start in range(0, n_rows, block):
-        out[start : start + block] = _layers(plan, X[start : start + block], scratch)
-    return out
-
-
-def _layers(plan, h, scratch):
-    """The plan applied to the rows h (float64): each dense product into a
-    scratch buffer when ``scratch`` is given, into a fresh array otherwise."""
-    if not sp.issparse(h):
-        h = np.asarray(h, dtype=np.float64)
-    rows = h.shape[0]
-    for i, (kernel, bias, activation) in enumerate(plan):
-        if scratch is None or sp.issparse(h):
-            h = np.asarray(h @ kernel, dtype=np.float64)
-        else:
-            width = kernel.shape[1]
-            h = np.matmul(h, kernel, out=scratch[i % 2][: rows * width].reshape(rows, width))
-        if bias is not None:
-            h += bias
-        h = _ACTIVATIONS[activation](h)
-    return h
-
-
-def _scratch(values):
-    """Two float64 buffers of at least ``values`` each, kept by this thread."""
-    pair = getattr(_SCRATCH, "pair", None)
-    if pair is None or pair[0].size < values:
-        pair = _SCRATCH.pair = (np.empty(values), np.empty(values))
-    return pair

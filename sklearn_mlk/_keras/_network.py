@@ -299,7 +299,7 @@ def forward(model, X, batch_size=4096, plan=None):
     run through NumPy (sparse blocks stay sparse); otherwise through the model.
     """
     if plan is not None:
-        from ._inference import run_plan
+        from .._plan import run_plan
 
         return run_plan(plan, X)  # in blocks of its own size
     if sp.issparse(X):

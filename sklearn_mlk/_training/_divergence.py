@@ -70,8 +70,14 @@ def constant_loss(Y, w, pos_weight, softmax=False):
     """
     from .._targets import label_totals
 
-    n, n_labels = Y.shape
-    positives, total = label_totals(Y, w)
+    return constant_loss_of(label_totals(Y, w), Y.shape[0], pos_weight, softmax)
+
+
+def constant_loss_of(totals, n, pos_weight, softmax=False):
+    """:func:`constant_loss` from each label's weighted ``(positives, known)``
+    totals over ``n`` rows."""
+    positives, total = totals
+    n_labels = positives.shape[0]
     p = np.clip(positives / np.maximum(total, np.finfo(float).tiny), 1e-7, 1 - 1e-7)
     if softmax:
         p = np.clip(positives / max(positives.sum(), np.finfo(float).tiny), 1e-7, 1.0)

@@ -65,6 +65,13 @@ class Members:
         self.val_rows = mask.shape[0] - self.train_rows
         self.parts = parts
 
+    @classmethod
+    def of_rows(cls, train_rows, val_rows, parts):
+        """Members of known row counts (rows streamed block by block)."""
+        members = cls.__new__(cls)
+        members.train_rows, members.val_rows, members.parts = train_rows, val_rows, parts
+        return members
+
     def slices(self, values, j):
         return [None if part is None else take(value, part, j).copy()
                 for value, part in zip(values, self.parts)]
@@ -184,30 +191,41 @@ class Loop:
         """Train; return the history, or one history per member of a stacked
         ensemble (``members``: its :class:`Members`)."""
         self.begin(model, loss)
-        rng = np.random.default_rng(seed)
         n = X.shape[0]
-        X = self._batches_of(X)
-        Y = _dense(Y)
-        w = np.asarray(w, dtype=np.float32)
-        data = self.prepare(X, Y, w)
         k = self.members or 1
         train_rows = np.full(k, n) if members is None else members.train_rows
-        histories = [{"loss": []} for _ in range(k)]
-        # Epochs each member trained before early stopping ended it.
-        ran = np.full(k, epochs)
+        val_rows = None
         if validation is not None:
             val_rows = (np.full(k, validation[0].shape[0]) if members is None
                         else members.val_rows)
-            validation = self._validation_blocks(*validation)
+        source = _Arrays(self, X, Y, w, validation)
+        return self.run_epochs(model, source, train_rows, val_rows, epochs=epochs,
+                               batch_size=batch_size, patience=patience, shuffle=shuffle,
+                               verbose=verbose, seed=seed, members=members)
+
+    def run_epochs(self, model, source, train_rows, val_rows, *, epochs, batch_size,
+                   patience, shuffle, verbose, seed, members=None):
+        """The epochs of :meth:`run` over any ``source`` of batches (after
+        :meth:`begin`): in-memory arrays, or blocks streamed one at a time
+        (:mod:`sklearn_mlk._dask`). ``source.train(rng, batch_size, shuffle)``
+        runs one epoch and returns each member's loss summed over its rows;
+        ``source.validate()`` returns ``(summed losses, layer losses)``, and is
+        called only where ``val_rows`` (each member's validation rows) is
+        given."""
+        rng = np.random.default_rng(seed)
+        k = self.members or 1
+        histories = [{"loss": []} for _ in range(k)]
+        # Epochs each member trained before early stopping ended it.
+        ran = np.full(k, epochs)
+        validating = val_rows is not None
+        if validating:
             for history in histories:
                 history["val_loss"] = []
             best, wait = np.full(k, np.inf), np.zeros(k, dtype=int)
             best_weights = [None] * k
         progress = _Progress(epochs, verbose)
         for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle else np.arange(n)
-            mean = self.epoch(data, order, batch_size)
-            losses = np.atleast_1d(mean) * n / train_rows
+            losses = np.atleast_1d(source.train(rng, batch_size, shuffle)) / train_rows
             live = np.flatnonzero(ran > epoch)
             for j in live:
                 histories[j]["loss"].append(float(losses[j]))
@@ -215,8 +233,9 @@ class Loop:
             # A NaN or infinite loss ends training, as keras.callbacks.
             # TerminateOnNaN does; the caller reports it.
             stop = not np.isfinite(losses).all()
-            if validation is not None:
-                val_losses = self._validation_loss(validation, val_rows)
+            if validating:
+                total, extra = source.validate()
+                val_losses = total / val_rows + extra
                 shown.append(("val_loss", float(np.mean(val_losses[live]))))
                 improved = [j for j in live if val_losses[j] < best[j]]
                 values = self.values() if improved else None
@@ -233,7 +252,7 @@ class Loop:
             progress.update(epoch, shown, last=stop)
             if stop:
                 break
-        if validation is not None:
+        if validating:
             self._restore(best_weights, members)
         self.end(model)
         return histories[0] if members is None else histories
@@ -281,12 +300,31 @@ class Loop:
             rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
         return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
 
-    def _validation_loss(self, validation, counts):
-        """The validation loss, one value per member (``counts`` rows each)."""
+    def validation_totals(self, validation):
+        """Each member's loss summed over the prepared ``validation`` rows
+        (:meth:`_validation_blocks`), and the layer losses."""
         X, Y, w, rows = validation
         total, extra = 0.0, 0.0
         for start in range(0, X.shape[0], rows):
             part = slice(start, start + rows)
             block_total, extra = self.evaluate(X[part], Y[part], w[part])
             total = total + block_total
-        return total / counts + extra
+        return np.atleast_1d(total), extra
+
+
+class _Arrays:
+    """The source of :meth:`Loop.run_epochs` for arrays in memory."""
+
+    def __init__(self, loop, X, Y, w, validation):
+        self.loop, self.n = loop, X.shape[0]
+        X = loop._batches_of(X)
+        self.data = loop.prepare(X, _dense(Y), np.asarray(w, dtype=np.float32))
+        self.validation = (None if validation is None
+                           else loop._validation_blocks(*validation))
+
+    def train(self, rng, batch_size, shuffle):
+        order = rng.permutation(self.n) if shuffle else np.arange(self.n)
+        return np.atleast_1d(self.loop.epoch(self.data, order, batch_size)) * self.n
+
+    def validate(self):
+        return self.loop.validation_totals(self.validation)

@@ -18,7 +18,8 @@ ops = get_keras().ops  # the backend starts quietly, with its thread limits
 _EPSILON = 1e-7
 
 
-def positive_weights(class_weight, Y, classes, sample_weight=None, softmax=False):
+def positive_weights(class_weight, Y, classes, sample_weight=None, softmax=False,
+                     totals=None):
     """Return one positive weight per label (float32, shape (n_labels,)).
 
     ``"balanced"`` gives ``n_negative / n_positive`` per label (weighted by
@@ -27,7 +28,8 @@ def positive_weights(class_weight, Y, classes, sample_weight=None, softmax=False
     ``n / (n_classes * n_c)`` per class, as scikit-learn's
     ``compute_class_weight("balanced")`` does. A mapping
     gives weights by label name (missing labels get 1); an array gives them in
-    column order.
+    column order. ``totals``, each label's weighted ``(positives, known)``,
+    stand in for ``Y`` and ``sample_weight`` where given (streamed data).
     """
     n_labels = len(classes)
     if class_weight is None:
@@ -35,8 +37,10 @@ def positive_weights(class_weight, Y, classes, sample_weight=None, softmax=False
     if isinstance(class_weight, str):
         from .._targets import label_totals
 
-        w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
-        positives, known = label_totals(Y, w)
+        if totals is None:
+            w = np.ones(Y.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+            totals = label_totals(Y, w)
+        positives, known = totals
         negatives = known - positives
         if softmax:
             ratio = np.ones(n_labels)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._keras import _backend
-from .._keras._inference import sigmoid_
+from .._plan import sigmoid_
 
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22

@@ -159,14 +159,13 @@ def test_plain_arrays_skip_validate_data_with_the_same_results(data, monkeypatch
 def test_fast_sigmoid_matches_expit(dtype):
     from scipy.special import expit
 
-    from sklearn_mlk._keras import _inference
-    from sklearn_mlk._keras._inference import sigmoid_
+    from sklearn_mlk._plan import _SMALL_VALUES, sigmoid_
 
     x = np.concatenate([
         np.linspace(-800, 800, 20001),
         np.random.default_rng(0).normal(scale=10, size=20000),
     ]).astype(dtype)
-    assert x.size >= _inference._SMALL_VALUES  # the vectorised path, not expit
+    assert x.size >= _SMALL_VALUES  # the vectorised path, not expit
     expected = expit(x)
     got = sigmoid_(x.copy())
     assert got.dtype == dtype
@@ -181,11 +180,11 @@ def test_fast_sigmoid_matches_expit(dtype):
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Force the blocked, scratch-buffer path with blocks of a few rows."""
-    from sklearn_mlk._keras import _inference
+    from sklearn_mlk import _plan
 
-    monkeypatch.setattr(_inference, "_SMALL_VALUES", 1)
-    monkeypatch.setattr(_inference, "_BLOCK_VALUES", 7 * 16)
-    return _inference
+    monkeypatch.setattr(_plan, "_SMALL_VALUES", 1)
+    monkeypatch.setattr(_plan, "_BLOCK_VALUES", 7 * 16)
+    return _plan
 
 
 def test_blocked_path_equals_model_predict(data, small_blocks):
