@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,8 +99,21 @@ def test_blocks_add_up_to_one_pass_and_unknown_entries_are_left_out():
     parts = H.ScoreHistogram(3, 512)
     for rows in np.array_split(np.arange(500), 7):
         parts.add(S[rows], Y[rows], w[rows])
+    known = Y != -1
     np.testing.assert_allclose(parts.totals, whole.totals)
     np.testing.assert_allclose(parts.positives, whole.positives)
+    np.testing.assert_allclose(parts.pooled_totals, whole.pooled_totals)
+    np.testing.assert_allclose(parts.pooled_positives, whole.pooled_positives)
+    np.testing.assert_array_equal(parts.n_known, whole.n_known)
+    np.testing.assert_array_equal(parts.n_pos, whole.n_pos)
+    assert whole.pooled_totals.sum() == pytest.approx((w[:, None] * known).sum())
+    assert whole.pooled_positives.sum() == pytest.approx((w[:, None] * (Y == 1)).sum())
+    # A sparse target counts as its dense form (it holds no unknown entries).
+    Y01 = (Y == 1).astype(float)
+    dense = H.ScoreHistogram(3, 512).add(S, Y01, w)
+    sparse = H.ScoreHistogram(3, 512).add(S, sp.csr_matrix(Y01), w)
+    np.testing.assert_allclose(sparse.positives, dense.positives)
+    np.testing.assert_allclose(sparse.totals, dense.totals)
     known = Y != -1
     np.testing.assert_array_equal(whole.n_known, known.sum(axis=0))
     np.testing.assert_array_equal(whole.n_pos, (Y == 1).sum(axis=0))
@@ -129,7 +143,9 @@ def test_streamed_search_matches_the_exact_one_on_several_labels_and_objectives(
 
 def test_scores_that_are_not_finite_are_refused():
     hist = H.ScoreHistogram(2, 16)
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with pytest.raises(ValueError, match=r"^The scores to tune thresholds on hold NaN or "
+                       r"infinite values; the network's outputs on these samples are "
+                       r"meaningless\.$"):
         hist.add(np.array([[0.5, np.nan]]), np.array([[1, 0]]), np.ones(1))
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         hist.add(np.zeros((3, 3)), np.zeros((3, 3)), np.ones(3))
@@ -169,3 +185,55 @@ def test_the_pooled_search_has_bins_fine_enough_for_every_labels_scores():
     # In the per-label bins alone, 17,000 scores would share bins.
     coarse = H.ScoreHistogram(170, pooled_bins=hist.bins).add(S, Y, w)
     assert coarse.pooled_curve().cut.size < hist.pooled_curve().cut.size
+
+
+def test_the_bins_asked_for_are_the_bins_used_and_two_is_the_least():
+    assert H.ScoreHistogram(3, bins=16).bins == 16
+    assert H.ScoreHistogram(3, bins=2, pooled_bins=2).pooled_lower.size == 2
+    with pytest.raises(ValueError, match=r"^A score histogram needs at least 2 bins, got 1\.$"):
+        H.ScoreHistogram(3, bins=1)
+    with pytest.raises(ValueError, match="got 1"):
+        H.ScoreHistogram(3, bins=8, pooled_bins=1)
+
+
+def test_a_label_never_known_has_the_empty_curve():
+    Y = np.array([[1, -1], [0, -1], [1, -1]])
+    hist = H.ScoreHistogram(2, 64).add(np.full((3, 2), 0.4), Y, np.ones(3))
+    empty = hist.curves()[1]
+    np.testing.assert_array_equal(empty.cut, [1.0])
+    np.testing.assert_array_equal(empty.tp, [0.0])
+    np.testing.assert_array_equal(empty.fp, [0.0])
+    assert (empty.n_pos, empty.n_neg) == (0, 0)
+    known = hist.curves()[0]
+    assert (known.n_pos, known.n_neg) == (2, 1)
+
+
+def test_the_curve_ends_above_every_score_and_halfway_below_the_lowest():
+    hist = H.ScoreHistogram(1, 64).add(np.array([[0.5], [0.3]]), np.array([[1], [0]]),
+                                       np.ones(2))
+    curve = hist.curves()[0]
+    top = np.searchsorted(hist.lower, 0.5, side="right") - 1
+    low = np.searchsorted(hist.lower, 0.3, side="right") - 1
+    assert curve.cut[0] == hist.upper[top] and curve.index(curve.cut[0]) == 0
+    assert curve.cut[-1] == hist.lower[low] / 2
+    assert (curve.tp[0], curve.fp[0]) == (0.0, 0.0)
+    assert (curve.tp[-1], curve.fp[-1]) == (1.0, 1.0)
+    # A score in the last bin (up to 1 included): nothing is above the first cut.
+    ones = H.ScoreHistogram(1, 64).add(np.array([[1.0], [0.2]]), np.array([[1], [0]]),
+                                       np.ones(2)).curves()[0]
+    assert ones.cut[0] == np.nextafter(1.0, np.inf) and ones.index(ones.cut[0]) == 0
+    # In the bin below the last, the first cut is that bin's upper edge.
+    hist = H.ScoreHistogram(1, 64)
+    below_last = (hist.lower[-2] + hist.upper[-2]) / 2
+    curve = hist.add(np.array([[below_last]]), np.array([[1]]), np.ones(1)).curves()[0]
+    assert curve.cut[0] == hist.upper[-2] == hist.lower[-1]
+
+
+def test_scores_in_one_bin_are_constant_scores_for_the_fallback():
+    S = np.column_stack([np.full(50, 0.7), np.linspace(0.1, 0.9, 50)])
+    Y = np.column_stack([np.arange(50) % 2, np.arange(50) % 2])
+    hist = H.ScoreHistogram(2, 256).add(S, Y, np.ones(50))
+    assert hist.curves()[0].cut.size == 2  # predict nothing, or the one bin
+    tuned = T.tune_curves(hist.curves(), hist.pooled_curve, "f1")
+    assert tuned.status[0] == "fallback: constant scores"
+    assert tuned.status[1] == "tuned"
