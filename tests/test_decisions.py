@@ -79,3 +79,37 @@ def test_indicator_and_classes_of_each_target_kind():
         [6, 4])
     out = D.classes_of(np.array([[True, False]]), "indicator", None)
     assert out.dtype == np.int64 and out.tolist() == [[1, 0]]
+
+
+def test_saturated_probabilities_keep_finite_margins_of_their_sign():
+    margin = D.margins(np.array([[0.0, 1.0]]), np.array([0.3, 0.3]), True)
+    assert np.isfinite(margin).all()
+    assert margin[0, 0] < -700 and margin[0, 1] > 30
+
+
+def test_a_logit_whose_probability_rounds_below_its_threshold_is_not_predicted():
+    """Where sigmoid(logit(t)) rounds below t, the margin (exactly 0) must say
+    'not predicted', as predict does: the smallest negative float."""
+    rng = np.random.default_rng(0)
+    t = rng.uniform(0.05, 0.95, 10_000)
+    o = logit(t)
+    below = np.flatnonzero(expit(o) < t)
+    assert below.size  # such thresholds exist
+    j = below[0]
+    margin = D.margins(np.array([[o[j]]]), np.array([t[j]]), False)
+    assert margin[0, 0] == -np.finfo(np.float64).smallest_subnormal
+
+
+def test_the_binary_and_multiclass_indicators_ignore_label_limits():
+    P = np.array([[0.5], [0.2]])
+    np.testing.assert_array_equal(
+        D.indicator(P, np.array([0.5]), "binary", min_labels=1, max_labels=1),
+        [[True], [False]])  # a probability at its threshold is predicted
+    one_hot = D.indicator(np.array([[0.2, 0.7], [0.9, 0.1]]), np.full(2, 0.5),
+                          "multiclass")
+    assert one_hot.dtype == bool
+
+
+def test_without_limits_a_row_may_have_no_label():
+    np.testing.assert_array_equal(
+        D.indicator(np.array([[0.1, 0.2]]), np.full(2, 0.5), "indicator"), [[False, False]])
