@@ -239,7 +239,7 @@ def quality(rows, block, epochs, seeds):
     return out
 
 
-def thresholds():
+def thresholds(bins=None):
     import datasets
     import peers
     from sklearn_mlk._histogram import ScoreHistogram
@@ -256,7 +256,7 @@ def thresholds():
         P, T = model.predict_proba(X[test]), Y[test]
         w = np.ones(len(T))
         exact = tune(P, T, w, "f1")
-        histogram = ScoreHistogram(T.shape[1]).add(P, T, w)
+        histogram = ScoreHistogram(T.shape[1], bins).add(P, T, w)
         streamed = tune_curves(histogram.curves(), histogram.pooled_curve, "f1")
         curves = label_curves(P, T, w)
         f1_exact = np.array([_score_at(c, _f1, t) for c, t in zip(curves, exact.thresholds)])
@@ -346,6 +346,9 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["stream", "quality", "thresholds"])
+    parser.add_argument("--bins", type=int, default=None,
+                        help="bins per label of the streamed threshold search "
+                             "(default: the library's, sklearn_mlk._histogram.bins_for)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the saved report's other sections (and their "
                              "commands) and replace the ones run")
@@ -366,7 +369,7 @@ def main(argv=None):
     if "quality" not in args.skip:
         results["quality"] = quality(args.slice, args.block, args.epochs, args.seeds)
     if "thresholds" not in args.skip:
-        results["thresholds"] = thresholds()
+        results["thresholds"] = thresholds(args.bins)
     meta = report.run_meta("out_of_core.py", argv)
     ran = [name for name in ("stream", "quality", "thresholds") if name not in args.skip]
     meta["commands"] = {**commands, **dict.fromkeys(ran, meta["command"])}

@@ -31,10 +31,10 @@ from ._targets import UNKNOWN
 LOGIT_LIMIT = 16.0
 MAX_BINS = 1 << 16
 # Bins of all labels together at most: up to 256 labels get MAX_BINS each,
-# 1000 labels 16,384 (two float64 counts per bin: 256 MiB at most). On
-# cal500 (174 labels, 101 tuning rows whose scores nearly tie), 16,384 bins
-# moved 11 labels' F1 by more than 0.001 and 65,536 none
-# (benchmarks/out_of_core.py).
+# 1000 labels 16,384 (two float64 counts per bin: 256 MiB at most). cal500
+# (174 labels, 101 tuning rows whose scores nearly tie) needs MAX_BINS for
+# every label's F1 to stay within 0.001 of the exact search's
+# (benchmarks/out_of_core.py, "thresholds"; --bins sets fewer).
 MAX_CELLS = 1 << 24
 # Bins of the pooled histogram (every label's scores together, for the labels
 # that fall back to the pooled threshold): it holds labels times as many

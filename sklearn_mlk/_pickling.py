@@ -15,7 +15,7 @@ from ._keras import _backend
 
 def to_pickle(state):
     """``state`` (the estimator's ``__dict__``) with its network as bytes."""
-    if state.get("model_") is not None:
+    if "model_" in state:
         model = state["model_"]
         state = dict(state, model_=_backend.model_to_bytes(model),
                      _model_classes=_backend.custom_classes(model))

@@ -72,8 +72,13 @@ def column_weights(class_weight, encoder):
 def constant_labels(Y):
     """Per label of an encoded multi-label target: 1.0 where every known entry
     is positive, 0.0 where none is, NaN otherwise."""
-    positives, known = label_totals(Y, np.ones(Y.shape[0]))
-    out = np.full(Y.shape[1], np.nan)
+    return constant_of(*label_totals(Y, np.ones(Y.shape[0])))
+
+
+def constant_of(positives, known):
+    """1.0 for a label whose ``positives`` are all of its ``known`` entries,
+    0.0 for one without positives, NaN otherwise."""
+    out = np.full(np.shape(positives), np.nan)
     out[positives == known] = 1.0
     out[positives == 0] = 0.0
     return out

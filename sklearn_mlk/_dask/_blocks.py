@@ -35,12 +35,11 @@ class Summary(NamedTuple):
         return int(self.rows.sum())
 
     def constant_labels(self):
-        """1.0 for a label positive wherever known, 0.0 for one never
-        positive, NaN otherwise (as :func:`sklearn_mlk._targets.constant_labels`)."""
-        out = np.full(self.n_pos.shape, np.nan)
-        out[self.n_pos == self.n_known] = 1.0
-        out[self.n_pos == 0] = 0.0
-        return out
+        """Each label's constant probability, NaN where it varies
+        (:func:`sklearn_mlk._targets.constant_of`)."""
+        from .._targets import constant_of
+
+        return constant_of(self.n_pos, self.n_known)
 
 
 def _dask_array(obj, rows_like=None):
@@ -76,19 +75,15 @@ class Blocks:
     y : Dask array or DataFrame, or an in-memory array, of shape
         (n_samples, n_labels): a 0/1 indicator, NaN or -1 for an unknown entry
     sample_weight : Dask array, array of shape (n_samples,) or None
-    min_blocks : int
-        Rows are cut into at least this many blocks (rechunked if fewer).
     """
 
-    def __init__(self, X, y, sample_weight=None, min_blocks=1):
+    def __init__(self, X, y, sample_weight=None):
         X, self.feature_names = _dask_array(X)
         if X.ndim != 2:
             raise ValueError(f"A Dask X must be 2-D (n_samples, n_features), got "
                              f"{X.ndim} dimensions.")
         if X.dtype.kind not in "biuf":
             raise ValueError(f"Dask X must be numeric, got dtype {X.dtype}.")
-        if X.numblocks[0] < min_blocks:
-            X = X.rechunk({0: -(-X.shape[0] // min_blocks)})
         if X.numblocks[1] > 1:
             X = X.rechunk({1: -1})  # a block holds whole rows
         Y, self.label_names = _dask_array(y, X)
@@ -110,6 +105,17 @@ class Blocks:
                                  f"got {w.shape}.")
             self.w = w.rechunk((X.chunks[0],))
         self.rows = np.asarray(X.chunks[0], dtype=np.int64)
+
+    def at_least(self, n_blocks):
+        """These blocks, rows cut into at least ``n_blocks`` (rechunked if fewer)."""
+        if self.n_blocks >= n_blocks:
+            return self
+        self.X = self.X.rechunk({0: -(-int(self.rows.sum()) // n_blocks)})
+        self.Y = self.Y.rechunk((self.X.chunks[0], (self.n_labels,)))
+        if self.w is not None:
+            self.w = self.w.rechunk((self.X.chunks[0],))
+        self.rows = np.asarray(self.X.chunks[0], dtype=np.int64)
+        return self
 
     @property
     def n_blocks(self):

@@ -65,7 +65,7 @@ def fit(est, X, y, sample_weight, routed):
     plan = None if fixed_cut else _tuning.scheme(est.threshold_cv, est.refit,
                                                  est.early_stopping, n)
     if plan is not None and plan.k:
-        blocks = Blocks(X, y, sample_weight, min_blocks=plan.k)
+        blocks = blocks.at_least(plan.k)
     summary = blocks.summary()
     if not (summary.n_known > 0).all():
         missing = np.flatnonzero(summary.n_known == 0)[:10].tolist()
