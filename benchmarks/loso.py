@@ -1,8 +1,9 @@
 """Leave one set out: would the defaults have been chosen without the set
 they are scored on?
 
-    python benchmarks/loso.py                          # from thresholds_loso.json
+    python benchmarks/loso.py                # thresholds_loso.json, thresholds_cost.json
     python benchmarks/loso.py --study thresholds_loso --quality quality
+    python benchmarks/loso.py --study thresholds_auto_lr --name loso_auto_lr
 
 Reads a study of variants of the default (``benchmarks/thresholds.py``,
 mean macro-F1 over seeds per set and variant) and, for each shared set in
@@ -42,10 +43,19 @@ def _ranks(scores):
     return dict(zip(names, ranks))
 
 
-def choose(study, held_out):
-    """The variant with the best mean rank over every set but ``held_out``."""
+def choose(study, held_out, ratios=None, budget=None):
+    """The variant with the best mean rank over every set but ``held_out``.
+
+    With a ``budget``, only the variants whose fit time over the default's
+    (``ratios`` by set and variant), averaged over those sets, is at most
+    ``budget`` compete: the choice a cost bar allows, made without the
+    held-out set too.
+    """
     others = [s for s in study if s != held_out]
     variants = [v for v in study[others[0]] if all(v in study[s] for s in others)]
+    if budget is not None:
+        variants = [v for v in variants
+                    if np.mean([ratios[s][v] for s in others]) <= budget]
     ranks = {v: 0.0 for v in variants}
     for data in others:
         for v, r in _ranks({v: study[data][v] for v in variants}).items():
@@ -55,22 +65,22 @@ def choose(study, held_out):
     return (DEFAULT if DEFAULT in tied else tied[0]), ranks
 
 
-def leave_one_out(study, quality=None, fit_seconds=None):
+def leave_one_out(study, quality=None, ratios=None, budget=None):
     """Per held-out set: the variant chosen on the others, its score and (given
-    ``fit_seconds`` by set and variant) its fit time over the default's, the
-    default's score, the best variant in hindsight and the best peer."""
+    ``ratios``, fit time over the default's by set and variant) its fit time
+    over the default's, the default's score, the best variant in hindsight
+    and the best peer; ``budget`` as :func:`choose` takes it."""
     rows = {}
     for data in study:
-        chosen, ranks = choose(study, data)
+        chosen, ranks = choose(study, data, ratios, budget)
         scores = study[data]
         hindsight = max(scores, key=scores.get)
         row = {"chosen": chosen, "chosen_macro_f1": scores[chosen],
                "default_macro_f1": scores[DEFAULT], "best_variant": hindsight,
                "best_variant_macro_f1": scores[hindsight],
                "mean_rank_on_others": ranks}
-        if fit_seconds:
-            seconds = fit_seconds[data]
-            row["chosen_fit_ratio"] = seconds[chosen] / seconds[DEFAULT]
+        if ratios:
+            row["chosen_fit_ratio"] = ratios[data][chosen]
         peers = {m: r["macro_f1"] for m, r in (quality or {}).get(data, {}).items()
                  if "error" not in r and not m.startswith("mlk")}
         if peers:
@@ -111,13 +121,23 @@ def study_table(results, meta):
     return "\n".join(lines)
 
 
-def table(rows, meta):
-    lines = [f"Each set held out in turn: the variant with the best mean macro-F1 rank "
-             f"on the other sets, scored on the held-out one (`{meta['study_command']}`, "
-             f"mean over {meta['seeds']} seeds; best peer from `{meta['quality_command']}`, "
-             "one seed)." + (" The study merges several runs (see its table): a fit-time "
-                             "ratio may compare times measured in different runs."
-                             if meta.get("study_merged") else ""), "",
+def table(rows, meta, budget=None):
+    if budget is None:
+        commands = "; ".join(f"`{c}`" for c in meta["study_commands"])
+        intro = (
+            "Each set held out in turn: the variant with the best mean macro-F1 rank on "
+            f"the other sets, scored on the held-out one ({commands}, mean over "
+            f"{meta['seeds']} seeds; best peer from `{meta['quality_command']}`, "
+            f"{meta.get('quality_seeds', 'one seed')}). Fit times are ratios to the "
+            "default measured in the same run." + (
+                " A study that merges several runs (see its table) may compare times "
+                "measured in different runs." if meta.get("study_merged") else ""))
+    else:
+        intro = ("Within a fit-time budget: each set held out in turn, among the variants "
+                 "whose fit time, averaged over the other sets, is at most "
+                 f"{budget:g} times the default's, the one with the best mean macro-F1 "
+                 "rank there, scored on the held-out one.")
+    lines = [intro, "",
              "| held-out set | chosen on the others | its macro-F1 | its fit time "
              "/ default's | default | best variant in hindsight | best peer |",
              "|---|---|---|---|---|---|---|"]
@@ -133,32 +153,70 @@ def table(rows, meta):
     return "\n".join(lines)
 
 
-def compute(study_stem="thresholds_loso", quality_stem="quality"):
-    study_json = json.loads((report.RESULTS / f"{study_stem}.json").read_text())
+STUDIES = ("thresholds_loso", "thresholds_cost")
+# The cost-bound choice: variants no slower than the default on average.
+BUDGET = 1.0
+
+
+def merged_study(stems):
+    """Mean macro-F1 and fit-time ratio to the default (of the same run) by
+    set and variant, over several studies' reports (a variant in more than
+    one comes from the first), and their reports' metadata."""
+    study, ratios, metas = {}, {}, []
+    for stem in stems:
+        data = json.loads((report.RESULTS / f"{stem}.json").read_text())
+        metas.append(data["meta"])
+        means = _means(data["results"])
+        seconds = _means(data["results"], "fit_seconds")
+        for name, variants in means.items():
+            for v, score in variants.items():
+                if v in study.setdefault(name, {}):
+                    continue
+                study[name][v] = score
+                ratios.setdefault(name, {})[v] = seconds[name][v] / seconds[name][DEFAULT]
+    return study, ratios, metas
+
+
+def compute(study_stems=STUDIES, quality_stem="quality", budget=None):
+    study, ratios, metas = merged_study(study_stems)
     quality_path = report.RESULTS / f"{quality_stem}.json"
     quality_json = json.loads(quality_path.read_text()) if quality_path.exists() else None
-    rows = leave_one_out(_means(study_json["results"]),
-                         quality_json["results"] if quality_json else None,
-                         _means(study_json["results"], "fit_seconds"))
-    meta = {"study_command": study_json["meta"]["command"],
-            "study_merged": bool(study_json["meta"].get("merged_from")),
-            "seeds": study_json["meta"].get("seeds", 1),
+    rows = leave_one_out(study, quality_json["results"] if quality_json else None,
+                         ratios, budget)
+    seeds = {m.get("seeds", 1) for m in metas}
+    if len(seeds) != 1:
+        raise SystemExit(f"The studies {study_stems} have different seeds: {seeds}.")
+    meta = {"study_commands": [m["command"] for m in metas],
+            "study_merged": any(m.get("merged_from") for m in metas),
+            "seeds": seeds.pop(),
             "quality_command": quality_json["meta"]["command"] if quality_json else "n/a"}
+    if quality_json and quality_json["meta"].get("seeds", 1) > 1:
+        meta["quality_seeds"] = f"mean over {quality_json['meta']['seeds']} seeds"
     return rows, meta
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--study", default="thresholds_loso")
+    parser.add_argument("--study", nargs="+", default=list(STUDIES),
+                        help="the studies' report stems, merged")
     parser.add_argument("--quality", default="quality")
     parser.add_argument("--out", default=str(report.RESULTS))
+    parser.add_argument("--name", default="loso", help="file stem of the report")
     args = parser.parse_args(argv)
     rows, meta = compute(args.study, args.quality)
-    meta.update(report.run_meta("loso.py", argv))
-    text = "\n".join(report.header("Leave one set out", meta)) + table(rows, meta) + "\n"
-    report.write(args.out, "loso", meta, rows, text)
-    print(table(rows, meta))
-    return rows
+    bound, _ = compute(args.study, args.quality, BUDGET)
+    meta.update(report.run_meta("loso.py", argv), budget=BUDGET)
+    results = {"best": rows, "within_budget": bound}
+    text = "\n".join(report.header("Leave one set out", meta)) + block(results, meta) + "\n"
+    report.write(args.out, args.name, meta, results, text)
+    print(block(results, meta))
+    return results
+
+
+def block(results, meta):
+    """Both choices: the best variant, and the best within the fit-time budget."""
+    return (table(results["best"], meta) + "\n\n"
+            + table(results["within_budget"], meta, meta["budget"]))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import pathlib
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -32,6 +33,19 @@ import report  # noqa: E402
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 METRICS = protocol.METRICS
 REFERENCE = "OvR(LogReg)"
+
+
+def evaluate_seeds(model_name, X, Y, splits, seeds):
+    """:func:`evaluate` for each seed in ``range(seeds)``: the mean of each
+    figure, and each seed's figures under ``per_seed`` (several seeds only)."""
+    runs = [evaluate(model_name, X, Y, splits, seed=seed) for seed in range(seeds)]
+    failed = next((r for r in runs if "error" in r), None)
+    if failed or seeds == 1:
+        return failed or runs[0]
+    figures = [*METRICS, "fit_seconds"]
+    result = {f: float(np.mean([r[f] for r in runs])) for f in figures}
+    result["per_seed"] = {f: [r[f] for r in runs] for f in figures}
+    return result
 
 
 def evaluate(model_name, X, Y, splits, seed=0, factory=None):
@@ -74,13 +88,18 @@ def markdown(results, meta):
                 else:
                     cells.append(f"{r[metric]:.3f}" if metric != "fit_seconds"
                                  else f"{r[metric]:.2f}")
+                    seeds = r.get("per_seed", {}).get(metric)
+                    if seeds and metric != "fit_seconds":  # the range over seeds
+                        cells[-1] += f" [{min(seeds):.3f}, {max(seeds):.3f}]"
             lines.append(f"| {model} | " + " | ".join(cells) + " |")
         lines.append("")
     errors = [(d, m, r["error"]) for d in results for m, r in results[d].items()
               if "error" in r]
     if errors:
         lines += ["## Errors", ""] + [f"- {m} on {d}: {e}" for d, m, e in errors] + [""]
-    lines.append(f"fit_ratio is fit time relative to {REFERENCE} in the same run.")
+    lines.append(f"fit_ratio is fit time relative to {REFERENCE} in the same run. "
+                 "A model run over several seeds shows their mean, with their range "
+                 "in brackets.")
     return "\n".join(lines) + "\n"
 
 
@@ -191,6 +210,9 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", choices=list(peers.PEERS))
     parser.add_argument("--out", default=str(RESULTS), help="output folder")
     parser.add_argument("--name", default=None, help="file stem of the report")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="model seeds per model (the splits stay): each figure "
+                             "is their mean, each seed's kept in the JSON report")
     parser.add_argument("--merge", action="store_true",
                         help="keep the other models' and sets' results of an "
                              "earlier report of the same name, replacing only "
@@ -218,11 +240,13 @@ def main(argv=None):
             splits = splits[:1]
         results.setdefault(name, {})
         for model in models:
-            results[name][model] = evaluate(model, X, Y, splits)
+            results[name][model] = evaluate_seeds(model, X, Y, splits, args.seeds)
             r = results[name][model]
+            spread = r.get("per_seed", {}).get("macro_f1")
             shown = r.get("error") or (
-                f"macro-F1 {r['macro_f1']:.3f} micro-F1 {r['micro_f1']:.3f} "
-                f"fit {r['fit_seconds']:.1f}s"
+                f"macro-F1 {r['macro_f1']:.3f}"
+                + (f" [{min(spread):.3f}, {max(spread):.3f}]" if spread else "")
+                + f" micro-F1 {r['micro_f1']:.3f} fit {r['fit_seconds']:.1f}s"
             )
             print(f"{name:9} {model:40} {shown}", flush=True)
     # Every report lists the sets and models in the benchmark's order.

@@ -379,6 +379,26 @@ def test_leave_one_set_out_never_sees_the_held_out_set():
     assert "best_peer" not in rows["a"]
 
 
+def test_leave_one_set_out_within_a_budget_weighs_only_the_other_sets_times():
+    """Under a fit-time budget, a variant competes where its time over the
+    default's, averaged over the sets other than the held-out one, is within
+    it: a variant slow only on the held-out set still competes there."""
+    import loso
+
+    study = {s: {"default": 0.50, "slow": 0.60, "cheap": 0.55} for s in "abc"}
+    ratios = {"a": {"default": 1.0, "slow": 3.0, "cheap": 0.5},
+              "b": {"default": 1.0, "slow": 3.0, "cheap": 0.5},
+              "c": {"default": 1.0, "slow": 0.9, "cheap": 1.4}}
+    assert loso.choose(study, "a")[0] == "slow"  # no budget: the best rank
+    assert loso.choose(study, "a", ratios, budget=1.0)[0] == "cheap"  # slow: 1.95x
+    assert loso.choose(study, "c", ratios, budget=1.0)[0] == "cheap"  # slow 3x on a, b
+    # cheap's mean over b and c is 0.95x, slow's 1.95x.
+    rows = loso.leave_one_out(study, None, ratios, budget=1.0)
+    assert rows["a"]["chosen"] == "cheap" and rows["a"]["chosen_fit_ratio"] == 0.5
+    study["a"]["cheap"] = 0.40  # the default wins ties and ranks
+    assert loso.choose(study, "b", ratios, budget=1.0)[0] == "default"
+
+
 @needs_data
 @pytest.mark.parametrize("name", datasets.SETS)
 def test_every_shared_set_trains_networks_that_stop_early(name):

@@ -364,6 +364,37 @@ def test_optimizer_routing(data):
     assert np.isclose(float(keras.ops.convert_to_numpy(optimizer.learning_rate)), 0.02)
 
 
+def _rate(clf):
+    return float(keras.ops.convert_to_numpy(clf.model_.optimizer.learning_rate))
+
+
+def test_the_auto_learning_rate_is_adams_for_the_default_mlp_only(data):
+    """learning_rate="auto" trains the default MLP with Adam at 3e-3; an
+    explicit rate, None, another optimizer or a model callable keep theirs."""
+    from sklearn_mlk._training._fit import AUTO_LEARNING_RATE, DEFAULT_LEARNING_RATE
+
+    X, Y = data
+    assert tiny().get_params()["learning_rate"] == "auto"
+    fixed = {}  # tiny's fixed threshold: model_ is the one network trained
+    assert _rate(tiny(**fixed).fit(X, Y)) == pytest.approx(AUTO_LEARNING_RATE)
+    assert _rate(tiny(optimizer=keras.optimizers.Adam, **fixed).fit(X, Y)) == \
+        pytest.approx(AUTO_LEARNING_RATE)
+    assert _rate(tiny(learning_rate=None, **fixed).fit(X, Y)) == \
+        pytest.approx(DEFAULT_LEARNING_RATE)
+    assert _rate(tiny(optimizer="sgd", **fixed).fit(X, Y)) == \
+        pytest.approx(DEFAULT_LEARNING_RATE)
+    assert _rate(tiny(optimizer__learning_rate=0.02, **fixed).fit(X, Y)) == \
+        pytest.approx(0.02)
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(meta["n_labels_"])(inputs))
+
+    assert _rate(tiny(model=build, **fixed).fit(X, Y)) == pytest.approx(DEFAULT_LEARNING_RATE)
+    with pytest.raises(ValueError, match="learning_rate"):
+        tiny(learning_rate="fast").fit(X, Y)
+
+
 @pytest.mark.parametrize(
     "make_bad, match",
     [

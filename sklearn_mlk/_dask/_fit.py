@@ -257,7 +257,8 @@ class _Training:
         from .._meta import meta_of
         from .._keras._network import build_model
         from .._training import _compiled, _stacked
-        from .._training._fit import compile_model, make_optimizer, rows_per_batch
+        from .._training._fit import (compile_model, learning_rate_of, make_optimizer,
+                                      rows_per_batch)
         from .._training._loop import Members
         from .._training._losses import positive_weights
 
@@ -284,7 +285,7 @@ class _Training:
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
         loss = trainer._loss(pos_weight, False, trainer.masked, members[0], None, None)
-        compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
+        compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})
         rows = blocks.rows[:, None]
         train_rows = (rows * train_mask).sum(axis=0)

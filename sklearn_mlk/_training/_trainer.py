@@ -105,7 +105,7 @@ class Trainer:
         if self._trained_large:
             gc.collect()
         from ._losses import positive_weights
-        from ._fit import compile_model, make_optimizer, train
+        from ._fit import compile_model, learning_rate_of, make_optimizer, train
 
         est, routed = self.est, self.routed
         early_stopping = self.early_stopping and epochs is None
@@ -129,7 +129,7 @@ class Trainer:
             Y = both_classes(Y)
             if validation is not None:
                 validation = (validation[0], both_classes(validation[1]), validation[2])
-        optimizer = make_optimizer(est.optimizer, est.learning_rate, routed["optimizer"])
+        optimizer = make_optimizer(est.optimizer, learning_rate_of(est), routed["optimizer"])
         loss = self._loss(pos_weight, from_probability, self.masked, model, Y, w)
         compile_model(model, optimizer, loss, routed["compile"], routed["metrics"])
         history = train(
@@ -202,7 +202,7 @@ class Trainer:
         """A new network and whether it outputs probabilities, once its memory
         need is checked."""
         from .._keras._network import build_model, output_is_probability
-        from ._fit import make_optimizer
+        from ._fit import learning_rate_of, make_optimizer
 
         est = self.est
         # scikeras's compile_kwargs: the routed compile arguments, the
@@ -211,7 +211,7 @@ class Trainer:
         # them (not for the default MLP or a template).
         compile_kwargs, optimizer = self.routed["compile"], None
         if _takes_compile_kwargs(self.builder):
-            optimizer = make_optimizer(est.optimizer, est.learning_rate,
+            optimizer = make_optimizer(est.optimizer, learning_rate_of(est),
                                        self.routed["optimizer"])
             compile_kwargs = {**compile_kwargs, "optimizer": optimizer, "loss": est.loss}
         # Building draws the initial weights (and dropout seeds) from
@@ -244,7 +244,7 @@ class Trainer:
         entries out whether or not this batch has any.
         """
         from ._losses import positive_weights
-        from ._fit import compile_model, make_optimizer, train
+        from ._fit import compile_model, learning_rate_of, make_optimizer, train
 
         est, routed = self.est, self.routed
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
@@ -260,7 +260,8 @@ class Trainer:
                 or not getattr(model, "compiled", False):
             # An unpickled estimator's optimizer, its state restored.
             resumed = est.__dict__.pop("_resumed_optimizer", None) if warm else None
-            compile_model(model, resumed or make_optimizer(est.optimizer, est.learning_rate,
+            rate = learning_rate_of(est)
+            compile_model(model, resumed or make_optimizer(est.optimizer, rate,
                                                            routed["optimizer"]),
                           loss, routed["compile"], routed["metrics"])
         history = {"loss": []}
@@ -336,7 +337,7 @@ class Trainer:
             return None
         from ._losses import positive_weights
         from .._keras._network import build_model
-        from ._fit import compile_model, make_optimizer, rows_per_batch
+        from ._fit import compile_model, learning_rate_of, make_optimizer, rows_per_batch
 
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
@@ -354,7 +355,7 @@ class Trainer:
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
         loss = self._loss(pos_weight, False, self.masked, members[0], Y, w)
-        compile_model(model, make_optimizer(est.optimizer, est.learning_rate,
+        compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})
         mask = np.zeros((X.shape[0], len(folds)), dtype=bool)
         for j, (train, _) in enumerate(folds):

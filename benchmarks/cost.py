@@ -1,0 +1,293 @@
+"""The default's cost against MLPClassifier(256, early stopping), side by side.
+
+    python benchmarks/cost.py                 # 5 rounds, 50 fits for memory
+    python benchmarks/cost.py --quick         # 2 rounds, 10 fits
+
+Both models at their defaults as a user writes them, behind a scaler
+(``StandardScaler``; ``MaxAbsScaler`` for sparse X):
+``KerasMultiLabelClassifier()`` against
+``MLPClassifier(hidden_layer_sizes=(256,), early_stopping=True, max_iter=300)``,
+the configuration of the peer whose quality the default is compared with.
+
+- warm fit seconds on three sets: yeast's training split (1500 x 103, 14
+  labels); ``make_multilabel_classification(2000, 50, n_classes=10,
+  random_state=0)``; and a sparse set of 12,000 x 500 binary features with 22
+  labels (``make_multilabel_classification(12000, 500, n_classes=22,
+  sparse=True, random_state=0)``, each count turned into 1: word presence).
+  One process, one untimed fit of each model first, then ``--rounds`` rounds
+  in which the two fit one after the other, so both see the same load. The
+  report gives each model's median and range and the ratio of the medians,
+  and the range of the per-round ratios;
+- on yeast, ``predict_proba`` latency of one row (median of ``CALLS`` calls)
+  and rows per second on a 10,000-row batch (median of 15 calls), in the same
+  process, both models fitted there;
+- resident memory growth over ``--fits`` fits of the default on yeast in a
+  fresh process (after the last fit minus after the first), MLPClassifier's
+  beside it;
+- the first fit in a fresh process (imports done, data loaded), against
+  scikeras's ``KerasClassifier`` with the quality benchmark's settings
+  (``benchmarks/peers.py``), ``--rounds`` fresh processes each, alternating.
+
+Writes benchmarks/results/cost{,_quick}.{md,json}.
+"""
+
+import argparse
+import gc
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import report  # noqa: E402
+
+SETS = ("yeast", "2000 x 50 dense", "12,000 x 500 sparse binary")
+DEFAULT = "KerasMultiLabelClassifier()"
+MLP = "MLPClassifier(256, early stopping)"
+CALLS = 300
+BATCH_ROWS = 10_000
+
+
+def load(name):
+    """``(X, Y)`` of one of :data:`SETS`."""
+    from sklearn.datasets import make_multilabel_classification
+
+    if name == "yeast":
+        import datasets
+
+        X, Y, splits = datasets.load("yeast")
+        train = splits[0][0]
+        return X[train], Y[train]
+    if name == SETS[1]:
+        return make_multilabel_classification(2000, 50, n_classes=10, random_state=0)
+    X, Y = make_multilabel_classification(12_000, 500, n_classes=22, sparse=True,
+                                          return_indicator="dense", random_state=0)
+    X.data[:] = 1.0
+    return X.tocsr(), Y
+
+
+def make(model, sparse, seed):
+    """One of the two models behind its scaler."""
+    import scipy.sparse  # noqa: F401
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+    from sklearn_mlk import KerasMultiLabelClassifier
+
+    scaler = MaxAbsScaler() if sparse else StandardScaler()
+    if model == DEFAULT:
+        return make_pipeline(scaler, KerasMultiLabelClassifier(random_state=seed))
+    return make_pipeline(scaler, MLPClassifier(hidden_layer_sizes=(256,),
+                                               early_stopping=True, max_iter=300,
+                                               random_state=seed))
+
+
+def _rss_mb():
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def warm_fits(rounds):
+    """Per set, each model's warm fit seconds, alternating in one process."""
+    import scipy.sparse as sp
+
+    warnings.simplefilter("ignore")
+    out = {}
+    for name in SETS:
+        X, Y = load(name)
+        sparse = sp.issparse(X)
+        for model in (DEFAULT, MLP):  # untimed: tracing and first allocations
+            make(model, sparse, 0).fit(X, Y)
+        times = {DEFAULT: [], MLP: []}
+        for i in range(rounds):
+            for model in (DEFAULT, MLP) if i % 2 == 0 else (MLP, DEFAULT):
+                start = time.perf_counter()
+                make(model, sparse, i).fit(X, Y)
+                times[model].append(time.perf_counter() - start)
+        out[name] = {"shape": list(X.shape), "labels": int(Y.shape[1]), "seconds": times}
+        print(f"{name:28} " + "  ".join(f"{m} {np.median(t):.2f}s"
+                                          for m, t in times.items()), flush=True)
+    return out
+
+
+def prediction(calls):
+    """One-row latency and 10,000-row throughput of both models on yeast."""
+    import datasets
+
+    warnings.simplefilter("ignore")
+    X, Y, splits = datasets.load("yeast")
+    train, test = splits[0]
+    rows = X[test]
+    batch = np.resize(rows, (BATCH_ROWS, rows.shape[1]))
+    models = {m: make(m, False, 0).fit(X[train], Y[train]) for m in (DEFAULT, MLP)}
+    latency = {m: [] for m in models}
+    throughput = {m: [] for m in models}
+    for model in models.values():  # first calls build caches, map memory
+        model.predict_proba(rows[:1])
+        model.predict_proba(batch)
+    for i in range(calls):
+        row = rows[i % len(rows): i % len(rows) + 1]
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.predict_proba(row)
+            latency[name].append(time.perf_counter() - start)
+    for _ in range(15):
+        for name, model in models.items():
+            start = time.perf_counter()
+            model.predict_proba(batch)
+            throughput[name].append(BATCH_ROWS / (time.perf_counter() - start))
+    return {m: {"latency_median_ms": 1e3 * float(np.median(latency[m])),
+                "latency_p90_ms": 1e3 * float(np.percentile(latency[m], 90)),
+                "rows_per_second": float(np.median(throughput[m]))} for m in models}
+
+
+def memory(model, fits):
+    """Resident memory after the first and the last of ``fits`` fits on yeast."""
+    import datasets
+
+    warnings.simplefilter("ignore")
+    X, Y, splits = datasets.load("yeast")
+    train = splits[0][0]
+    rss = []
+    for i in range(fits):
+        make(model, False, i).fit(X[train], Y[train]).predict_proba(X[:1])
+        gc.collect()
+        rss.append(_rss_mb())
+    return {"first_mb": rss[0], "last_mb": rss[-1], "growth_mb": rss[-1] - rss[0]}
+
+
+def first_fit(model):
+    """Seconds of the first fit in this (fresh) process, imports done."""
+    import datasets
+    import peers
+
+    warnings.simplefilter("ignore")
+    X, Y, splits = datasets.load("yeast")
+    train = splits[0][0]
+    if model == DEFAULT:
+        estimator = make(DEFAULT, False, 0)
+    else:
+        estimator = peers.make("scikeras (0.5)", seed=0)
+    import keras  # noqa: F401  (both import it; only the fit is timed)
+
+    start = time.perf_counter()
+    estimator.fit(X[train], Y[train])
+    return {"seconds": time.perf_counter() - start}
+
+
+SCIKERAS = "scikeras KerasClassifier"
+
+
+def _subprocess(*args):
+    command = [sys.executable, __file__, "--one", json.dumps(args)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"error": (result.stderr.strip().splitlines() or ["exit"])[-1][:300]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _one(args):
+    kind, *rest = args
+    return {"warm": warm_fits, "prediction": prediction, "memory": memory,
+            "first": first_fit}[kind](*rest)
+
+
+def run(rounds, fits, calls):
+    results = {"warm_fits": _subprocess("warm", rounds),
+               "prediction": _subprocess("prediction", calls)}
+    print("prediction " + json.dumps(results["prediction"]), flush=True)
+    results["memory"] = {m: _subprocess("memory", m, fits) for m in (DEFAULT, MLP)}
+    print("memory " + json.dumps(results["memory"]), flush=True)
+    first = {DEFAULT: [], SCIKERAS: []}
+    for _ in range(rounds):
+        for model in first:
+            r = _subprocess("first", model)
+            if "error" in r:
+                raise SystemExit(f"first fit of {model}: {r['error']}")
+            first[model].append(r["seconds"])
+    results["first_fit"] = first
+    print("first fit " + "  ".join(f"{m} {np.median(s):.2f}s" for m, s in first.items()))
+    return results
+
+
+def markdown(results, meta):
+    lines = report.header("The default's cost", meta)
+    warm = results["warm_fits"]
+    lines += [
+        f"Warm fits in one process, {meta['rounds']} rounds, the two models one after "
+        f"the other in each; `{DEFAULT}` against `MLPClassifier(hidden_layer_sizes="
+        "(256,), early_stopping=True, max_iter=300)`, both behind a scaler. Ratio: "
+        "the default's median over MLPClassifier's (at most 1.00x is the bar); per "
+        "round: the range of the rounds' own ratios.", "",
+        "| data (rows x features, labels) | default s | range | MLPClassifier s | range "
+        "| ratio | per round |", "|---|---|---|---|---|---|---|"]
+    for name, r in warm.items():
+        a, b = r["seconds"][DEFAULT], r["seconds"][MLP]
+        rounds = np.array(a) / np.array(b)
+        n, d = r["shape"]
+        lines.append(f"| {name} ({n:,} x {d}, {r['labels']}) | "
+                     f"{report.paired_cells(a, b)} "
+                     f"| {rounds.min():.2f}x to {rounds.max():.2f}x |")
+    pred = results["prediction"]
+    mine, theirs = pred[DEFAULT], pred[MLP]
+    lines += [
+        "", "Predictions on yeast's test rows, both models fitted in one process; "
+        f"`predict_proba` of one row (median and 90th percentile of {meta['calls']} "
+        f"calls) and rows per second on a {BATCH_ROWS:,}-row batch (median of 15).", "",
+        "| model | 1 row median ms | p90 ms | rows/s |", "|---|---|---|---|"]
+    for name, r in pred.items():
+        lines.append(f"| {name} | {r['latency_median_ms']:.3f} | {r['latency_p90_ms']:.3f} "
+                     f"| {r['rows_per_second']:,.0f} |")
+    lines.append(f"| ratio (default / MLPClassifier) | "
+                 f"{mine['latency_median_ms'] / theirs['latency_median_ms']:.2f}x | "
+                 f"{mine['latency_p90_ms'] / theirs['latency_p90_ms']:.2f}x | "
+                 f"{mine['rows_per_second'] / theirs['rows_per_second']:.2f}x |")
+    mem = results["memory"]
+    lines += ["", f"Resident memory over {meta['fits']} fits on yeast in a fresh process "
+              "(after the last minus after the first).", "",
+              "| model | after first fit MB | after last MB | growth MB |", "|---|---|---|---|"]
+    for name, r in mem.items():
+        lines.append(f"| {name} | {r['first_mb']:.0f} | {r['last_mb']:.0f} "
+                     f"| {r['growth_mb']:+.1f} |")
+    first = results["first_fit"]
+    a, b = first[DEFAULT], first[SCIKERAS]
+    lines += ["", f"The first fit in a fresh process on yeast ({meta['rounds']} processes "
+              "each, alternating; imports and data loading not timed), against scikeras's "
+              "`KerasClassifier` as the quality benchmark configures it.", "",
+              "| default s | range | scikeras s | range | ratio |", "|---|---|---|---|---|",
+              f"| {report.paired_cells(a, b)} |"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--fits", type=int, default=None)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(report.RESULTS))
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(_one(json.loads(args.one))))
+        return None
+    rounds = args.rounds or (2 if args.quick else 5)
+    fits = args.fits or (10 if args.quick else 50)
+    calls = 100 if args.quick else CALLS
+    results = run(rounds, fits, calls)
+    meta = report.run_meta("cost.py", argv, rounds=rounds, fits=fits, calls=calls)
+    stem = "cost_quick" if args.quick else "cost"
+    report.write(args.out, stem, meta, results, markdown(results, meta))
+    return results
+
+
+if __name__ == "__main__":
+    main()
