@@ -830,6 +830,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         if fixed_cut:
             trainer = Trainer(self, routed, hidden, labels, self.early_stopping is True,
                               target, column_weights(self.class_weight, encoder), masked)
+            trainer.say_auto(None, X.shape[0])
             net = trainer.train(X, Y, sample_weight, warm_model, seed)
         else:
             from . import _tuning
@@ -843,6 +844,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                               column_weights(self.class_weight, encoder), masked)
             # The fold networks of an ensemble are held, and train, together.
             trainer.n_networks = plan.k if plan.ensemble else 1
+            trainer.say_auto(plan, X.shape[0])
             tuning = _schemes.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
             if plan.fixed:

@@ -657,3 +657,25 @@ def test_auto_epochs_give_a_network_that_does_not_stop_early_enough_steps(data):
     stopping = tiny(epochs="auto", early_stopping=True, n_iter_no_change=1000).fit(X, Y)
     assert len(stopping.history_["loss"]) == AUTO_EPOCHS
     assert len(tiny(epochs=7).fit(X, Y).history_["loss"]) == 7
+
+
+def test_verbose_says_what_each_auto_setting_chose(data, capsys):
+    """verbose names the resolved "auto" settings and why, and leaves out the
+    settings the user gave."""
+    X, Y = data
+    with pytest.warns(UserWarning, match="Few training samples"):
+        tiny(threshold="f1", threshold_cv="auto", early_stopping="auto", epochs="auto",
+             verbose=2).fit(X[:40], Y[:40])
+    said = capsys.readouterr().out.splitlines()[0]
+    assert said.startswith("'auto' settings for 40 rows: threshold_cv: 5 folds")
+    assert "refit: no, the fold networks kept as an ensemble" in said
+    assert "early_stopping: off (fewer than 64 tuning rows per network)" in said
+    assert "epochs: " in said and "optimizer steps" in said
+    assert "learning_rate: 0.003 (Adam, the default MLP)" in said
+    tiny(threshold=0.5, early_stopping="auto", learning_rate=0.01, verbose=2).fit(X, Y)
+    said = capsys.readouterr().out.splitlines()[0]
+    assert said == ("'auto' settings for 40 rows: early_stopping: off (a fixed "
+                    "threshold: one network trains on every row).").replace(
+                        "40", str(X.shape[0]))
+    tiny(threshold=0.5, early_stopping=False, learning_rate=0.01, verbose=2).fit(X, Y)
+    assert "'auto' settings" not in capsys.readouterr().out

@@ -161,3 +161,25 @@ def test_the_docs_build_runs_the_gallery_in_fast_mode_and_keeps_keras_quiet(monk
     assert gallery_argv.reset_argv({}, {}) == ["--fast"]
     monkeypatch.delenv("SKLEARN_MLK_DOCS_FAST")
     assert gallery_argv.reset_argv({}, {}) == []
+
+
+def test_the_auto_settings_table_states_the_constants_the_code_uses():
+    """The thresholds page's table of what "auto" resolves to quotes the
+    constants behind it; changing one without the page fails here."""
+    from sklearn_mlk import _tuning
+    from sklearn_mlk._training import _fit, _trainer
+
+    page = (ROOT / "docs" / "guide" / "thresholds.md").read_text()
+    table = page[page.index('**What the `"auto"` settings choose.**'):
+                 page.index("**How the defaults were chosen.**")]
+    for text in (f"{_tuning.AUTO_FOLDS} fold networks",
+                 f"{_tuning.LARGE_FOLDS} from {_tuning.LARGE:,} rows",
+                 f"below {_tuning.MIN_TUNE_ROWS} rows",
+                 f"fewer than {_tuning.MIN_STOP_ROWS} per network",
+                 f"{_trainer.AUTO_EPOCHS} for networks that stop early",
+                 f"at least {_trainer.AUTO_STEPS} optimizer steps",
+                 f"{_fit.AUTO_LEARNING_RATE:.0e}".replace("e-0", "e-")
+                 + " for the default MLP",
+                 f"{_fit.DEFAULT_LEARNING_RATE:.0e}".replace("e-0", "e-")
+                 + " for one named"):
+        assert text in table, text

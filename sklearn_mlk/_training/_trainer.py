@@ -171,6 +171,50 @@ class Trainer:
         steps = -(-n_rows // rows_per_batch(self.est.batch_size, max(n_rows, 1)))
         return max(AUTO_EPOCHS, -(-AUTO_STEPS // max(steps, 1)))
 
+    def say_auto(self, plan, n_rows):
+        """With ``verbose``, say what each ``"auto"`` setting of this fit
+        resolved to and why: the tuning ``plan`` (None for a fixed threshold)
+        of a fit on ``n_rows`` rows."""
+        from .. import _tuning
+        from ._fit import AUTO_LEARNING_RATE, learning_rate_of
+
+        est = self.est
+        if not est.verbose:
+            return
+        said = []
+        if plan is not None and est.threshold_cv == "auto":
+            if plan.fixed:
+                said.append(f"threshold_cv: none, the threshold fixed at 0.5 (fewer "
+                            f"than {_tuning.MIN_TUNE_ROWS} rows)")
+            else:
+                size = (f"fewer than {_tuning.LARGE:,} rows" if n_rows < _tuning.LARGE
+                        else f"{_tuning.LARGE:,} rows or more")
+                said.append(f"threshold_cv: {plan.k} folds ({size})")
+        if plan is not None and not plan.fixed and est.refit == "auto":
+            said.append("refit: " + ("no, the fold networks kept as an ensemble"
+                                     if plan.ensemble else "yes"))
+        stopping = self.early_stopping
+        if est.early_stopping == "auto":
+            why = ("a fixed threshold: one network trains on every row"
+                   if plan is None or plan.fixed else
+                   f"fewer than {_tuning.MIN_STOP_ROWS} tuning rows per network")
+            said.append("early_stopping: " + (
+                "on, on each network's tuning rows" if stopping else f"off ({why})"))
+        if est.epochs == "auto":
+            rows = n_rows if plan is None or plan.k is None else n_rows - n_rows // plan.k
+            epochs = self.epochs_for(rows, stopping)
+            said.append(f"epochs: {epochs}" + (
+                "" if epochs == AUTO_EPOCHS else
+                f" (at least {AUTO_STEPS} optimizer steps without early stopping)"))
+        if est.learning_rate == "auto":
+            rate = learning_rate_of(est)
+            said.append("learning_rate: " + (
+                f"{AUTO_LEARNING_RATE:g} (Adam, the default MLP)" if rate is not None
+                else "the optimizer's default (not Adam on the default MLP)"))
+        if said:
+            print(f"'auto' settings for {n_rows} rows: " + "; ".join(said) + ".",
+                  flush=True)
+
     def _loss(self, pos_weight, from_probability, masked, model, Y, w):
         """The :class:`LossSpec` of ``model``: categorical cross-entropy where
         it ends in a softmax (a multiclass target), with ``class_weight``
