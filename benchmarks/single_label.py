@@ -54,6 +54,10 @@ SETS = {
 
 MODELS = {
     "sklearn-mlk (default)": lambda seed: KerasMultiLabelClassifier(random_state=seed),
+    # MLPClassifier's L2 penalty, which the default leaves at 0
+    # (docs/guide/thresholds.md, "An L2 penalty").
+    "sklearn-mlk (alpha=1)": lambda seed: KerasMultiLabelClassifier(alpha=1.0,
+                                                                    random_state=seed),
     "LogisticRegression": lambda seed: LogisticRegression(max_iter=1000),
     "OvR(LogReg)": lambda seed: OneVsRestClassifier(LogisticRegression(max_iter=1000)),
     "MLPClassifier": lambda seed: MLPClassifier(random_state=seed),

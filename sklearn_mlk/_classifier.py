@@ -137,6 +137,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         an activation function.
     dropout : float in [0, 1), default=0.5
         Dropout rate after each hidden layer of the default MLP.
+    alpha : float >= 0, default=0.0
+        L2 penalty on the default MLP's weights (its kernels, not its biases),
+        as MLPClassifier's ``alpha``: ``alpha / 2`` times their sum of squares
+        is added to the loss summed over the training rows and outputs. A
+        model callable's network takes its own regularizers instead.
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer; an instance is copied, never reused. Its arguments can be
         routed as ``optimizer__<name>``.
@@ -396,6 +401,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
         "optimizer": [str, type, HasMethods(["get_config"])],
         "learning_rate": [None, StrOptions({"auto"}),
                           Interval(Real, 0, None, closed="neither")],
@@ -437,6 +443,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         hidden_layer_sizes=(256,),
         activation="relu",
         dropout=0.5,
+        alpha=0.0,
         optimizer="adam",
         learning_rate="auto",
         batch_size=64,
@@ -465,6 +472,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.alpha = alpha
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -786,6 +794,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, fit_params=None):
         routed = self._routed_with(fit_params)
         self._holdout_fraction()  # validation_split checked, used or not
+        if self.alpha and self._builder() is not None:
+            raise ValueError(
+                f"alpha={self.alpha!r} penalises the default MLP's weights, but model "
+                "builds a network of its own; give its layers kernel_regularizer="
+                "keras.regularizers.L2(...) instead, or set alpha=0.")
         if any(_dask.is_collection(a) for a in (X, y, sample_weight)):
             from ._dask import _fit
 

@@ -261,6 +261,7 @@ class _Training:
                                       rows_per_batch)
         from .._training._loop import Members
         from .._training._losses import positive_weights
+        from .._training._trainer import stacked_l2
 
         est, trainer, blocks, summary = self.est, self.trainer, self.blocks, self.summary
         routed = trainer.routed
@@ -273,8 +274,11 @@ class _Training:
         meta = meta_of((summary.n_rows, blocks.n_features), np.dtype(np.float32),
                        (summary.n_rows, blocks.n_labels), summary.totals,
                        summary.power, trainer.classes, trainer.target, pos_weight)
+        rows = blocks.rows[:, None]
+        train_rows = (rows * train_mask).sum(axis=0)
+        l2 = trainer.l2_for(float(train_rows.mean()), len(trainer.classes))
         defaults = {"hidden_layer_sizes": trainer.hidden, "activation": est.activation,
-                    "dropout": est.dropout}
+                    "dropout": est.dropout, "l2": l2}
         _backend.get_keras()
         members = []
         for seed in seeds:
@@ -283,12 +287,11 @@ class _Training:
                                            dict(defaults, seed=seed)))
         trainer._check_memory(members[0].count_params(), k)
         with _backend.seeded(seeds[0]):
-            model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
+            model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
+                                   stacked_l2(l2, k))
         loss = trainer._loss(pos_weight, False, trainer.masked, members[0], None, None)
         compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})
-        rows = blocks.rows[:, None]
-        train_rows = (rows * train_mask).sum(axis=0)
         val_rows = None if val_mask is None else (rows * val_mask).sum(axis=0)
         stopping = val_mask is not None and epochs is None
         n_epochs = trainer.epochs_for(int(train_rows.max()), stopping) if epochs is None \

@@ -61,14 +61,20 @@ def first_layer_gain(meta):
     return n_features / max(power, 1.0)
 
 
-def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
+def l2_regularizer(l2):
+    """Keras's L2 penalty of strength ``l2`` on a kernel, or None for 0."""
+    return keras.regularizers.L2(l2) if l2 else None
+
+
+def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, l2=0.0):
     """An MLP ending in one logit per label, biases set to the label priors.
 
     The first layer's initial weights are scaled to the input's size
     (:func:`first_layer_gain`). With a ``seed``, every initialiser and
     dropout layer gets its own seed drawn from it: the network, and the
     dropout masks it trains with, depend on nothing process-wide that another
-    thread could draw from meanwhile.
+    thread could draw from meanwhile. ``l2`` penalises every kernel (not the
+    biases) by ``l2`` times its sum of squares, added to the mean loss.
     """
     seeds = layer_seeds(seed)
     prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)
@@ -81,13 +87,15 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None):
             scale=gain if depth == 0 else 1.0, mode="fan_avg", distribution="uniform",
             seed=next(seeds))
         hidden = layers.Dense(units, activation=activation,
-                              kernel_initializer=initializer)(hidden)
+                              kernel_initializer=initializer,
+                              kernel_regularizer=l2_regularizer(l2))(hidden)
         if dropout > 0:
             hidden = layers.Dropout(dropout, seed=next(seeds))(hidden)
     outputs = layers.Dense(
         meta["n_labels_"],
         kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
         bias_initializer=keras.initializers.Constant(logit(prior)),
+        kernel_regularizer=l2_regularizer(l2),
         name="logits",
     )(hidden)
     return keras.Model(inputs, outputs)

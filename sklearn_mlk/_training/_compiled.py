@@ -216,8 +216,12 @@ _SEEDED_BY_STATE = {"Dropout", "SpatialDropout1D", "SpatialDropout2D",
 
 def _canonical(config, names):
     """The config without layer names, initialisers and dropout seeds (weights
-    and seed states are copied in)."""
+    and seed states are copied in), nor L2 kernel penalties' strengths (the
+    loop takes them at each fit)."""
     if isinstance(config, dict):
+        config = {k: ("L2" if k == "kernel_regularizer" and isinstance(v, dict)
+                      and v.get("class_name") == "L2" else v)
+                  for k, v in config.items()}
         seeded_by_state = (config.get("module") == "keras.layers"
                            and config.get("class_name") in _SEEDED_BY_STATE)
         return {k: (_canonical(v, names) if not (seeded_by_state and k == "config")

@@ -82,6 +82,36 @@ class Members:
                 take(value, part, j)[...] = weight
 
 
+def l2_layers(model):
+    """The layers of ``model`` (nested models' included) whose kernel has an
+    L2 regularizer, in the order of their kernels among the variables."""
+    keras = get_keras()
+    found = []
+
+    def visit(layer):
+        if type(getattr(layer, "kernel_regularizer", None)) is keras.regularizers.L2:
+            found.append(layer)
+        for inner in getattr(layer, "layers", ()):
+            visit(inner)
+
+    for layer in model.layers:
+        visit(layer)
+    order = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    return sorted((layer for layer in found if id(layer.kernel) in order),
+                  key=lambda layer: order[id(layer.kernel)])
+
+
+def without_l2(config):
+    """A model config with every L2 kernel regularizer removed."""
+    if isinstance(config, dict):
+        return {k: (None if k == "kernel_regularizer" and isinstance(v, dict)
+                    and v.get("class_name") == "L2" else without_l2(v))
+                for k, v in config.items()}
+    if isinstance(config, list):
+        return [without_l2(v) for v in config]
+    return config
+
+
 def _compact(array):
     """A constant array as one value of its dtype, any other as it is."""
     if array.size > 1 and (array == array.flat[0]).all():
@@ -165,18 +195,32 @@ class Loop:
 
     def describe(self, model, loss):
         """Keep what the compiled functions need to know of ``model`` and
-        ``loss``: the loss's options, the members and the input width."""
+        ``loss``: the loss's options, the members, the input width and the
+        kernels whose L2 penalty the loop adds itself (:meth:`network`)."""
         # (its options; the positive weights are given at each fit)
         self._loss_spec = loss
         # A stacked ensemble (sklearn_mlk._training._stacked) outputs (batch, k, labels).
         output_shape = model.outputs[0].shape
         self.members = output_shape[1] if len(output_shape) == 3 else 0
         self.n_features = int(np.prod(model.inputs[0].shape[1:]))
+        # Positions among the trainable variables of the kernels penalised by
+        # an L2 regularizer; on a private copy the loop adds their penalty,
+        # at strengths given at each fit (l2_strengths).
+        penalised = {id(layer.kernel) for layer in l2_layers(model)}
+        self.penalised = ([] if self.model is model else
+                          [i for i, v in enumerate(model.trainable_variables)
+                           if id(v) in penalised])
 
     @staticmethod
     def network(model, private):
         """The network the loop trains: a private copy of ``model`` (its
-        weights are copied in at each fit), or ``model`` itself."""
+        weights are copied in at each fit), or ``model`` itself.
+
+        The copy has no L2 kernel regularizers: their strengths would be
+        constants of the compiled functions, and a fit on a few more rows
+        (the default MLP's ``alpha`` is per row) would compile them again.
+        The loop adds the same penalty with the strengths of each fit.
+        """
         if not private:
             return model
         # from_config rather than clone_model, which would also compile the
@@ -184,7 +228,14 @@ class Loop:
         # weights are never used; seeding keeps its draws from touching the
         # process-wide generators.
         with seeded(0):
-            return type(model).from_config(model.get_config())
+            return type(model).from_config(without_l2(model.get_config()))
+
+    def l2_strengths(self, model):
+        """This fit's L2 strength of each penalised kernel of ``model``."""
+        if not self.penalised:
+            return np.zeros(0, dtype=np.float32)
+        return np.array([float(layer.kernel_regularizer.l2) for layer in l2_layers(model)],
+                        dtype=np.float32)
 
     def run(self, model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
             shuffle, verbose, seed, members=None):

@@ -50,9 +50,10 @@ class JaxLoop(Loop):
 
     # Compiled functions -------------------------------------------------
 
-    def _objective(self, trainable, non_trainable, x, y, w, pos_weight, training):
+    def _objective(self, trainable, non_trainable, x, y, w, pos_weight, l2, training):
         """The weighted loss summed over rows (one per member), the layers'
-        own losses, and the updated non-trainable state."""
+        own losses with the penalty of the kernels (at strengths ``l2``),
+        and the updated non-trainable state."""
         import jax.numpy as jnp
 
         outputs, non_trainable, extra = self.model.stateless_call(
@@ -63,9 +64,11 @@ class JaxLoop(Loop):
         loss = self._loss_spec.make(pos_weight)
         total = jnp.sum(loss(y, outputs) * w, axis=0)
         extra = sum((jnp.asarray(v, jnp.float32) for v in extra), jnp.float32(0.0))
+        for j, i in enumerate(self.penalised):
+            extra = extra + l2[j] * jnp.sum(jnp.square(trainable[i].astype(jnp.float32)))
         return total, extra, non_trainable
 
-    def _train_step(self, state, x, y, w, rows, pos_weight):
+    def _train_step(self, state, x, y, w, rows, pos_weight, l2):
         """One step on a batch of ``rows`` real rows (the others weigh 0)."""
         import jax
 
@@ -73,7 +76,7 @@ class JaxLoop(Loop):
 
         def value(trainable):
             total, extra, updated = self._objective(trainable, non_trainable, x, y, w,
-                                                    pos_weight, True)
+                                                    pos_weight, l2, True)
             return total.sum() / rows + extra, (total / rows + extra, updated)
 
         grads, (mean, non_trainable) = jax.grad(value, has_aux=True)(trainable)
@@ -81,9 +84,9 @@ class JaxLoop(Loop):
             optimizer_state, grads, trainable)
         return (trainable, non_trainable, optimizer_state), mean
 
-    def _loss_sum(self, trainable, non_trainable, x, y, w, pos_weight):
+    def _loss_sum(self, trainable, non_trainable, x, y, w, pos_weight, l2):
         total, extra, _ = self._objective(trainable, non_trainable, x, y, w,
-                                          pos_weight, False)
+                                          pos_weight, l2, False)
         return total, extra
 
     # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
@@ -98,6 +101,7 @@ class JaxLoop(Loop):
              for v, start in zip(self.optimizer.variables, self._optimizer_start)],
         )
         self._pos_weight = jnp.asarray(loss.pos_weight, dtype=jnp.float32)
+        self._l2 = jnp.asarray(self.l2_strengths(model))
 
     def prepare(self, X, Y, w):
         return X, Y, w
@@ -109,7 +113,7 @@ class JaxLoop(Loop):
             rows = order[start : start + batch_size]
             x, y, v = self._padded(_dense(X[rows]), Y[rows], w[rows], batch_size)
             self._state, mean = self._step(self._state, x, y, v, np.float32(len(rows)),
-                                           self._pos_weight)
+                                           self._pos_weight, self._l2)
             total = total + np.asarray(mean, dtype=np.float64) * len(rows)
         return total / len(order)
 
@@ -117,7 +121,8 @@ class JaxLoop(Loop):
         trainable, non_trainable, _ = self._state
         size = 1 << max(int(X.shape[0]) - 1, 0).bit_length()  # next power of two
         x, y, v = self._padded(_dense(X), Y, w, size)
-        total, extra = self._evaluate(trainable, non_trainable, x, y, v, self._pos_weight)
+        total, extra = self._evaluate(trainable, non_trainable, x, y, v, self._pos_weight,
+                                      self._l2)
         return np.atleast_1d(np.asarray(total)), float(extra)
 
     def _padded(self, x, y, w, size):

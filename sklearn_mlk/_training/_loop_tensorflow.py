@@ -100,6 +100,9 @@ class TensorFlowLoop(Loop):
         # A stacked ensemble takes one weight per row and member; its losses
         # are per member.
         self.describe(model, loss)
+        # The L2 strengths of the penalised kernels, set at each fit.
+        self._l2 = tf.Variable(np.zeros(len(self.penalised), dtype=np.float32),
+                               trainable=False)
         x = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
         y = tf.TensorSpec([None, model.outputs[0].shape[-1]], tf.float32)
         w = tf.TensorSpec([None, self.members] if self.members else [None], tf.float32)
@@ -141,8 +144,12 @@ class TensorFlowLoop(Loop):
             y = y[:, None, :]
         # The weighted loss summed over rows: one value, or one per member.
         total = tf.reduce_sum(self.loss(y, outputs) * w, axis=0)
-        extra = self.model.losses
-        extra = tf.add_n([tf.cast(v, tf.float32) for v in extra]) if extra else 0.0
+        extra = [tf.cast(v, tf.float32) for v in self.model.losses]
+        variables = self.model.trainable_variables
+        extra += [self._l2[j] * tf.reduce_sum(tf.square(tf.cast(variables[i].value,
+                                                                tf.float32)))
+                  for j, i in enumerate(self.penalised)]
+        extra = tf.add_n(extra) if extra else 0.0
         return total, extra
 
     def _train_step(self, x, y, w):
@@ -180,6 +187,7 @@ class TensorFlowLoop(Loop):
         for variable, start in zip(self.optimizer.variables, self._optimizer_start):
             variable.assign(np.broadcast_to(start, variable.shape))
         self._pos_weight.assign(np.asarray(loss.pos_weight, dtype=np.float32))
+        self._l2.assign(self.l2_strengths(model))
 
     def prepare(self, X, Y, w):
         import tensorflow as tf

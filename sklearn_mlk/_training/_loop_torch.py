@@ -114,6 +114,9 @@ class TorchLoop(Loop):
             y = y[:, None, :]
         total = (self._loss(y, outputs) * w).sum(dim=0)
         extra = sum((v.float() for v in self.model.losses), 0.0)
+        variables = self.model.trainable_variables
+        for strength, i in zip(self._l2, self.penalised):
+            extra = extra + strength * (variables[i].value.float() ** 2).sum()
         return total, extra
 
     def _step(self, x, y, w):
@@ -150,6 +153,7 @@ class TorchLoop(Loop):
             dropout.load()
         pos_weight = keras.ops.convert_to_tensor(np.asarray(loss.pos_weight, np.float32))
         self._loss = self._loss_spec.make(pos_weight)
+        self._l2 = [float(v) for v in self.l2_strengths(model)]
 
     def prepare(self, X, Y, w):
         tensor = get_keras().ops.convert_to_tensor

@@ -36,13 +36,16 @@ def dense_layers(model):
     return [layer for layer in model.layers if isinstance(layer, layers.Dense)]
 
 
-def stack(members, activation, dropout, seed=None):
+def stack(members, activation, dropout, seed=None, l2=0.0):
     """One Keras model training the default MLPs ``members`` side by side.
 
     Its output has shape ``(batch, k, n_labels)``: member ``j``'s outputs at
-    ``[:, j]``. Its dropout layers draw their masks from ``seed``.
+    ``[:, j]``. Its dropout layers draw their masks from ``seed``; ``l2``
+    penalises its kernels as :func:`~sklearn_mlk._keras._network.build_default_mlp`
+    does a member's.
     """
     from .._keras._backend import layer_seeds
+    from .._keras._network import l2_regularizer
 
     seeds = layer_seeds(seed)
     k = len(members)
@@ -53,7 +56,8 @@ def stack(members, activation, dropout, seed=None):
     first_activation = activation if len(denses) > 1 else None  # else the logits
     # Zeros: the members' weights are copied in (no draws from global state).
     hidden = layers.Dense(k * units, activation=first_activation, name="stacked_0",
-                          kernel_initializer="zeros")(inputs)
+                          kernel_initializer="zeros",
+                          kernel_regularizer=l2_regularizer(l2))(inputs)
     hidden = layers.Reshape((k, units))(hidden)
     for i, dense in enumerate(denses[1:], start=1):
         if dropout > 0:
@@ -62,7 +66,7 @@ def stack(members, activation, dropout, seed=None):
         hidden = layers.EinsumDense(
             "bkh,khg->bkg", output_shape=(k, dense.units), bias_axes="kg",
             activation=None if last else activation, name=f"stacked_{i}",
-            kernel_initializer="zeros",
+            kernel_initializer="zeros", kernel_regularizer=l2_regularizer(l2),
         )(hidden)
     model = keras.Model(inputs, hidden, name="stacked")
     _copy(members, model, into_stack=True)

@@ -171,6 +171,22 @@ class Trainer:
         steps = -(-n_rows // rows_per_batch(self.est.batch_size, max(n_rows, 1)))
         return max(AUTO_EPOCHS, -(-AUTO_STEPS // max(steps, 1)))
 
+    def l2_for(self, n_rows, n_outputs):
+        """The kernel penalty of a default MLP trained on ``n_rows`` rows with
+        ``n_outputs`` outputs, from the estimator's ``alpha``.
+
+        ``alpha`` is MLPClassifier's: ``alpha / 2`` times the kernels' sum of
+        squares, added to the loss summed over rows and outputs. The loss
+        here is their mean, so the penalty on it is ``alpha / (2 n L)``,
+        rounded to two significant digits: fits on nearly the same number of
+        rows (the folds of a search) then share one compiled loop, whose key
+        holds the penalty; the rounding moves it by under 3%.
+        """
+        alpha = self.est.alpha
+        if not alpha:
+            return 0.0
+        return float(f"{alpha / (2.0 * max(n_rows, 1) * max(n_outputs, 1)):.2g}")
+
     def say_auto(self, plan, n_rows):
         """With ``verbose``, say what each ``"auto"`` setting of this fit
         resolved to and why: the tuning ``plan`` (None for a fixed threshold)
@@ -265,7 +281,8 @@ class Trainer:
             model = build_model(
                 self.builder, meta, self.routed["model"], compile_kwargs,
                 {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                 "dropout": est.dropout, "seed": seed},
+                 "dropout": est.dropout, "seed": seed,
+                 "l2": self.l2_for(X.shape[0], len(self.classes))},
                 params=est.get_params(),
             )
             self._warn_if_compiled(model, optimizer)
@@ -385,8 +402,10 @@ class Trainer:
 
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
+        rows = float(np.mean([len(train) for train, _ in folds]))
+        l2 = self.l2_for(rows, len(self.classes))
         defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                    "dropout": est.dropout}
+                    "dropout": est.dropout, "l2": l2}
         members = []
         for i, seed in enumerate(seeds):
             if warm_members:
@@ -397,7 +416,8 @@ class Trainer:
                                            dict(defaults, seed=seed)))
         self._check_memory(members[0].count_params(), len(members))
         with _backend.seeded(seeds[0]):
-            model = _stacked.stack(members, est.activation, est.dropout, seeds[0])
+            model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
+                                   stacked_l2(l2, len(folds)))
         loss = self._loss(pos_weight, False, self.masked, members[0], Y, w)
         compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})
@@ -425,6 +445,17 @@ class Trainer:
                          loss, seed)
                 for member, history, (train, _), seed
                 in zip(members, histories, folds, seeds)]
+
+
+def stacked_l2(l2, k):
+    """The penalty of a stacked ensemble of ``k`` members penalised by ``l2``.
+
+    Each stacked batch carries every row, and a member's loss leaves out its
+    own fold's, about ``1 / k`` of them: its loss is ``(k - 1) / k`` of what
+    it would be alone, and so is its penalty here, which keeps the two in the
+    ratio a member trained alone has.
+    """
+    return float(f"{l2 * (k - 1) / k:.2g}") if l2 else 0.0
 
 
 # The meta keys scikeras also sets as attributes of the estimator, which a

@@ -96,10 +96,11 @@ def test_label_sets_and_parameter_objects_round_trip(tmp_path, data):
     labels = [[name for name, on in zip(["news", "tech", "sport", "art"], row) if on]
               for row in Y]
     clf = tiny(threshold=FBeta(2), threshold_cv=0.3, class_weight={"news": 2.0},
-               learning_rate=float("1e-2")).fit(X, labels)
+               learning_rate=float("1e-2"), alpha=0.5).fit(X, labels)
     clf.save(tmp_path / "m.mlk")
     loaded = sklearn_mlk.load(tmp_path / "m.mlk")
     assert loaded.threshold == FBeta(2) and loaded.class_weight == {"news": 2.0}
+    assert loaded.alpha == 0.5  # its network's L2 kernel regularizers load too
     assert loaded.predict(X).tolist() == clf.predict(X).tolist()
     assert loaded.classes_.tolist() == ["art", "news", "sport", "tech"]
 

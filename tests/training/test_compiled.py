@@ -470,3 +470,75 @@ def test_small_networks_train_on_one_torch_thread(data, monkeypatch):
     monkeypatch.setattr(_backend, "SMALL_TORCH_NETWORK", 10)  # every network is large
     tiny(epochs=2).fit(X, Y)
     assert seen == [cores, cores]
+
+
+def test_l2_penalties_of_any_strength_share_one_compiled_loop(data):
+    """The loop adds an L2 kernel penalty at each fit's strength: fits that
+    differ only in it reuse one compiled copy, and each trains as Model.fit
+    does with that penalty."""
+    X, Y = data
+
+    def regularized(meta, strength):
+        inputs = keras.Input((meta["n_features_in_"],))
+        hidden = keras.layers.Dense(
+            8, activation="relu",
+            kernel_regularizer=keras.regularizers.L2(strength))(inputs)
+        return keras.Model(inputs, keras.layers.Dense(
+            meta["n_labels_"], kernel_regularizer=keras.regularizers.L2(strength))(hidden))
+
+    losses = []
+    for strength in (0.05, 0.002):
+        params = dict(model=regularized, model__strength=strength, fit__shuffle=False,
+                      epochs=3, learning_rate=0.05)
+        compiled = tiny(**params).fit(X, Y)
+        reference = _through_model_fit(**params).fit(X, Y)
+        np.testing.assert_allclose(compiled.history_["loss"], reference.history_["loss"],
+                                   rtol=1e-4)
+        # Adam's steps at 0.05 carry float32 rounding, which the penalty's
+        # gradient grows (PyTorch's multi-tensor update orders it differently).
+        np.testing.assert_allclose(compiled.predict_proba(X),
+                                   reference.predict_proba(X), atol=5e-4)
+        losses.append(compiled.history_["loss"][0])
+    assert len(_compiled._cache) == 1
+    (loop,) = _compiled._cache.values()
+    assert _compilations(loop) == 1
+    assert losses[0] > losses[1] + 0.01  # the stronger penalty is in the loss
+
+
+@pytest.mark.parametrize("threshold", [0.5, "f1"])
+def test_alpha_penalises_the_default_mlp_as_model_fit_does(data, threshold):
+    """alpha puts an L2 penalty of alpha / (2 n L) on every kernel of the
+    default MLP (of its fold networks, stacked side by side, too), which
+    shrinks the weights; trained as Model.fit trains it (one network)."""
+    from sklearn_mlk._keras._backend import to_numpy
+
+    X, Y = data
+    params = dict(epochs=4, fit__shuffle=False, threshold=threshold,
+                  hidden_layer_sizes=(16,), learning_rate=0.05)
+    plain = tiny(**params).fit(X, Y)
+    penalised = tiny(alpha=5.0, **params).fit(X, Y)
+    kernels = [layer for layer in penalised.model_.layers
+               if isinstance(layer, keras.layers.Dense)] or [
+        layer for member in penalised.model_.layers if isinstance(member, keras.Model)
+        for layer in member.layers if isinstance(layer, keras.layers.Dense)]
+    assert kernels and all(type(layer.kernel_regularizer) is keras.regularizers.L2
+                           for layer in kernels)
+    rows = len(X) if threshold == 0.5 else len(X) - len(X) // 5
+    expected = float(f"{5.0 / (2 * rows * Y.shape[1]):.2g}")
+    assert float(kernels[0].kernel_regularizer.l2) == pytest.approx(expected, rel=0.02)
+
+    def norm(model):
+        return sum(float((to_numpy(v) ** 2).sum()) for v in model.trainable_variables
+                   if len(v.shape) == 2)
+
+    assert norm(penalised.model_) < 0.9 * norm(plain.model_)
+    if threshold == 0.5:
+        reference = _through_model_fit(alpha=5.0, **params).fit(X, Y)
+        np.testing.assert_allclose(penalised.history_["loss"], reference.history_["loss"],
+                                   rtol=1e-4)
+        assert not any(type(getattr(layer, "kernel_regularizer", None))
+                       is keras.regularizers.L2 for layer in tiny().fit(X, Y).model_.layers)
+    with pytest.raises(ValueError, match="alpha=1.0 penalises the default MLP"):
+        tiny(alpha=1.0, model=lambda meta: keras.Sequential(
+            [keras.Input((meta["n_features_in_"],)),
+             keras.layers.Dense(meta["n_labels_"])])).fit(X, Y)
