@@ -55,6 +55,9 @@ Six more sections:
   from disk in a fresh process; one epoch at batch 1024 (``--quick``: 1e5 x
   1e5).
 
+The estimator at its defaults against MLPClassifier with early stopping, on
+three sets and side by side in one process, is ``benchmarks/cost.py``.
+
 Models run one after another, each in a fresh process, so peak memory is the
 model's own and no two models share the cores. Timings are also given as
 ratios to MLPClassifier measured in the same run. Writes

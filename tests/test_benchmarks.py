@@ -409,3 +409,30 @@ def test_every_shared_set_trains_networks_that_stop_early(name):
     _, _, splits = datasets.load(name)
     for train, _ in splits:
         assert _tuning.scheme("auto", "auto", "auto", len(train)).early_stopping
+
+
+def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
+    """benchmarks/cost.py's report: each ratio is the default's median over
+    MLPClassifier's, and the per-round range comes from paired rounds."""
+    import cost
+
+    warm = {name: {"shape": [100, 5], "labels": 3,
+                   "seconds": {cost.DEFAULT: [2.0, 4.0, 3.0], cost.MLP: [1.0, 1.0, 2.0]}}
+            for name in cost.SETS}
+    figures = {"latency_median_ms": 0.2, "latency_p90_ms": 0.4, "rows_per_second": 1000.0}
+    results = {
+        "warm_fits": warm,
+        "prediction": {cost.DEFAULT: dict(figures, rows_per_second=250.0),
+                       cost.MLP: figures},
+        "memory": {m: {"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5}
+                   for m in (cost.DEFAULT, cost.MLP)},
+        "first_fit": {cost.DEFAULT: [1.0, 3.0, 2.0], cost.SCIKERAS: [4.0, 4.0, 4.0]},
+    }
+    meta = {"command": "python benchmarks/cost.py", "machine": "m", "date": "d",
+            "rounds": 3, "calls": 10, "fits": 5}
+    text = cost.markdown(results, meta)
+    # medians 3.0 and 1.0; rounds 2x, 4x, 1.5x
+    assert "| 3.00 | 2.00 to 4.00 | 1.00 | 1.00 to 2.00 | 3.00x | 1.50x to 4.00x |" in text
+    assert "| 1.00x | 1.00x | 0.25x |" in text  # latency, p90, throughput
+    assert "| +12.5 |" in text
+    assert "| 2.00 | 1.00 to 3.00 | 4.00 | 4.00 to 4.00 | 0.50x |" in text
