@@ -13,6 +13,13 @@ import numpy as np
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
+def rss_mb():
+    """This process's resident memory, in MB."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
 def timing_arguments(doc, argv):
     """The ``--rounds`` and ``--out`` of a timing benchmark described by ``doc``."""
     import argparse

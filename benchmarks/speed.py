@@ -119,12 +119,6 @@ SPARSE_BATCH = 1024
 PREDICTION_FIGURES = ("latency_median_ms", "latency_p90_ms", "rows_per_second")
 
 
-def _rss_mb():
-    import psutil
-
-    return psutil.Process().memory_info().rss / 2**20
-
-
 def _peak_rss_mb():
     import resource
 
@@ -159,7 +153,7 @@ def measure(name, calls, fits):
         model.predict_proba(rows[:1])
         del model
         gc.collect()
-        rss.append(_rss_mb())
+        rss.append(report.rss_mb())
     return {
         "fit_seconds": fit_seconds,
         "warm_fit_seconds": float(np.median(warm_fits)) if warm_fits else fit_seconds,
@@ -315,7 +309,7 @@ def sparse_fit(name, path):
     warnings.simplefilter("ignore")
     model = peers.make(name, epochs=1, scale=False)
     model.set_params(batch_size=SPARSE_BATCH)
-    before = _rss_mb()
+    before = report.rss_mb()
     start = time.perf_counter()
     model.fit(X, Y)
     seconds = time.perf_counter() - start

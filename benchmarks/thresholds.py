@@ -65,8 +65,8 @@ VARIANTS = {
     "no rare-label fallback": {"min_positives": 0},
     "rare-label fallback below 5": {"min_positives": 5},
     "rare-label fallback below 10": {"min_positives": 10},
-    # Cheaper fold networks (issue: the default's fit time against
-    # MLPClassifier's): narrower members, larger batches, a larger step.
+    # Cheaper fold networks (the default's fit time against MLPClassifier's,
+    # benchmarks/cost.py): narrower members, larger batches, a larger step.
     "64 units, batch 200": {"hidden_layer_sizes": (64,), "batch_size": 200},
     "64 units, batch 200, lr 3e-3, dropout 0.25": {
         "hidden_layer_sizes": (64,), "batch_size": 200, "learning_rate": 3e-3,

@@ -670,7 +670,7 @@ def test_verbose_says_what_each_auto_setting_chose(data, capsys):
     assert said.startswith("'auto' settings for 40 rows: threshold_cv: 5 folds")
     assert "refit: no, the fold networks kept as an ensemble" in said
     assert "early_stopping: off (fewer than 64 tuning rows per network)" in said
-    assert "epochs: " in said and "optimizer steps" in said
+    assert "epochs" not in said  # each network's epoch lines show its own
     assert "learning_rate: 0.003 (Adam, the default MLP)" in said
     tiny(threshold=0.5, early_stopping="auto", learning_rate=0.01, verbose=2).fit(X, Y)
     said = capsys.readouterr().out.splitlines()[0]

@@ -255,13 +255,11 @@ class _Training:
         column of ``train_mask`` (blocks x members: where each trains), each
         stopping early on its ``val_mask`` blocks where given."""
         from .._meta import meta_of
-        from .._keras._network import build_model
         from .._training import _compiled, _stacked
         from .._training._fit import (compile_model, learning_rate_of, make_optimizer,
                                       rows_per_batch)
         from .._training._loop import Members
         from .._training._losses import positive_weights
-        from .._training._trainer import stacked_l2
 
         est, trainer, blocks, summary = self.est, self.trainer, self.blocks, self.summary
         routed = trainer.routed
@@ -276,19 +274,8 @@ class _Training:
                        summary.power, trainer.classes, trainer.target, pos_weight)
         rows = blocks.rows[:, None]
         train_rows = (rows * train_mask).sum(axis=0)
-        l2 = trainer.l2_for(float(train_rows.mean()), len(trainer.classes))
-        defaults = {"hidden_layer_sizes": trainer.hidden, "activation": est.activation,
-                    "dropout": est.dropout, "l2": l2}
         _backend.get_keras()
-        members = []
-        for seed in seeds:
-            with _backend.seeded(seed):
-                members.append(build_model(None, meta, routed["model"], {},
-                                           dict(defaults, seed=seed)))
-        trainer._check_memory(members[0].count_params(), k)
-        with _backend.seeded(seeds[0]):
-            model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
-                                   stacked_l2(l2, k))
+        members, model = trainer.stacked_networks(meta, seeds, train_rows.mean())
         loss = trainer._loss(pos_weight, False, trainer.masked, members[0], None, None)
         compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})

@@ -41,7 +41,7 @@ import threading
 import numpy as np
 
 from .._keras._backend import get_keras
-from ._loop import Members
+from ._loop import Members, is_l2_kernel
 
 # How many compiled copies are kept, most recently used first, and the
 # largest network (in weight values) that gets one.
@@ -219,9 +219,7 @@ def _canonical(config, names):
     and seed states are copied in), nor L2 kernel penalties' strengths (the
     loop takes them at each fit)."""
     if isinstance(config, dict):
-        config = {k: ("L2" if k == "kernel_regularizer" and isinstance(v, dict)
-                      and v.get("class_name") == "L2" else v)
-                  for k, v in config.items()}
+        config = {k: "L2" if is_l2_kernel(k, v) else v for k, v in config.items()}
         seeded_by_state = (config.get("module") == "keras.layers"
                            and config.get("class_name") in _SEEDED_BY_STATE)
         return {k: (_canonical(v, names) if not (seeded_by_state and k == "config")

@@ -26,9 +26,8 @@ def learning_rate_of(est):
     ``learning_rate="auto"`` is :data:`AUTO_LEARNING_RATE` for the default
     MLP trained with Adam named by string or class, and None (the optimizer's
     own default, see :func:`make_optimizer`) for anything else."""
-    rate = est.learning_rate
-    if not (isinstance(rate, str) and rate == "auto"):
-        return rate
+    if not isinstance(est.learning_rate, str):  # "auto" is its one string
+        return est.learning_rate
     optimizer = est.optimizer
     adam = ((isinstance(optimizer, str) and optimizer.lower() == "adam")
             or (isinstance(optimizer, type) and optimizer is keras.optimizers.Adam))

@@ -101,11 +101,16 @@ def l2_layers(model):
                   key=lambda layer: order[id(layer.kernel)])
 
 
+def is_l2_kernel(key, value):
+    """Whether ``key: value`` of a layer's config is an L2 kernel regularizer."""
+    return (key == "kernel_regularizer" and isinstance(value, dict)
+            and value.get("class_name") == "L2")
+
+
 def without_l2(config):
     """A model config with every L2 kernel regularizer removed."""
     if isinstance(config, dict):
-        return {k: (None if k == "kernel_regularizer" and isinstance(v, dict)
-                    and v.get("class_name") == "L2" else without_l2(v))
+        return {k: None if is_l2_kernel(k, v) else without_l2(v)
                 for k, v in config.items()}
     if isinstance(config, list):
         return [without_l2(v) for v in config]

@@ -177,20 +177,17 @@ class Trainer:
 
         ``alpha`` is MLPClassifier's: ``alpha / 2`` times the kernels' sum of
         squares, added to the loss summed over rows and outputs. The loss
-        here is their mean, so the penalty on it is ``alpha / (2 n L)``,
-        rounded to two significant digits: fits on nearly the same number of
-        rows (the folds of a search) then share one compiled loop, whose key
-        holds the penalty; the rounding moves it by under 3%.
+        here is their mean, so the penalty on it is ``alpha / (2 n L)``. (The
+        compiled loops take it at each fit, so fits on different numbers of
+        rows share one compiled copy.)
         """
-        alpha = self.est.alpha
-        if not alpha:
-            return 0.0
-        return float(f"{alpha / (2.0 * max(n_rows, 1) * max(n_outputs, 1)):.2g}")
+        return self.est.alpha / (2.0 * max(n_rows, 1) * max(n_outputs, 1))
 
     def say_auto(self, plan, n_rows):
-        """With ``verbose``, say what each ``"auto"`` setting of this fit
+        """With ``verbose``, say what the ``"auto"`` settings of this fit
         resolved to and why: the tuning ``plan`` (None for a fixed threshold)
-        of a fit on ``n_rows`` rows."""
+        of a fit on ``n_rows`` rows. (``epochs="auto"`` shows in the epoch
+        lines, each network's own.)"""
         from .. import _tuning
         from ._fit import AUTO_LEARNING_RATE, learning_rate_of
 
@@ -216,12 +213,6 @@ class Trainer:
                    f"fewer than {_tuning.MIN_STOP_ROWS} tuning rows per network")
             said.append("early_stopping: " + (
                 "on, on each network's tuning rows" if stopping else f"off ({why})"))
-        if est.epochs == "auto":
-            rows = n_rows if plan is None or plan.k is None else n_rows - n_rows // plan.k
-            epochs = self.epochs_for(rows, stopping)
-            said.append(f"epochs: {epochs}" + (
-                "" if epochs == AUTO_EPOCHS else
-                f" (at least {AUTO_STEPS} optimizer steps without early stopping)"))
         if est.learning_rate == "auto":
             rate = learning_rate_of(est)
             said.append("learning_rate: " + (
@@ -387,6 +378,29 @@ class Trainer:
                                    run=f"fold network {i + 1}/{len(folds)}"))
         return nets
 
+    def stacked_networks(self, meta, seeds, train_rows, warm=None):
+        """``k`` default MLPs (built from ``seeds``, or the ``warm`` ones),
+        once their memory is checked, and the stacked network that trains
+        them side by side (:mod:`sklearn_mlk._training._stacked`); ``alpha``
+        penalises them as networks of ``train_rows`` rows."""
+        from .._keras._network import build_model
+        from . import _stacked
+
+        est = self.est
+        l2 = self.l2_for(train_rows, len(self.classes))
+        defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
+                    "dropout": est.dropout, "l2": l2}
+        members = list(warm) if warm else []
+        for seed in seeds if not warm else ():
+            with _backend.seeded(seed):
+                members.append(build_model(None, meta, self.routed["model"], {},
+                                           dict(defaults, seed=seed)))
+        self._check_memory(members[0].count_params(), len(members))
+        with _backend.seeded(seeds[0]):
+            model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
+                                   stacked_l2(l2, len(members)))
+        return members, model
+
     def _train_stacked(self, X, Y, w, folds, warm_members, seeds):
         est, routed = self.est, self.routed
         if (not self.stacking or self.builder is not None or self.callbacks
@@ -397,27 +411,13 @@ class Trainer:
         if _compiled.loop_class() is None or routed["compile"]:
             return None
         from ._losses import positive_weights
-        from .._keras._network import build_model
         from ._fit import compile_model, learning_rate_of, make_optimizer, rows_per_batch
 
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         meta = est._meta(X, Y, self.classes, w, self.target, pos_weight)
-        rows = float(np.mean([len(train) for train, _ in folds]))
-        l2 = self.l2_for(rows, len(self.classes))
-        defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                    "dropout": est.dropout, "l2": l2}
-        members = []
-        for i, seed in enumerate(seeds):
-            if warm_members:
-                members.append(warm_members[i][0])
-                continue
-            with _backend.seeded(seed):
-                members.append(build_model(None, meta, routed["model"], {},
-                                           dict(defaults, seed=seed)))
-        self._check_memory(members[0].count_params(), len(members))
-        with _backend.seeded(seeds[0]):
-            model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
-                                   stacked_l2(l2, len(folds)))
+        members, model = self.stacked_networks(
+            meta, seeds, np.mean([len(train) for train, _ in folds]),
+            [member for member, _ in warm_members] if warm_members else None)
         loss = self._loss(pos_weight, False, self.masked, members[0], Y, w)
         compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})
@@ -455,7 +455,7 @@ def stacked_l2(l2, k):
     it would be alone, and so is its penalty here, which keeps the two in the
     ratio a member trained alone has.
     """
-    return float(f"{l2 * (k - 1) / k:.2g}") if l2 else 0.0
+    return l2 * (k - 1) / k
 
 
 # The meta keys scikeras also sets as attributes of the estimator, which a

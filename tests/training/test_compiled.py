@@ -524,8 +524,8 @@ def test_alpha_penalises_the_default_mlp_as_model_fit_does(data, threshold):
     assert kernels and all(type(layer.kernel_regularizer) is keras.regularizers.L2
                            for layer in kernels)
     rows = len(X) if threshold == 0.5 else len(X) - len(X) // 5
-    expected = float(f"{5.0 / (2 * rows * Y.shape[1]):.2g}")
-    assert float(kernels[0].kernel_regularizer.l2) == pytest.approx(expected, rel=0.02)
+    expected = 5.0 / (2 * rows * Y.shape[1])
+    assert float(kernels[0].kernel_regularizer.l2) == pytest.approx(expected, rel=1e-6)
 
     def norm(model):
         return sum(float((to_numpy(v) ** 2).sum()) for v in model.trainable_variables
