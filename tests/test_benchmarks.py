@@ -35,8 +35,8 @@ def test_quick_benchmark_writes_report(tmp_path):
     boomer = emotions.pop("BOOMER (mlrl-boomer defaults)")  # own environment
     assert "error" not in boomer or boomer["error"].startswith("not run")
     assert set(emotions) == {
-        "MLPClassifier", "OvR(LogReg)", "MultiOutput(TunedThresholdCV(LogReg))",
-        "ClassifierChain(LogReg)", "RandomForestClassifier", "ExtraTreesClassifier",
+        "MLPClassifier", "MLPClassifier(256, early stopping)", "OvR(LogReg)",
+        "MultiOutput(TunedThresholdCV(LogReg))", "ClassifierChain(LogReg)", "RandomForestClassifier", "ExtraTreesClassifier",
         "OvR(HistGradientBoosting)", "scikeras (0.5)", "mlk (0.5)",
         "mlk macro-F1 thresholds", "mlk micro-F1 thresholds",
     }
