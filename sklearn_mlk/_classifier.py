@@ -671,7 +671,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self._check_fit_params(fit_params, "fit")
         trained = getattr(self, "model_", None) if self.warm_start else None
         with _one_fit_at_a_time(self), _as_before_on_failure(self, trained), \
-                _for_this_fit(self, overrides):
+                _for_this_fit(self, overrides), _backend.fresh_names():
             return self._fit(X, y, sample_weight, fit_params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -711,7 +711,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         from ._incremental import partial_fit
 
         self._check_fit_params(fit_params, "partial_fit")
-        with _one_fit_at_a_time(self), _as_before_on_failure(self, getattr(self, "model_", None)):
+        with _one_fit_at_a_time(self), \
+                _as_before_on_failure(self, getattr(self, "model_", None)), \
+                _backend.fresh_names():
             return partial_fit(self, X, y, classes, sample_weight, fit_params)
 
     def _check_fit_params(self, fit_params, method):
