@@ -108,10 +108,16 @@ class TensorFlowLoop(Loop):
         w = tf.TensorSpec([None, self.members] if self.members else [None], tf.float32)
         order = tf.TensorSpec([None], tf.int32)
         size = tf.TensorSpec([], tf.int32)
-        self._step = tf.function(self._train_step, input_signature=[x, y, w])
+        # Traced as plain Python (autograph=False), as Keras traces its own
+        # steps: autograph's rewriting of every function the trace reaches,
+        # Keras's layers included, was most of the first fit's time.
+        self._step = tf.function(self._train_step, input_signature=[x, y, w],
+                                 autograph=False)
         self._epoch = tf.function(self._train_epoch,
-                                  input_signature=[x, y, w, order, size])
-        self._evaluate = tf.function(self._loss_sum, input_signature=[x, y, w])
+                                  input_signature=[x, y, w, order, size],
+                                  autograph=False)
+        self._evaluate = tf.function(self._loss_sum, input_signature=[x, y, w],
+                                     autograph=False)
         # Sparse X: where one Dense layer alone reads the input, batches stay
         # sparse and that layer is applied here; the rest of the network runs
         # as a model of its own. Otherwise batches are densified one at a time.
@@ -121,9 +127,11 @@ class TensorFlowLoop(Loop):
         if self.sparse_input:
             self.sparse_reader_weights = self.n_features * self._first.units
             x = tf.SparseTensorSpec([None, self.n_features], tf.float32)
-            self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w])
+            self._sparse_step = tf.function(self._train_step, input_signature=[x, y, w],
+                                            autograph=False)
             self._sparse_evaluate = tf.function(self._loss_sum,
-                                                input_signature=[x, y, w])
+                                                input_signature=[x, y, w],
+                                                autograph=False)
 
     # Compiled functions -------------------------------------------------
 
@@ -167,12 +175,16 @@ class TensorFlowLoop(Loop):
         import tensorflow as tf
 
         n = tf.shape(order)[0]
-        total = tf.zeros([self.members] if self.members else [])
-        for i in tf.range((n + batch_size - 1) // batch_size):
+        steps = (n + batch_size - 1) // batch_size
+
+        def step(i, total):
             rows = order[i * batch_size : tf.minimum((i + 1) * batch_size, n)]
             value = self._train_step(tf.gather(X, rows), tf.gather(Y, rows),
                                      tf.gather(w, rows))
-            total += value * tf.cast(tf.shape(rows)[0], tf.float32)
+            return i + 1, total + value * tf.cast(tf.shape(rows)[0], tf.float32)
+
+        start = (tf.constant(0), tf.zeros([self.members] if self.members else []))
+        _, total = tf.while_loop(lambda i, _: i < steps, step, start)
         return total / tf.cast(n, tf.float32)
 
     def _loss_sum(self, x, y, w):
