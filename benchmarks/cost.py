@@ -22,8 +22,8 @@ the configuration of the peer whose quality the default is compared with.
   and rows per second on a 10,000-row batch (median of 15 calls), in the same
   process, both models fitted there;
 - resident memory growth over ``--fits`` fits of the default on yeast in a
-  fresh process (after the last fit minus after the first), MLPClassifier's
-  beside it;
+  fresh process (after the last fit minus after the first, and the highest
+  after any fit), MLPClassifier's beside it;
 - the first fit in a fresh process (imports done, data loaded), against
   scikeras's ``KerasClassifier`` with the quality benchmark's settings
   (``benchmarks/peers.py``), ``--rounds`` fresh processes each, alternating.
@@ -156,7 +156,8 @@ def memory(model, fits):
         make(model, False, i).fit(X[train], Y[train]).predict_proba(X[:1])
         gc.collect()
         rss.append(report.rss_mb())
-    return {"first_mb": rss[0], "last_mb": rss[-1], "growth_mb": rss[-1] - rss[0]}
+    return {"first_mb": rss[0], "last_mb": rss[-1], "growth_mb": rss[-1] - rss[0],
+            "highest_mb": max(rss)}
 
 
 def first_fit(model):
@@ -245,11 +246,14 @@ def markdown(results, meta):
                  f"{mine['rows_per_second'] / theirs['rows_per_second']:.2f}x |")
     mem = results["memory"]
     lines += ["", f"Resident memory over {meta['fits']} fits on yeast in a fresh process "
-              "(after the last minus after the first).", "",
-              "| model | after first fit MB | after last MB | growth MB |", "|---|---|---|---|"]
+              "(after the last minus after the first; the highest after any fit beside "
+              "it).", "",
+              "| model | after first fit MB | after last MB | growth MB | highest MB |",
+              "|---|---|---|---|---|"]
     for name, r in mem.items():
+        highest = f"{r['highest_mb']:.0f}" if "highest_mb" in r else "not measured"
         lines.append(f"| {name} | {r['first_mb']:.0f} | {r['last_mb']:.0f} "
-                     f"| {r['growth_mb']:+.1f} |")
+                     f"| {r['growth_mb']:+.1f} | {highest} |")
     first = results["first_fit"]
     a, b = first[DEFAULT], first[SCIKERAS]
     lines += ["", f"The first fit in a fresh process on yeast ({meta['rounds']} processes "

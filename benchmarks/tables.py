@@ -93,8 +93,10 @@ BLOCKS = {
     "benchmark-data": (DOCS / "benchmarks.md", None, _checksums),
     "benchmark-summary": (DOCS / "benchmarks.md", "quality", _call("run", "summary")),
     "speed-summary": (DOCS / "benchmarks.md", "speed", _speed_report),
+    # (its saved results hold the scores and the leave-one-out rows beside them)
     "single-label": (DOCS / "benchmarks.md", "single_label",
-                     _report_body("single_label")),
+                     lambda results, meta: body(_call("single_label", "markdown")(
+                         results["results"], meta))),
 }
 
 

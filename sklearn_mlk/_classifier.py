@@ -137,11 +137,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         an activation function.
     dropout : float in [0, 1), default=0.5
         Dropout rate after each hidden layer of the default MLP.
-    alpha : float >= 0, default=0.0
+    alpha : float >= 0 or "auto", default="auto"
         L2 penalty on the default MLP's weights (its kernels, not its biases),
         as MLPClassifier's ``alpha``: ``alpha / 2`` times their sum of squares
         is added to the loss summed over the training rows and outputs. A
         model callable's network takes its own regularizers instead.
+        ``"auto"`` is 1 for a 1-D (binary or multiclass) target, the penalty
+        of LogisticRegression's default ``C=1``, and 0 for a multi-label
+        target and for a model callable's network.
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer; an instance is copied, never reused. Its arguments can be
         routed as ``optimizer__<name>``.
@@ -401,7 +404,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "optimizer": [str, type, HasMethods(["get_config"])],
         "learning_rate": [None, StrOptions({"auto"}),
                           Interval(Real, 0, None, closed="neither")],
@@ -443,7 +446,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         hidden_layer_sizes=(256,),
         activation="relu",
         dropout=0.5,
-        alpha=0.0,
+        alpha="auto",
         optimizer="adam",
         learning_rate="auto",
         batch_size=64,
@@ -796,7 +799,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, fit_params=None):
         routed = self._routed_with(fit_params)
         self._holdout_fraction()  # validation_split checked, used or not
-        if self.alpha and self._builder() is not None:
+        if not isinstance(self.alpha, str) and self.alpha and self._builder() is not None:
             raise ValueError(
                 f"alpha={self.alpha!r} penalises the default MLP's weights, but model "
                 "builds a network of its own; give its layers kernel_regularizer="

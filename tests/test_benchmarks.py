@@ -349,9 +349,35 @@ def test_single_label_benchmark_scores_every_model_on_every_set(tmp_path):
         assert set(models) == set(single_label.MODELS)
         assert all(0.8 < s <= 1.0 for scores in models.values() for s in scores)
     saved = json.loads((tmp_path / "single_label_quick.json").read_text())
-    assert saved["results"] == results
+    assert saved["results"]["results"] == results
+    for rows in saved["results"]["leave_one_out"].values():
+        assert set(rows) == {"iris", "wine"}
     text = (tmp_path / "single_label_quick.md").read_text()
     assert "| iris |" in text and text.count("**") >= 4  # one best per row
+
+
+def test_single_label_leave_one_out_chooses_on_the_other_sets():
+    import single_label
+
+    def scores(default, alpha_0, peer):
+        row = {name: [0.5] for name in single_label.MODELS}
+        row["sklearn-mlk (default)"], row["sklearn-mlk (alpha=0)"] = [default], [alpha_0]
+        row["MLPClassifier"] = [peer]
+        return row
+
+    # alpha 0 wins on a and b and loses on c: it is chosen for c (out of
+    # sample, where it loses); for a and b, the default's mean rank on the
+    # other two sets is the better.
+    results = {"a": scores(0.6, 0.7, 0.65), "b": scores(0.6, 0.8, 0.1),
+               "c": scores(0.9, 0.2, 0.95)}
+    rows = single_label.leave_one_out(results)
+    assert rows["c"] == {"chosen": "alpha 0", "chosen_score": 0.2, "default_score": 0.9,
+                         "best_peer": "MLPClassifier", "best_peer_score": 0.95}
+    assert rows["a"]["chosen"] == rows["b"]["chosen"] == "default"
+    assert rows["a"]["best_peer_score"] == 0.65
+    only_two = single_label.leave_one_out(results, {"default": "sklearn-mlk (default)",
+                                                    "alpha 3": "sklearn-mlk (alpha=3)"})
+    assert {row["chosen"] for row in only_two.values()} == {"default"}
 
 
 def test_the_noisy_iris_set_is_scikit_learns_roc_example():
@@ -424,7 +450,8 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
         "warm_fits": warm,
         "prediction": {cost.DEFAULT: dict(figures, rows_per_second=250.0),
                        cost.MLP: figures},
-        "memory": {m: {"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5}
+        "memory": {m: {"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5,
+                       "highest_mb": 130.0}
                    for m in (cost.DEFAULT, cost.MLP)},
         "first_fit": {cost.DEFAULT: [1.0, 3.0, 2.0], cost.SCIKERAS: [4.0, 4.0, 4.0]},
     }
@@ -434,5 +461,5 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
     # medians 3.0 and 1.0; rounds 2x, 4x, 1.5x
     assert "| 3.00 | 2.00 to 4.00 | 1.00 | 1.00 to 2.00 | 3.00x | 1.50x to 4.00x |" in text
     assert "| 1.00x | 1.00x | 0.25x |" in text  # latency, p90, throughput
-    assert "| +12.5 |" in text
+    assert "| 100 | 112 | +12.5 | 130 |" in text
     assert "| 2.00 | 1.00 to 3.00 | 4.00 | 4.00 to 4.00 | 0.50x |" in text

@@ -672,10 +672,17 @@ def test_verbose_says_what_each_auto_setting_chose(data, capsys):
     assert "early_stopping: off (fewer than 64 tuning rows per network)" in said
     assert "epochs" not in said  # each network's epoch lines show its own
     assert "learning_rate: 0.003 (Adam, the default MLP)" in said
-    tiny(threshold=0.5, early_stopping="auto", learning_rate=0.01, verbose=2).fit(X, Y)
+    assert said.endswith("; alpha: 0 (a multi-label target).")
+    tiny(threshold=0.5, early_stopping="auto", learning_rate=0.01, alpha=0.0,
+         verbose=2).fit(X, Y)
     said = capsys.readouterr().out.splitlines()[0]
     assert said == ("'auto' settings for 40 rows: early_stopping: off (a fixed "
                     "threshold: one network trains on every row).").replace(
                         "40", str(X.shape[0]))
-    tiny(threshold=0.5, early_stopping=False, learning_rate=0.01, verbose=2).fit(X, Y)
+    fixed = dict(threshold=0.5, early_stopping=False, learning_rate=0.01, verbose=2)
+    tiny(alpha=0.0, **fixed).fit(X, Y)
     assert "'auto' settings" not in capsys.readouterr().out
+    tiny(**fixed).fit(X, Y[:, 0])
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"'auto' settings for {X.shape[0]} rows: alpha: 1 (a 1-D target: "
+        "LogisticRegression's default penalty).")

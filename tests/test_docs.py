@@ -181,5 +181,6 @@ def test_the_auto_settings_table_states_the_constants_the_code_uses():
                  f"{_fit.AUTO_LEARNING_RATE:.0e}".replace("e-0", "e-")
                  + " for the default MLP",
                  f"{_fit.DEFAULT_LEARNING_RATE:.0e}".replace("e-0", "e-")
-                 + " for one named"):
+                 + " for one named",
+                 f"| `alpha` | {_fit.AUTO_ALPHA:g} for a 1-D"):
         assert text in table, text

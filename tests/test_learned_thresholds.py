@@ -535,3 +535,28 @@ def test_a_search_shows_the_small_data_warning_once_at_the_users_line(data):
     assert str(few[0].message) == ("Few training samples: early stopping on 5 tuning "
                                    "folds needs 64 rows in each, from 320 samples; every "
                                    "network trains for all epochs.")
+
+
+@pytest.mark.parametrize("target", ["multilabel", "multiclass"])
+def test_a_clone_refitted_makes_the_same_choices(target, capsys):
+    """Every "auto" setting left as it is, on enough rows for early stopping
+    on 5 folds: a seeded fit and its clone, refitted, resolve them alike
+    (verbose's line), stop at the same epochs, learn the same thresholds and
+    predict the same probabilities."""
+    from sklearn.base import clone
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=400, n_features=12, n_classes=4,
+                                          random_state=1)
+    y = Y if target == "multilabel" else Y.argmax(axis=1)
+    first = KerasMultiLabelClassifier(hidden_layer_sizes=(16,), epochs=6, verbose=2,
+                                      random_state=3).fit(X, y)
+    said = capsys.readouterr().out.splitlines()[0]
+    assert said.startswith("'auto' settings for 400 rows: threshold_cv: 5 folds")
+    assert "early_stopping: on" in said
+    again = clone(first).fit(X, y)
+    assert capsys.readouterr().out.splitlines()[0] == said
+    np.testing.assert_array_equal(again.n_iter_, first.n_iter_)  # per fold network
+    np.testing.assert_array_equal(again.best_epoch_, first.best_epoch_)
+    np.testing.assert_array_equal(again.thresholds_, first.thresholds_)
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))

@@ -173,7 +173,8 @@ class Trainer:
 
     def l2_for(self, n_rows, n_outputs):
         """The kernel penalty of a default MLP trained on ``n_rows`` rows with
-        ``n_outputs`` outputs, from the estimator's ``alpha``.
+        ``n_outputs`` outputs, from the estimator's ``alpha`` (``"auto"``
+        resolved for the target, :func:`~._fit.alpha_of`).
 
         ``alpha`` is MLPClassifier's: ``alpha / 2`` times the kernels' sum of
         squares, added to the loss summed over rows and outputs. The loss
@@ -181,7 +182,10 @@ class Trainer:
         compiled loops take it at each fit, so fits on different numbers of
         rows share one compiled copy.)
         """
-        return self.est.alpha / (2.0 * max(n_rows, 1) * max(n_outputs, 1))
+        from ._fit import alpha_of
+
+        alpha = alpha_of(self.est, self.target[0])
+        return alpha / (2.0 * max(n_rows, 1) * max(n_outputs, 1))
 
     def say_auto(self, plan, n_rows):
         """With ``verbose``, say what the ``"auto"`` settings of this fit
@@ -189,7 +193,7 @@ class Trainer:
         of a fit on ``n_rows`` rows. (``epochs="auto"`` shows in the epoch
         lines, each network's own.)"""
         from .. import _tuning
-        from ._fit import AUTO_LEARNING_RATE, learning_rate_of
+        from ._fit import AUTO_ALPHA, AUTO_LEARNING_RATE, alpha_of, learning_rate_of
 
         est = self.est
         if not est.verbose:
@@ -218,6 +222,10 @@ class Trainer:
             said.append("learning_rate: " + (
                 f"{AUTO_LEARNING_RATE:g} (Adam, the default MLP)" if rate is not None
                 else "the optimizer's default (not Adam on the default MLP)"))
+        if est.alpha == "auto" and self.builder is None:
+            said.append("alpha: " + (
+                f"{AUTO_ALPHA:g} (a 1-D target: LogisticRegression's default penalty)"
+                if alpha_of(est, self.target[0]) else "0 (a multi-label target)"))
         if said:
             print(f"'auto' settings for {n_rows} rows: " + "; ".join(said) + ".",
                   flush=True)

@@ -542,3 +542,39 @@ def test_alpha_penalises_the_default_mlp_as_model_fit_does(data, threshold):
         tiny(alpha=1.0, model=lambda meta: keras.Sequential(
             [keras.Input((meta["n_features_in_"],)),
              keras.layers.Dense(meta["n_labels_"])])).fit(X, Y)
+
+
+def _dense_layers(model):
+    found = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    return found or [layer for member in model.layers if isinstance(member, keras.Model)
+                     for layer in member.layers if isinstance(layer, keras.layers.Dense)]
+
+
+def test_alpha_auto_penalises_1d_targets_as_logistic_regression_does(data):
+    """alpha="auto" is 1 (LogisticRegression's C=1) on a binary or multiclass
+    target, over the rows and outputs the network trains on; 0 on a
+    multi-label target, where an explicit alpha still applies."""
+    from sklearn_mlk._training._fit import AUTO_ALPHA
+
+    X, Y = data
+    y_multiclass = Y.argmax(axis=1)
+    for y, outputs in ((Y[:, 0], 1), (y_multiclass, len(np.unique(y_multiclass)))):
+        layers = _dense_layers(tiny().fit(X, y).model_)
+        strengths = [float(layer.kernel_regularizer.l2) for layer in layers]
+        assert strengths == pytest.approx(
+            [AUTO_ALPHA / (2 * len(X) * outputs)] * len(layers), rel=1e-6)
+    assert not any(layer.kernel_regularizer for layer in
+                   _dense_layers(tiny().fit(X, Y).model_))
+    assert not any(layer.kernel_regularizer for layer in
+                   _dense_layers(tiny(alpha=0.0).fit(X, Y[:, 0]).model_))
+    layers = _dense_layers(tiny(alpha=2.0).fit(X, Y).model_)
+    assert float(layers[0].kernel_regularizer.l2) == pytest.approx(
+        2.0 / (2 * len(X) * Y.shape[1]), rel=1e-6)
+
+
+def test_alpha_auto_leaves_a_model_callables_network_alone(data):
+    X, Y = data
+    clf = tiny(model=lambda meta: keras.Sequential(
+        [keras.Input((meta["n_features_in_"],)), keras.layers.Dense(meta["n_outputs_"])]))
+    clf.fit(X, Y[:, 0])  # "auto" is no request for a penalty: no error
+    assert not any(layer.kernel_regularizer for layer in _dense_layers(clf.model_))
