@@ -158,8 +158,52 @@ def test_fused_plan_equals_the_mean_of_the_members_plans():
         assert fused is not None and len(fused) == len(plans[0])
         expected = np.mean([run_plan(p, X) for p in plans], axis=0)
         np.testing.assert_allclose(run_plan(fused, X), expected, rtol=1e-4, atol=1e-5)
+    # Members of different widths fuse too; of different depths they do not
+    # (their products cannot be laid side by side), and predictions take
+    # the averaging model's own path.
+    for widths in ([[6, 8, 3], [6, 2, 3], [6, 16, 3]], [[6, 8, 5, 3], [6, 3, 7, 3]]):
+        plans = [plan(w) for w in widths]
+        fused = fuse_plans(plans, Mean(plans), 6)
+        expected = np.mean([run_plan(p, X) for p in plans], axis=0)
+        np.testing.assert_allclose(run_plan(fused, X), expected, rtol=1e-4, atol=1e-5)
+    mixed = [plan([6, 8, 3]), plan([6, 3])]
+    assert fuse_plans(mixed, Mean(mixed), 6) is None
     sigmoid_out = [[(k, b, "sigmoid") for k, b, _ in plan([6, 3])] for _ in range(2)]
     assert fuse_plans(sigmoid_out, Mean(sigmoid_out), 6) is None  # not a mean of logits
+
+
+@pytest.mark.parametrize("widths", [(8, 4, 16), ((8,), (), (4, 4))])
+def test_members_of_different_architectures_predict_the_mean_of_their_logits(widths):
+    """Fold networks that a model callable builds differently each time (other
+    widths, or other depths) are kept as one ensemble whose probabilities are
+    the sigmoid of the mean of the members' logits, as Keras computes them."""
+    import itertools
+
+    import keras
+    from scipy.special import expit
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3,
+                                          random_state=0)
+    shapes = itertools.cycle(widths)
+
+    def build(meta):
+        hidden = next(shapes)
+        hidden = hidden if isinstance(hidden, tuple) else (hidden,)
+        return keras.Sequential(
+            [keras.Input((meta["n_features_in_"],))]
+            + [keras.layers.Dense(units, activation="relu") for units in hidden]
+            + [keras.layers.Dense(meta["n_labels_"])])
+
+    clf = KerasMultiLabelClassifier(model=build, threshold="f1", threshold_cv=3,
+                                    refit=False, epochs=3, early_stopping=False,
+                                    random_state=0).fit(X, Y)
+    members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    assert len({tuple(layer.units for layer in m.layers) for m in members}) == 3
+    logits = np.mean([np.asarray(m.predict(X.astype(np.float32), verbose=0))
+                      for m in members], axis=0)
+    np.testing.assert_allclose(clf.predict_proba(X), expit(logits), rtol=1e-5, atol=1e-6)
+    assert (clf._plan is not None) == all(isinstance(w, int) for w in widths)
 
 
 def test_ensemble_round_trips_and_warm_starts_each_member(data, tmp_path):
