@@ -33,6 +33,7 @@ import run  # noqa: E402
 
 SEQUENTIAL = "one by one"
 GLOROT = "glorot"
+SCALED_PENALTY = "input-scaled penalty"
 VARIANTS = {
     "default": {},
     "epochs 50": {"epochs": 50},
@@ -45,6 +46,11 @@ VARIANTS = {
     # The first layer drawn at Glorot's scale whatever the input, as before it
     # was sized to the input (sklearn_mlk._keras._network.first_layer_gain).
     "first layer at Glorot's scale": {GLOROT: True},
+    # alpha's penalty on the first layer divided by its gain: the penalty of
+    # the input scaled to unit power (sklearn_mlk._keras._network.
+    # SCALE_PENALTY_TO_INPUT).
+    "alpha 3, input-scaled": {"alpha": 3.0, SCALED_PENALTY: True},
+    "alpha 10, input-scaled": {"alpha": 10.0, SCALED_PENALTY: True},
     "micro-F1 objective": {"threshold": "micro_f1"},
     "fixed 0.5": {"threshold": 0.5},
     "hold-out 0.2, refit": {"threshold_cv": 0.2, "refit": True},
@@ -114,12 +120,14 @@ def study(variants, sets, seeds, learning_rate=None):
                 params.setdefault("learning_rate", learning_rate)
             sequential = params.pop(SEQUENTIAL, False)
             glorot = params.pop(GLOROT, False)
+            scaled = params.pop(SCALED_PENALTY, False)
             # The places a study reaches into the estimator's internals.
             from sklearn_mlk._keras import _network
             from sklearn_mlk._training import _trainer
 
             _trainer.Trainer.stacking = not sequential
             _network.SIZE_FIRST_LAYER = not glorot
+            _network.SCALE_PENALTY_TO_INPUT = scaled
             # One untimed fit first: tracing the training loop of this
             # configuration is start-up, not fit time.
             train = splits[0][0]

@@ -37,6 +37,11 @@ def input_power(X):
 # Whether the default MLP's first layer is sized to the input; off, it is
 # Glorot's whatever the input (benchmarks/thresholds.py compares the two).
 SIZE_FIRST_LAYER = True
+# Whether alpha's penalty on the first layer is divided by its gain
+# (first_layer_gain): the penalty MLPClassifier would put on the input scaled
+# to unit power per feature. Off by default; benchmarks/thresholds.py
+# compares the two.
+SCALE_PENALTY_TO_INPUT = False
 
 
 def first_layer_gain(meta):
@@ -86,9 +91,10 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, 
         initializer = keras.initializers.VarianceScaling(
             scale=gain if depth == 0 else 1.0, mode="fan_avg", distribution="uniform",
             seed=next(seeds))
+        penalty = l2 / gain if depth == 0 and SCALE_PENALTY_TO_INPUT else l2
         hidden = layers.Dense(units, activation=activation,
                               kernel_initializer=initializer,
-                              kernel_regularizer=l2_regularizer(l2))(hidden)
+                              kernel_regularizer=l2_regularizer(penalty))(hidden)
         if dropout > 0:
             hidden = layers.Dropout(dropout, seed=next(seeds))(hidden)
     outputs = layers.Dense(

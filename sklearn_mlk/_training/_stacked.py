@@ -36,13 +36,13 @@ def dense_layers(model):
     return [layer for layer in model.layers if isinstance(layer, layers.Dense)]
 
 
-def stack(members, activation, dropout, seed=None, l2=0.0):
+def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
     """One Keras model training the default MLPs ``members`` side by side.
 
     Its output has shape ``(batch, k, n_labels)``: member ``j``'s outputs at
     ``[:, j]``. Its dropout layers draw their masks from ``seed``; ``l2``
     penalises its kernels as :func:`~sklearn_mlk._keras._network.build_default_mlp`
-    does a member's.
+    does a member's, the first layer's by ``first_l2`` where given.
     """
     from .._keras._backend import layer_seeds
     from .._keras._network import l2_regularizer
@@ -57,7 +57,8 @@ def stack(members, activation, dropout, seed=None, l2=0.0):
     # Zeros: the members' weights are copied in (no draws from global state).
     hidden = layers.Dense(k * units, activation=first_activation, name="stacked_0",
                           kernel_initializer="zeros",
-                          kernel_regularizer=l2_regularizer(l2))(inputs)
+                          kernel_regularizer=l2_regularizer(
+                              l2 if first_l2 is None else first_l2))(inputs)
     hidden = layers.Reshape((k, units))(hidden)
     for i, dense in enumerate(denses[1:], start=1):
         if dropout > 0:

@@ -578,3 +578,37 @@ def test_alpha_auto_leaves_a_model_callables_network_alone(data):
         [keras.Input((meta["n_features_in_"],)), keras.layers.Dense(meta["n_outputs_"])]))
     clf.fit(X, Y[:, 0])  # "auto" is no request for a penalty: no error
     assert not any(layer.kernel_regularizer for layer in _dense_layers(clf.model_))
+
+
+@pytest.mark.parametrize("threshold", [0.5, "f1"])
+def test_a_study_can_scale_the_first_layers_penalty_to_the_input(data, threshold,
+                                                                 monkeypatch):
+    """With SCALE_PENALTY_TO_INPUT (a study's switch, off by default), the
+    first layer's penalty is alpha's divided by the layer's gain, in the
+    single network and in the stacked fold networks alike; later layers keep
+    alpha's."""
+    from sklearn_mlk._keras import _network
+    from sklearn_mlk._training import _stacked
+
+    X, Y = data
+    X = X / 100.0  # small values: the first layer is drawn wider than Glorot's
+    built = []
+    original = _stacked.stack
+    monkeypatch.setattr(_stacked, "stack",
+                        lambda *a, **k: built.append(original(*a, **k)) or built[-1])
+    params = dict(epochs=1, threshold=threshold, alpha=2.0)
+    penalties = {}
+    for scaled in (False, True):
+        monkeypatch.setattr(_network, "SCALE_PENALTY_TO_INPUT", scaled)
+        built.clear()
+        clf = tiny(**params).fit(X, Y)
+        networks = built or [clf.model_]
+        penalties[scaled] = [[float(layer.kernel_regularizer.l2) for layer in net.layers
+                              if getattr(layer, "kernel_regularizer", None)]
+                             for net in networks]
+    (plain,), (scaled,) = penalties[False], penalties[True]
+    assert plain[0] == plain[1]
+    # Rows this small have their norm counted as one feature's, which caps
+    # the gain at the number of features.
+    assert plain[0] / scaled[0] == pytest.approx(X.shape[1])
+    assert scaled[1:] == plain[1:]
