@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
-from sklearn.base import clone  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler  # noqa: E402
 
@@ -34,6 +34,41 @@ import run  # noqa: E402
 SEQUENTIAL = "one by one"
 GLOROT = "glorot"
 SCALED_PENALTY = "input-scaled penalty"
+CANDIDATES = "candidates"
+
+
+class OutOfFoldChoice(ClassifierMixin, BaseEstimator):
+    """The one of ``candidates`` (unfitted estimators) whose learned
+    thresholds score best on its own out-of-fold predictions: the mean of its
+    ``threshold_scores_`` over the labels. Every candidate is fitted; the
+    chosen one predicts. A study's stand-in for a selection the estimator
+    does not make itself."""
+
+    def __init__(self, candidates=()):
+        self.candidates = candidates
+
+    def fit(self, X, y):
+        fitted = [clone(candidate).fit(X, y) for candidate in self.candidates]
+        self.scores_ = [float(np.nanmean(c.threshold_scores_)) for c in fitted]
+        self.chosen_ = int(np.argmax(self.scores_))
+        self.best_ = fitted[self.chosen_]
+        return self
+
+    def predict(self, X):
+        return self.best_.predict(X)
+
+    def predict_proba(self, X):
+        return self.best_.predict_proba(X)
+
+
+def _model(seed, params):
+    """The study's estimator for ``params``: ``peers.mlk``, or the
+    out-of-fold choice among its ``CANDIDATES``."""
+    params = dict(params)
+    candidates = params.pop(CANDIDATES, None)
+    if candidates is None:
+        return peers.mlk(seed, **params)
+    return OutOfFoldChoice([peers.mlk(seed, **{**params, **c}) for c in candidates])
 VARIANTS = {
     "default": {},
     "epochs 50": {"epochs": 50},
@@ -51,6 +86,12 @@ VARIANTS = {
     # SCALE_PENALTY_TO_INPUT).
     "alpha 3, input-scaled": {"alpha": 3.0, SCALED_PENALTY: True},
     "alpha 10, input-scaled": {"alpha": 10.0, SCALED_PENALTY: True},
+    # Chosen per fit from the out-of-fold scores: each candidate is fitted,
+    # and the one whose thresholds score best on its own out-of-fold
+    # predictions (mean of threshold_scores_) predicts (OutOfFoldChoice).
+    "alpha 0 or 3, by out-of-fold F1": {CANDIDATES: ({}, {"alpha": 3.0})},
+    "alpha 0, 3 or 10, by out-of-fold F1": {
+        CANDIDATES: ({}, {"alpha": 3.0}, {"alpha": 10.0})},
     "micro-F1 objective": {"threshold": "micro_f1"},
     "fixed 0.5": {"threshold": 0.5},
     "hold-out 0.2, refit": {"threshold_cv": 0.2, "refit": True},
@@ -133,11 +174,11 @@ def study(variants, sets, seeds, learning_rate=None):
             train = splits[0][0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                make_pipeline(clone(scaler), peers.mlk(0, **{**params, "epochs": 1})).fit(
+                make_pipeline(clone(scaler), _model(0, {**params, "epochs": 1})).fit(
                     X[train], Y[train])
             runs = [
                 run.evaluate(name, X, Y, splits, seed=seed, factory=lambda s: make_pipeline(
-                    clone(scaler), peers.mlk(s, **params)))
+                    clone(scaler), _model(s, params)))
                 for seed in range(seeds)
             ]
             errors = [r["error"] for r in runs if "error" in r]

@@ -463,3 +463,29 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
     assert "| 1.00x | 1.00x | 0.25x |" in text  # latency, p90, throughput
     assert "| 100 | 112 | +12.5 | 130 |" in text
     assert "| 2.00 | 1.00 to 3.00 | 4.00 | 4.00 to 4.00 | 0.50x |" in text
+
+
+def test_the_out_of_fold_choice_passes_over_a_memoriser():
+    """The study's selection reads each candidate's threshold_scores_, which
+    come from out-of-fold predictions: a wide network trained without dropout
+    or early stopping on labels with flipped entries fits its training rows
+    best, and scores worse out of fold, so it is not chosen."""
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.metrics import f1_score
+    from thresholds import OutOfFoldChoice
+
+    from sklearn_mlk import KerasMultiLabelClassifier
+
+    X, Y = make_multilabel_classification(n_samples=300, n_features=20, n_classes=4,
+                                          random_state=0)
+    flips = np.random.default_rng(0).random(Y.shape) < 0.15
+    Y = np.where(flips, 1 - Y, Y)
+    common = dict(threshold="f1", threshold_cv=3, random_state=0)
+    sensible = KerasMultiLabelClassifier(hidden_layer_sizes=(64,), epochs=200, **common)
+    memoriser = KerasMultiLabelClassifier(hidden_layer_sizes=(512, 512), dropout=0.0,
+                                          early_stopping=False, epochs=500, **common)
+    choice = OutOfFoldChoice([memoriser, sensible]).fit(X, Y)
+    assert choice.chosen_ == 1 and choice.scores_[1] > choice.scores_[0]
+    fitted = [memoriser.fit(X, Y), sensible.fit(X, Y)]
+    in_sample = [f1_score(Y, m.predict(X), average="macro") for m in fitted]
+    assert in_sample[0] > in_sample[1] + 0.05  # chosen on training rows, it would win
