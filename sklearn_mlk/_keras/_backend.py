@@ -296,9 +296,9 @@ def fresh_names():
     ``dense_1``, ...), the names within one fit staying unique. On
     TensorFlow this is what keeps repeated fits from growing the process:
     every variable created under a name not seen before adds kernels to
-    TensorFlow's eager kernel cache, which is never emptied (about 35 KB per
-    variable with TensorFlow 2.21; a fit's networks hold a few dozen
-    variables). ``benchmarks/cost.py`` measures the growth over 50 fits.
+    TensorFlow's eager kernel cache, which is never emptied, and a fit's
+    networks hold a few dozen variables. ``benchmarks/cost.py`` measures the
+    memory over 50 fits.
     Keras's counters are per thread and put back on exit, so names drawn
     outside the block go on as before. Keras is not imported here: where
     the block imports it, the counters start afresh after it too.
