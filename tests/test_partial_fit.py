@@ -17,6 +17,7 @@ def _stream(X, Y, clf, rounds, size=50, classes=None):
     return clf
 
 
+@pytest.mark.slow
 def test_each_call_trains_one_epoch_and_the_optimizer_state_carries_over(data):
     X, Y = data
     clf = tiny(learning_rate=0.01)

@@ -47,7 +47,7 @@ def _edit_meta(path, target, edit):
     return _rewrite(path, target, change)
 
 
-
+@pytest.mark.slow
 def test_save_then_load_in_fresh_processes_predicts_identically(tmp_path):
     script = textwrap.dedent("""
         import sys, warnings

@@ -159,7 +159,8 @@ def original(tmp_path_factory, data):
     return buffer.getvalue(), clf.predict_proba(X)
 
 
-@pytest.mark.parametrize("kind", ["bit flips", "truncation", "member swap", "edited json",
+@pytest.mark.parametrize("kind", ["bit flips", "truncation", "member swap",
+                                  pytest.param("edited json", marks=pytest.mark.slow),
                                   "network config", "op node"])
 def test_mutated_files_load_identically_or_raise_value_error(original, data, tmp_path,
                                                              kind):
