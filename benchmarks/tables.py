@@ -63,6 +63,14 @@ def _checksums(results, meta):
                         for name, digest in datasets.SHA256.items()]])
 
 
+def _study_blocks(study_block, study_stem, loso_block, loso_stem):
+    """The blocks of a study of ``benchmarks/thresholds.py`` (its table of
+    variants) and of its leave-one-set-out report, on the thresholds page."""
+    page = DOCS / "guide" / "thresholds.md"
+    return {study_block: (page, study_stem, _call("loso", "study_table")),
+            loso_block: (page, loso_stem, _call("loso", "block"))}
+
+
 # block name -> (page, saved report stem (None: rendered from code), renderer)
 BLOCKS = {
     "landing": (ROOT / "README.md", "quality", _call("run", "landing")),
@@ -75,25 +83,15 @@ BLOCKS = {
                       _report_body("torch_threads")),
     "speed-gpu": (DOCS / "guide" / "speed.md", "speed_gpu", _speed_report),
     "speed-gpu-cpu": (DOCS / "guide" / "speed.md", "speed_gpu_machine_cpu", _speed_report),
-    "threshold-study": (DOCS / "guide" / "thresholds.md", "thresholds_loso",
-                        _call("loso", "study_table")),
-    "loso": (DOCS / "guide" / "thresholds.md", "loso", _call("loso", "block")),
-    "cost-study": (DOCS / "guide" / "thresholds.md", "thresholds_auto_lr",
-                   _call("loso", "study_table")),
-    "loso-auto-lr": (DOCS / "guide" / "thresholds.md", "loso_auto_lr",
-                     _call("loso", "block")),
-    "alpha-study": (DOCS / "guide" / "thresholds.md", "thresholds_alpha",
-                    _call("loso", "study_table")),
-    "loso-alpha": (DOCS / "guide" / "thresholds.md", "loso_alpha",
-                   _call("loso", "block")),
-    "alpha-scaled-study": (DOCS / "guide" / "thresholds.md", "thresholds_alpha_scaled",
-                           _call("loso", "study_table")),
-    "loso-alpha-scaled": (DOCS / "guide" / "thresholds.md", "loso_alpha_scaled",
-                          _call("loso", "block")),
-    "alpha-oof-study": (DOCS / "guide" / "thresholds.md", "thresholds_alpha_oof",
-                        _call("loso", "study_table")),
-    "loso-alpha-oof": (DOCS / "guide" / "thresholds.md", "loso_alpha_oof",
-                       _call("loso", "block")),
+    # Each study of thresholds.py on the thresholds page and its
+    # leave-one-set-out tables (loso.py), under names of the two blocks.
+    **_study_blocks("threshold-study", "thresholds_loso", "loso", "loso"),
+    **_study_blocks("cost-study", "thresholds_auto_lr", "loso-auto-lr", "loso_auto_lr"),
+    **_study_blocks("alpha-study", "thresholds_alpha", "loso-alpha", "loso_alpha"),
+    **_study_blocks("alpha-scaled-study", "thresholds_alpha_scaled", "loso-alpha-scaled",
+                    "loso_alpha_scaled"),
+    **_study_blocks("alpha-oof-study", "thresholds_alpha_oof", "loso-alpha-oof",
+                    "loso_alpha_oof"),
     "out-of-core": (DOCS / "guide" / "dask.md", "out_of_core",
                     _call("out_of_core", "block")),
     "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",

@@ -66,6 +66,12 @@ def first_layer_gain(meta):
     return n_features / max(power, 1.0)
 
 
+def first_layer_l2(meta, l2):
+    """The first layer's share of the penalty ``l2``: ``l2`` itself, or divided
+    by the layer's gain under ``SCALE_PENALTY_TO_INPUT``."""
+    return l2 / first_layer_gain(meta) if SCALE_PENALTY_TO_INPUT else l2
+
+
 def l2_regularizer(l2):
     """Keras's L2 penalty of strength ``l2`` on a kernel, or None for 0."""
     return keras.regularizers.L2(l2) if l2 else None
@@ -91,7 +97,7 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, 
         initializer = keras.initializers.VarianceScaling(
             scale=gain if depth == 0 else 1.0, mode="fan_avg", distribution="uniform",
             seed=next(seeds))
-        penalty = l2 / gain if depth == 0 and SCALE_PENALTY_TO_INPUT else l2
+        penalty = first_layer_l2(meta, l2) if depth == 0 else l2
         hidden = layers.Dense(units, activation=activation,
                               kernel_initializer=initializer,
                               kernel_regularizer=l2_regularizer(penalty))(hidden)

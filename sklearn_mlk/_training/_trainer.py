@@ -391,8 +391,7 @@ class Trainer:
         once their memory is checked, and the stacked network that trains
         them side by side (:mod:`sklearn_mlk._training._stacked`); ``alpha``
         penalises them as networks of ``train_rows`` rows."""
-        from .._keras import _network
-        from .._keras._network import build_model, first_layer_gain
+        from .._keras._network import build_model, first_layer_l2
         from . import _stacked
 
         est = self.est
@@ -405,8 +404,7 @@ class Trainer:
                 members.append(build_model(None, meta, self.routed["model"], {},
                                            dict(defaults, seed=seed)))
         self._check_memory(members[0].count_params(), len(members))
-        # (the first layer's penalty, divided by its gain in a study's variant)
-        first = l2 / first_layer_gain(meta) if _network.SCALE_PENALTY_TO_INPUT else l2
+        first = first_layer_l2(meta, l2)
         with _backend.seeded(seeds[0]):
             model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
                                    stacked_l2(l2, len(members)),
