@@ -76,6 +76,8 @@ BLOCKS = {
     "landing": (ROOT / "README.md", "quality", _call("run", "landing")),
     "memory": (DOCS / "guide" / "speed.md", "memory", _call("memory", "block")),
     "cost": (DOCS / "guide" / "speed.md", "cost", _report_body("cost")),
+    "threshold-search": (DOCS / "guide" / "speed.md", "threshold_search",
+                         _report_body("threshold_search")),
     "sparse-batches": (DOCS / "guide" / "speed.md", "sparse_batches",
                        _report_body("sparse_batches")),
     "speed-backends": (DOCS / "guide" / "speed.md", "speed_backends", _speed_report),

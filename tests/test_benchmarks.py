@@ -489,3 +489,40 @@ def test_the_out_of_fold_choice_passes_over_a_memoriser():
     fitted = [memoriser.fit(X, Y), sensible.fit(X, Y)]
     in_sample = [f1_score(Y, m.predict(X), average="macro") for m in fitted]
     assert in_sample[0] > in_sample[1] + 0.05  # chosen on training rows, it would win
+
+
+def test_the_threshold_search_report_times_both_searches(tmp_path, monkeypatch):
+    """benchmarks/threshold_search.py times the unit-weight and the weighted
+    search on the same scores, checks they agree, and reports their ratio."""
+    import threshold_search
+
+    monkeypatch.setattr(threshold_search, "SHAPES", ((60, 8),))
+    threshold_search.main(["--rounds", "2", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "threshold_search.json").read_text())
+    seconds = saved["results"]["60 x 8"]
+    assert len(seconds["unit"]) == len(seconds["weighted"]) == 2
+    ratio = np.median(seconds["unit"]) / np.median(seconds["weighted"])
+    text = (tmp_path / "threshold_search.md").read_text()
+    assert f"| {ratio:.2f}x |" in text and "| 60 x 8 |" in text
+    # Rare labels: the pooled search runs in both.
+    S, Y = threshold_search.problem(60, 8)
+    assert (Y.sum(axis=0) == 2).sum() == 5
+
+
+def test_the_threshold_search_benchmark_refuses_searches_that_disagree(monkeypatch):
+    import threshold_search
+
+    from sklearn_mlk import _thresholds
+
+    real = _thresholds.tune
+
+    def shifted(S, Y, w, objective):
+        tuned = real(S, Y, w, objective)
+        if w[0] == 1:
+            return tuned._replace(thresholds=tuned.thresholds + 1e-9)
+        return tuned
+
+    monkeypatch.setattr(_thresholds, "tune", shifted)
+    S, Y = threshold_search.problem(40, 6)
+    with pytest.raises(AssertionError, match="different thresholds"):
+        threshold_search.time_search(S, Y, 1)

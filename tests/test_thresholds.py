@@ -389,12 +389,14 @@ def test_decoding_equals_a_row_by_row_reference(seed):
 
 
 def test_a_label_without_tuning_rows_gets_the_empty_curve():
-    curve = T._curve(np.array([]), np.array([]), np.array([]), 0, 0)
-    np.testing.assert_array_equal(curve.cut, [1.0])
-    np.testing.assert_array_equal(curve.tp, [0.0])
-    np.testing.assert_array_equal(curve.fp, [0.0])
-    assert (curve.n_pos, curve.n_neg) == (0, 0)
-    assert curve.index(0.3) == 0 and curve.index(2.0) == 0
+    curves = T.label_curves(np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0))
+    assert len(curves) == 2
+    for curve in curves:
+        np.testing.assert_array_equal(curve.cut, [1.0])
+        np.testing.assert_array_equal(curve.tp, [0.0])
+        np.testing.assert_array_equal(curve.fp, [0.0])
+        assert (curve.n_pos, curve.n_neg) == (0, 0)
+        assert curve.index(0.3) == 0 and curve.index(2.0) == 0
 
 
 def test_samples_f1_without_scores_or_weight_is_the_neutral_cut():
@@ -657,3 +659,61 @@ def test_a_multiclass_fit_marks_its_unused_thresholds_argmax():
     np.testing.assert_array_equal(tuned.thresholds, [0.5, 0.5, 0.5])
     assert tuned.status.tolist() == ["argmax"] * 3
     assert np.isnan(tuned.scores).all()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_unit_weight_curves_equal_the_weighted_search(sparse, monkeypatch):
+    # Without sample weights the counts come from sorting the scores alone;
+    # weights of 2 take the general search, whose counts are then exactly twice.
+    import scipy.sparse as sp
+
+    monkeypatch.setattr(T, "_BLOCK_CELLS", 90)  # several blocks of columns
+    rng = np.random.default_rng(3)
+    S = np.round(rng.random((40, 7)), 1)  # ties
+    S[:, 3] = 0.4  # one constant column
+    Y = (rng.random((40, 7)) < 0.3).astype(float)
+    Y[:, 5] = 0.0  # a label without positives
+    Y[:, 6] = 1.0  # and one without negatives
+    target = sp.csr_matrix(Y) if sparse else Y
+    unit = T.label_curves(S, target, np.ones(40))
+    double = T.label_curves(S, target, np.full(40, 2.0))
+    assert len(unit) == len(double) == 7
+    for a, b in zip(unit, double):
+        np.testing.assert_array_equal(a.cut, b.cut)
+        np.testing.assert_array_equal(a.scores, b.scores)
+        np.testing.assert_array_equal(2 * a.tp, b.tp)
+        np.testing.assert_array_equal(2 * a.fp, b.fp)
+        assert (a.n_pos, a.n_neg) == (b.n_pos, b.n_neg)
+    pooled = T.pooled_curve(S, Y, np.ones(40))
+    pooled_double = T.pooled_curve(S, Y, np.full(40, 2.0))
+    np.testing.assert_array_equal(pooled.cut, pooled_double.cut)
+    np.testing.assert_array_equal(2 * pooled.tp, pooled_double.tp)
+    assert pooled.n_pos == Y.sum()
+
+
+def test_unit_weight_curve_counts_by_hand():
+    s = np.array([0.9, 0.2, 0.9, 0.5, 0.2, 0.1])
+    y = np.array([1, 0, 0, 1, 1, 0])
+    (curve,) = T.label_curves(s[:, None], y[:, None], np.ones(6))
+    np.testing.assert_array_equal(curve.scores, [0.9, 0.5, 0.2, 0.1])
+    np.testing.assert_array_equal(curve.tp, [0, 1, 2, 3, 3])
+    np.testing.assert_array_equal(curve.fp, [0, 1, 1, 2, 3])
+    assert (curve.n_pos, curve.n_neg) == (3, 3)
+
+
+def test_only_unit_weights_take_the_search_by_sorted_scores(monkeypatch):
+    calls = []
+    real = T._unit_curves
+
+    def spy(s, positive):
+        calls.append(s.shape)
+        return real(s, positive)
+
+    monkeypatch.setattr(T, "_unit_curves", spy)
+    S = np.array([[0.2, 0.7], [0.9, 0.1], [0.4, 0.4]])
+    Y = np.array([[0, 1], [1, 0], [1, 1]])
+    T.label_curves(S, Y, np.ones(3))
+    assert calls == [(3, 2)]
+    for w in (np.full(3, 2.0), np.array([1.0, 1.0, 0.5])):
+        T.label_curves(S, Y, w)
+    assert calls == [(3, 2)]
