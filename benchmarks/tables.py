@@ -94,6 +94,8 @@ BLOCKS = {
                     "loso_alpha_scaled"),
     **_study_blocks("alpha-oof-study", "thresholds_alpha_oof", "loso-alpha-oof",
                     "loso_alpha_oof"),
+    "large-data": (DOCS / "guide" / "thresholds.md", "large_data",
+                   _report_body("large_data")),
     "out-of-core": (DOCS / "guide" / "dask.md", "out_of_core",
                     _call("out_of_core", "block")),
     "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",

@@ -526,3 +526,45 @@ def test_the_threshold_search_benchmark_refuses_searches_that_disagree(monkeypat
     S, Y = threshold_search.problem(40, 6)
     with pytest.raises(AssertionError, match="different thresholds"):
         threshold_search.time_search(S, Y, 1)
+
+
+def test_the_large_data_digit_rows_keep_training_and_test_images_apart(monkeypatch):
+    """benchmarks/large_data.py: each slot of a row is empty or one digit
+    image of its own half of the images, and the labels are the digits in
+    the slots."""
+    import large_data
+    from sklearn.datasets import load_digits
+
+    monkeypatch.setattr(large_data, "NOISE", 0.0)
+    monkeypatch.setattr(large_data, "TEST_ROWS", 200)
+    X, Y, X_test, Y_test = large_data.digit_set(300)
+    assert X.shape == (300, 192) and Y.shape == (300, 10) and X_test.shape == (200, 192)
+    digits = load_digits()
+    lookup = {image.tobytes(): label for image, label in zip(digits.data, digits.target)}
+
+    def slots(rows):
+        return [row[i * 64:(i + 1) * 64] for row in rows for i in range(3)]
+
+    train_images = {s.tobytes() for s in slots(X) if s.any()}
+    test_images = {s.tobytes() for s in slots(X_test) if s.any()}
+    assert train_images and test_images and not train_images & test_images
+    for row, labels in zip(X, Y):
+        present = {lookup[s.tobytes()] for s in slots([row]) if s.any()}
+        assert set(np.flatnonzero(labels)) == present
+
+
+def test_the_large_data_report_scores_every_model(tmp_path, monkeypatch):
+    import large_data
+
+    monkeypatch.setattr(large_data, "DIGIT_SIZES", (150,))
+    monkeypatch.setattr(large_data, "TEST_ROWS", 100)
+    large_data.main(["--quick", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "large_data_quick.json").read_text())
+    (cells,) = saved["results"].values()
+    assert set(cells) == set(large_data.MODELS)
+    for model in large_data.MODELS:
+        assert len(cells[model]["macro_f1"]) == len(cells[model]["fit_seconds"]) == 1
+        assert cells[model]["epochs"][0] >= 1
+    text = (tmp_path / "large_data_quick.md").read_text()
+    best = max(cells[m]["macro_f1"][0] for m in large_data.MODELS)
+    assert f"**{best:.3f}**" in text and "| digit images (150) |" in text

@@ -665,14 +665,15 @@ def test_verbose_says_what_each_auto_setting_chose(data, capsys):
     X, Y = data
     with pytest.warns(UserWarning, match="Few training samples"):
         tiny(threshold="f1", threshold_cv="auto", early_stopping="auto", epochs="auto",
-             verbose=2).fit(X[:40], Y[:40])
+             dropout="auto", verbose=2).fit(X[:40], Y[:40])
     said = capsys.readouterr().out.splitlines()[0]
     assert said.startswith("'auto' settings for 40 rows: threshold_cv: 5 folds")
     assert "refit: no, the fold networks kept as an ensemble" in said
     assert "early_stopping: off (fewer than 64 tuning rows per network)" in said
     assert "epochs" not in said  # each network's epoch lines show its own
     assert "learning_rate: 0.003 (Adam, the default MLP)" in said
-    assert said.endswith("; alpha: 0 (a multi-label target).")
+    assert "; alpha: 0 (a multi-label target);" in said
+    assert said.endswith("; dropout: 0.5 (fewer than 5,000 rows).")
     tiny(threshold=0.5, early_stopping="auto", learning_rate=0.01, alpha=0.0,
          verbose=2).fit(X, Y)
     said = capsys.readouterr().out.splitlines()[0]
@@ -686,3 +687,44 @@ def test_verbose_says_what_each_auto_setting_chose(data, capsys):
     assert capsys.readouterr().out.splitlines()[0] == (
         f"'auto' settings for {X.shape[0]} rows: alpha: 1 (a 1-D target: "
         "LogisticRegression's default penalty).")
+
+
+def _dropout_rates(model):
+    """The rates of every Dropout layer in a fitted model (members included)."""
+    import keras
+
+    found = []
+
+    def visit(layer):
+        if isinstance(layer, keras.layers.Dropout):
+            found.append(layer.rate)
+        for inner in getattr(layer, "layers", ()):
+            visit(inner)
+
+    visit(model)
+    return found
+
+
+def test_auto_dropout_follows_the_rows_of_the_fit(data, monkeypatch):
+    """dropout="auto" is AUTO_DROPOUT below LARGE_DROPOUT_ROWS rows and
+    LARGE_DROPOUT from there, in the fold ensemble and in a single network;
+    partial_fit, whose rows are not known in advance, takes AUTO_DROPOUT; a
+    number is used as given."""
+    from sklearn_mlk._training import _fit
+
+    X, Y = data
+    monkeypatch.setattr(_fit, "LARGE_DROPOUT_ROWS", 30)
+    assert (_fit.AUTO_DROPOUT, _fit.LARGE_DROPOUT) == (0.5, 0.25)
+    few = tiny(dropout="auto", threshold="f1", epochs=1).fit(X[:29], Y[:29])
+    many = tiny(dropout="auto", threshold="f1", epochs=1).fit(X[:30], Y[:30])
+    assert _dropout_rates(few.model_) == [0.5] * 5  # one per fold network
+    assert _dropout_rates(many.model_) == [0.25] * 5
+    single = tiny(dropout="auto", threshold=0.5).fit(X[:30], Y[:30])
+    assert _dropout_rates(single.model_) == [0.25]
+    streamed = tiny(dropout="auto").partial_fit(X[:30], Y[:30],
+                                                classes=np.arange(Y.shape[1]))
+    assert _dropout_rates(streamed.model_) == [0.5]
+    given = tiny(dropout=0.1, threshold="f1", epochs=1).fit(X[:30], Y[:30])
+    assert _dropout_rates(given.model_) == [0.1] * 5
+    with pytest.raises(ValueError, match="dropout"):
+        tiny(dropout="large").fit(X, Y)

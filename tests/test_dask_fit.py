@@ -266,3 +266,20 @@ def test_the_out_of_core_benchmark_reports_every_figure(tmp_path):
     assert len(results["quality"]["memory"]) == len(results["quality"]["streamed"]) == 1
     text = (tmp_path / "out_of_core.md").read_text()
     assert "worker peak memory" in text and "streamed minus in memory" in text
+
+
+def test_auto_dropout_counts_every_streamed_row(problem, monkeypatch):
+    """dropout="auto" resolves on the rows of all blocks together, as an
+    in-memory fit of the same rows does."""
+    import keras
+
+    from sklearn_mlk._training import _fit
+
+    X, Y = problem
+    monkeypatch.setattr(_fit, "LARGE_DROPOUT_ROWS", 300)  # 384 rows, 6 blocks of 64
+    streamed = _small(epochs=1, threshold_cv=3).fit(da.from_array(X, chunks=(64, 8)),
+                                                    da.from_array(Y, chunks=(64, 3)))
+    rates = [layer.rate for member in streamed.model_.layers
+             if isinstance(member, keras.Model)
+             for layer in member.layers if isinstance(layer, keras.layers.Dropout)]
+    assert rates == [_fit.LARGE_DROPOUT] * 3

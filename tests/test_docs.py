@@ -77,9 +77,11 @@ def _constants():
     against the code so that the page cannot drift from it."""
     from sklearn_mlk import _tuning
     from sklearn_mlk._keras import _backend
-    from sklearn_mlk._training import _loop
+    from sklearn_mlk._training import _fit, _loop
 
     return {"0.2%": _loop.SPARSE_BATCH_DENSITY == 0.002,
+            "5,000": _fit.LARGE_DROPOUT_ROWS == 5_000,
+            "0.25": _fit.LARGE_DROPOUT == 0.25,
             "50,000": _tuning.LARGE == 50_000,
             "500,000": _backend.SMALL_TORCH_NETWORK == 500_000}
 
@@ -182,5 +184,7 @@ def test_the_auto_settings_table_states_the_constants_the_code_uses():
                  + " for the default MLP",
                  f"{_fit.DEFAULT_LEARNING_RATE:.0e}".replace("e-0", "e-")
                  + " for one named",
-                 f"| `alpha` | {_fit.AUTO_ALPHA:g} for a 1-D"):
+                 f"| `alpha` | {_fit.AUTO_ALPHA:g} for a 1-D",
+                 f"| `dropout` | {_fit.AUTO_DROPOUT:g} below {_fit.LARGE_DROPOUT_ROWS:,} "
+                 f"rows, {_fit.LARGE_DROPOUT:g} from {_fit.LARGE_DROPOUT_ROWS:,}"):
         assert text in table, text

@@ -49,6 +49,25 @@ def test_names_shared_with_the_estimator_reach_the_model_callable(data):
     assert _units(clf.fit(X, Y)) == [4, Y.shape[1]]
 
 
+def test_a_model_callable_naming_dropout_gets_the_rate_auto_resolves_to(data, monkeypatch):
+    """dropout="auto" reaches a callable that names dropout as the rate of
+    this fit, not as the string: 0.5, or 0.25 from LARGE_DROPOUT_ROWS rows."""
+    from sklearn_mlk._training import _fit
+
+    X, Y = data
+
+    def rates(clf):
+        return [layer.rate for layer in clf.model_.layers
+                if isinstance(layer, keras.layers.Dropout)]
+
+    assert rates(tiny(model=mlp, dropout="auto").fit(X, Y)) == [_fit.AUTO_DROPOUT]
+    monkeypatch.setattr(_fit, "LARGE_DROPOUT_ROWS", len(X))
+    assert rates(tiny(model=mlp, dropout="auto").fit(X, Y)) == [_fit.LARGE_DROPOUT]
+    clf = tiny(model=mlp, dropout="auto")
+    clf.partial_fit(X, Y, classes=np.arange(Y.shape[1]))  # rows unknown in advance
+    assert rates(clf) == [_fit.AUTO_DROPOUT]
+
+
 def build(meta, units, compile_kwargs):
     inputs = keras.Input((meta["n_features_in_"],))
     hidden = keras.layers.Dense(units, activation="relu")(inputs)

@@ -80,7 +80,7 @@ def fit(est, X, y, sample_weight, routed):
     if plan is not None and plan.notes:
         _warn_once_per_search("; ".join(plan.notes) + ".")
     trainer = Trainer(est, routed, hidden, classes, stopping, target,
-                      column_weights(est.class_weight, encoder), masked)
+                      column_weights(est.class_weight, encoder), masked, n_rows=n)
     train = _Training(est, trainer, blocks, summary, seed)
 
     if fixed_cut or plan.fixed:

@@ -49,8 +49,15 @@ class Trainer:
     stacking = True
 
     def __init__(self, estimator, routed, hidden, classes, early_stopping, target,
-                 class_weight=None, masked=False):
+                 class_weight=None, masked=False, n_rows=0):
+        from ._fit import dropout_of
+
         self.target = target
+        # The default MLP's dropout rate ("auto" resolved for a fit on n_rows),
+        # which a model callable naming dropout is given in place of "auto".
+        self.dropout = dropout_of(estimator, n_rows)
+        if routed["model"].get("dropout") == "auto":
+            routed = dict(routed, model=dict(routed["model"], dropout=self.dropout))
         # Whether the target has unknown entries, which the loss leaves out.
         self.masked = masked
         # The estimator's class_weight, as weights of the output columns.
@@ -193,7 +200,8 @@ class Trainer:
         of a fit on ``n_rows`` rows. (``epochs="auto"`` shows in the epoch
         lines, each network's own.)"""
         from .. import _tuning
-        from ._fit import AUTO_ALPHA, AUTO_LEARNING_RATE, alpha_of, learning_rate_of
+        from ._fit import (AUTO_ALPHA, AUTO_LEARNING_RATE, LARGE_DROPOUT_ROWS, alpha_of,
+                           learning_rate_of)
 
         est = self.est
         if not est.verbose:
@@ -226,6 +234,10 @@ class Trainer:
             said.append("alpha: " + (
                 f"{AUTO_ALPHA:g} (a 1-D target: LogisticRegression's default penalty)"
                 if alpha_of(est, self.target[0]) else "0 (a multi-label target)"))
+        if est.dropout == "auto" and self.builder is None:
+            said.append(f"dropout: {self.dropout:g} (" + (
+                f"fewer than {LARGE_DROPOUT_ROWS:,} rows" if n_rows < LARGE_DROPOUT_ROWS
+                else f"{LARGE_DROPOUT_ROWS:,} rows or more") + ")")
         if said:
             print(f"'auto' settings for {n_rows} rows: " + "; ".join(said) + ".",
                   flush=True)
@@ -280,7 +292,7 @@ class Trainer:
             model = build_model(
                 self.builder, meta, self.routed["model"], compile_kwargs,
                 {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                 "dropout": est.dropout, "seed": seed,
+                 "dropout": self.dropout, "seed": seed,
                  "l2": self.l2_for(X.shape[0], len(self.classes))},
                 params=est.get_params(),
             )
@@ -397,7 +409,7 @@ class Trainer:
         est = self.est
         l2 = self.l2_for(train_rows, len(self.classes))
         defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                    "dropout": est.dropout, "l2": l2}
+                    "dropout": self.dropout, "l2": l2}
         members = list(warm) if warm else []
         for seed in seeds if not warm else ():
             with _backend.seeded(seed):
@@ -406,7 +418,7 @@ class Trainer:
         self._check_memory(members[0].count_params(), len(members))
         first = first_layer_l2(meta, l2)
         with _backend.seeded(seeds[0]):
-            model = _stacked.stack(members, est.activation, est.dropout, seeds[0],
+            model = _stacked.stack(members, est.activation, self.dropout, seeds[0],
                                    stacked_l2(l2, len(members)),
                                    stacked_l2(first, len(members)))
         return members, model
