@@ -149,7 +149,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         model callable's network takes its own regularizers instead.
         ``"auto"`` is 1 for a 1-D (binary or multiclass) target, the penalty
         of LogisticRegression's default ``C=1``, and 0 for a multi-label
-        target and for a model callable's network.
+        target and for a model callable's network (which, where its signature
+        names ``alpha``, is given that 0).
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer; an instance is copied, never reused. Its arguments can be
         routed as ``optimizer__<name>``.

@@ -51,7 +51,8 @@ def test_names_shared_with_the_estimator_reach_the_model_callable(data):
 
 def test_a_model_callable_naming_dropout_gets_the_rate_auto_resolves_to(data, monkeypatch):
     """dropout="auto" reaches a callable that names dropout as the rate of
-    this fit, not as the string: 0.5, or 0.25 from LARGE_DROPOUT_ROWS rows."""
+    this fit, not as the string: 0.5, or 0.25 from LARGE_DROPOUT_ROWS rows;
+    alpha="auto" as the 0 it is for a callable's network."""
     from sklearn_mlk._training import _fit
 
     X, Y = data
@@ -66,6 +67,15 @@ def test_a_model_callable_naming_dropout_gets_the_rate_auto_resolves_to(data, mo
     clf = tiny(model=mlp, dropout="auto")
     clf.partial_fit(X, Y, classes=np.arange(Y.shape[1]))  # rows unknown in advance
     assert rates(clf) == [_fit.AUTO_DROPOUT]
+    given = []
+
+    def penalised(meta, alpha=0.7, dropout=0.3):
+        given.append((alpha, dropout))
+        return mlp(meta)
+
+    tiny(model=penalised, alpha="auto", dropout=0.2).fit(X, Y[:, 0])  # a 1-D target
+    tiny(model=penalised, alpha=0.0, dropout="auto").fit(X, Y)
+    assert given == [(0.0, 0.2), (0.0, _fit.LARGE_DROPOUT)]
 
 
 def build(meta, units, compile_kwargs):

@@ -50,14 +50,18 @@ class Trainer:
 
     def __init__(self, estimator, routed, hidden, classes, early_stopping, target,
                  class_weight=None, masked=False, n_rows=0):
-        from ._fit import dropout_of
+        from ._fit import alpha_of, dropout_of
 
         self.target = target
-        # The default MLP's dropout rate ("auto" resolved for a fit on n_rows),
-        # which a model callable naming dropout is given in place of "auto".
+        # The default MLP's dropout rate ("auto" resolved for a fit on n_rows).
         self.dropout = dropout_of(estimator, n_rows)
-        if routed["model"].get("dropout") == "auto":
-            routed = dict(routed, model=dict(routed["model"], dropout=self.dropout))
+        # A model callable whose signature names one of these parameters is
+        # given the value "auto" resolves to in this fit, not the string.
+        resolved = {"dropout": self.dropout, "alpha": alpha_of(estimator, target[0])}
+        routed = dict(routed, model={
+            name: resolved[name] if isinstance(value, str) and value == "auto"
+            and name in resolved else value
+            for name, value in routed["model"].items()})
         # Whether the target has unknown entries, which the loss leaves out.
         self.masked = masked
         # The estimator's class_weight, as weights of the output columns.
@@ -291,9 +295,8 @@ class Trainer:
         with _backend.seeded(seed), _meta_as_attributes(est, self.builder, meta):
             model = build_model(
                 self.builder, meta, self.routed["model"], compile_kwargs,
-                {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                 "dropout": self.dropout, "seed": seed,
-                 "l2": self.l2_for(X.shape[0], len(self.classes))},
+                dict(self._mlp_params(self.l2_for(X.shape[0], len(self.classes))),
+                     seed=seed),
                 params=est.get_params(),
             )
             self._warn_if_compiled(model, optimizer)
@@ -305,6 +308,12 @@ class Trainer:
                 model, len(self.classes), X.shape[1:], kind)
         self._check_memory(model.count_params())
         return model, from_probability
+
+    def _mlp_params(self, l2):
+        """The default MLP's arguments (of ``build_default_mlp``) but its seed,
+        with the kernel penalty ``l2``."""
+        return {"hidden_layer_sizes": self.hidden, "activation": self.est.activation,
+                "dropout": self.dropout, "l2": l2}
 
     def train_more(self, X, Y, w, warm, seed, epochs=1):
         """One epoch on (X, Y, w) through ``Model.fit``, continuing ``warm``
@@ -408,8 +417,7 @@ class Trainer:
 
         est = self.est
         l2 = self.l2_for(train_rows, len(self.classes))
-        defaults = {"hidden_layer_sizes": self.hidden, "activation": est.activation,
-                    "dropout": self.dropout, "l2": l2}
+        defaults = self._mlp_params(l2)
         members = list(warm) if warm else []
         for seed in seeds if not warm else ():
             with _backend.seeded(seed):
