@@ -28,7 +28,6 @@ the mean fit seconds (one process, the models one after the other; warm).
 Writes benchmarks/results/large_data{,_quick}.{md,json}.
 """
 
-import argparse
 import os
 import pathlib
 import sys
@@ -144,14 +143,10 @@ def markdown(results, meta):
         "|---|" + "---|---|---|" * len(MODELS),
     ]
     for name, cells in results.items():
-        scores = {m: np.mean(cells[m]["macro_f1"]) for m in MODELS}
-        best = max(scores.values())
-        row = []
-        for m in MODELS:
-            text = f"{scores[m]:.3f}"
-            row += [f"**{text}**" if f"{best:.3f}" == text else text,
-                    f"{np.mean(cells[m]['fit_seconds']):.1f}",
-                    f"{np.mean(cells[m]['epochs']):.1f}"]
+        scores = report.bold_best({m: np.mean(cells[m]["macro_f1"]) for m in MODELS})
+        row = [cell for m in MODELS
+               for cell in (scores[m], f"{np.mean(cells[m]['fit_seconds']):.1f}",
+                            f"{np.mean(cells[m]['epochs']):.1f}")]
         lines.append(f"| {name} | " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
@@ -159,12 +154,7 @@ def markdown(results, meta):
 def main(argv=None):
     from sklearn_mlk._training._fit import LARGE_DROPOUT_ROWS
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--out", default=str(report.RESULTS))
-    args = parser.parse_args(argv)
-    seeds = 1 if args.quick else args.seeds
+    args, seeds = report.generated_set_arguments(__doc__, argv)
     warnings.simplefilter("ignore")
     meta = report.run_meta("large_data.py", argv, seeds=seeds,
                            large_dropout_rows=LARGE_DROPOUT_ROWS)

@@ -36,6 +36,28 @@ def header(title, meta):
             f"Machine: {meta['machine']}; {meta['date']}", ""]
 
 
+def generated_set_arguments(doc, argv):
+    """``(args, seeds)`` of a benchmark on generated sets described by
+    ``doc``: ``--quick`` (its smallest set, 1 seed), ``--seeds`` (2) and
+    ``--out``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    return args, 1 if args.quick else args.seeds
+
+
+def bold_best(scores):
+    """Each score of ``{name: score}`` to three decimals, the best in bold
+    (every one that rounds to it)."""
+    best = f"{max(scores.values()):.3f}"
+    return {name: f"**{best}**" if f"{score:.3f}" == best else f"{score:.3f}"
+            for name, score in scores.items()}
+
+
 def median_range(values):
     """Table cells ``median | low to high`` of a list of seconds."""
     return f"{np.median(values):.2f} | {min(values):.2f} to {max(values):.2f}"

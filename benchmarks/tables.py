@@ -96,6 +96,8 @@ BLOCKS = {
                     "loso_alpha_oof"),
     "large-data": (DOCS / "guide" / "thresholds.md", "large_data",
                    _report_body("large_data")),
+    "first-layer": (DOCS / "guide" / "thresholds.md", "first_layer",
+                    _report_body("first_layer")),
     "out-of-core": (DOCS / "guide" / "dask.md", "out_of_core",
                     _call("out_of_core", "block")),
     "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",

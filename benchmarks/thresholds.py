@@ -33,6 +33,7 @@ import run  # noqa: E402
 
 SEQUENTIAL = "one by one"
 GLOROT = "glorot"
+SIZED = "sized"
 SCALED_PENALTY = "input-scaled penalty"
 CANDIDATES = "candidates"
 
@@ -78,9 +79,12 @@ VARIANTS = {
     # The fold networks trained one after another instead of stacked side by
     # side (sklearn_mlk._training._stacked): the same networks, batched differently.
     "fold networks one by one": {SEQUENTIAL: True},
-    # The first layer drawn at Glorot's scale whatever the input, as before it
-    # was sized to the input (sklearn_mlk._keras._network.first_layer_gain).
+    # The first layer drawn at Glorot's scale whatever the input (the default
+    # since the sized layer below lost on benchmarks/first_layer.py's sets).
     "first layer at Glorot's scale": {GLOROT: True},
+    # The first layer sized to the input
+    # (sklearn_mlk._keras._network.first_layer_gain), the default before.
+    "first layer sized to the input": {SIZED: True},
     # alpha's penalty on the first layer divided by its gain: the penalty of
     # the input scaled to unit power (sklearn_mlk._keras._network.
     # SCALE_PENALTY_TO_INPUT).
@@ -161,13 +165,14 @@ def study(variants, sets, seeds, learning_rate=None):
                 params.setdefault("learning_rate", learning_rate)
             sequential = params.pop(SEQUENTIAL, False)
             glorot = params.pop(GLOROT, False)
+            sized = params.pop(SIZED, False)
             scaled = params.pop(SCALED_PENALTY, False)
             # The places a study reaches into the estimator's internals.
             from sklearn_mlk._keras import _network
             from sklearn_mlk._training import _trainer
 
             _trainer.Trainer.stacking = not sequential
-            _network.SIZE_FIRST_LAYER = not glorot
+            _network.SIZE_FIRST_LAYER = sized and not glorot
             _network.SCALE_PENALTY_TO_INPUT = scaled
             # One untimed fit first: tracing the training loop of this
             # configuration is start-up, not fit time.

@@ -111,10 +111,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     ----------
     model : None, callable or keras.Model, default=None
         The network. ``None`` builds an MLP from ``hidden_layer_sizes``,
-        ``activation`` and ``dropout``, whose first layer starts with weights
-        sized to the input (Glorot's on standardised data, wider on sparse or
-        small-valued data, so that training does not start from near-silent
-        hidden units). A callable is called at each fit with
+        ``activation`` and ``dropout``, its weights drawn as Keras's ``Dense``
+        layers draw them (Glorot's uniform). A callable is called at each fit with
         any of ``meta`` (a dict with ``n_features_in_``, ``n_labels_``,
         ``classes_``, ``label_prior_``, ...) and ``compile_kwargs`` that its
         signature accepts, with its arguments: ``model__<name>`` parameters,

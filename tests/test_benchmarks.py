@@ -568,3 +568,48 @@ def test_the_large_data_report_scores_every_model(tmp_path, monkeypatch):
     text = (tmp_path / "large_data_quick.md").read_text()
     best = max(cells[m]["macro_f1"][0] for m in large_data.MODELS)
     assert f"**{best:.3f}**" in text and "| digit images (150) |" in text
+
+
+def test_the_first_layer_tags_are_their_keywords_present(monkeypatch):
+    """benchmarks/first_layer.py: without label noise a tag is present exactly
+    where one of its keywords is; keywords come from the rarer words; rows
+    hold about the words asked for; noise flips few entries."""
+    import first_layer
+
+    X, Y, keywords = first_layer.tag_set(3000, 400, 12, per_row=20, rarest_from=50, seed=1)
+    monkeypatch.setattr(first_layer, "FLIP_SHARE", 0.0)
+    X0, Y0, keywords0 = first_layer.tag_set(3000, 400, 12, per_row=20, rarest_from=50, seed=1)
+    assert (X0 != X).nnz == 0 and (keywords0 == keywords).all()
+    dense = X0.toarray().astype(bool)
+    assert keywords.shape == (12, 2) and keywords.min() >= 50
+    expected = dense[:, keywords[:, 0]] | dense[:, keywords[:, 1]]
+    np.testing.assert_array_equal(Y0, expected.astype(int))
+    assert 0.05 * Y0.mean() < (Y != Y0).mean() < 0.2 * Y0.mean()  # FLIP_SHARE of it
+    assert 17 < dense.sum(axis=1).mean() < 23 and set(np.unique(X.data)) == {1.0}
+
+
+def test_the_first_layer_report_compares_both_draws(tmp_path, monkeypatch):
+    """Only the sized model's fits draw a first layer wider than Glorot's, the
+    switch is put back afterwards, and rare labels are left out."""
+    import first_layer
+
+    from sklearn_mlk._keras import _network
+
+    monkeypatch.setattr(first_layer, "SETS", {"tiny": (150, 80, 200, 8, 3, 0)})
+    gains = []
+    original = _network.first_layer_gain
+    monkeypatch.setattr(_network, "first_layer_gain",
+                        lambda meta: gains.append(original(meta)) or gains[-1])
+    first_layer.main(["--quick", "--out", str(tmp_path)])
+    assert _network.SIZE_FIRST_LAYER is False
+    # Five fold networks each, Glorot's (gain 1) first, then sized.
+    assert len(gains) >= 2 and gains[0] == 1.0 and max(gains) > 10
+    saved = json.loads((tmp_path / "first_layer_quick.json").read_text())
+    cells = saved["results"]["tiny"]
+    X, Y, X_test, Y_test = first_layer.split_set("tiny")
+    assert cells["labels"] == Y.shape[1] == Y_test.shape[1] < 8
+    assert Y.sum(axis=0).min() >= first_layer.MIN_TRAIN_POSITIVES and Y_test.sum(axis=0).min() >= 1
+    text = (tmp_path / "first_layer_quick.md").read_text()
+    best = max(cells[m]["macro_f1"][0] for m in first_layer.MODELS)
+    assert f"**{best:.3f}**" in text and f"| tiny ({Y.shape[1]}) |" in text
+    assert "mean over 1 seed)" in text

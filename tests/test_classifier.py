@@ -584,7 +584,8 @@ def _meta(n_features, power):
     return meta
 
 
-def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised(monkeypatch):
+def test_first_layer_sized_to_the_input_starts_as_wide_on_sparse_input(monkeypatch):
+    """The study switch SIZE_FIRST_LAYER (off by default: Glorot's draws)."""
     from sklearn_mlk._keras import _network
     from sklearn_mlk._keras._network import build_default_mlp
 
@@ -592,11 +593,15 @@ def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised(monkeypat
         return _first_kernel(build_default_mlp(_meta(1000, power), (256,), "relu", 0.5, seed=3))
 
     glorot = kernel(None)
+    np.testing.assert_allclose(np.var(glorot), 2 / (1000 + 256), rtol=0.02)
+    # The default: Glorot's own draws whatever the input.
+    for power in (2.5, 0.0, 1000.0):
+        np.testing.assert_array_equal(kernel(power), glorot)
+    monkeypatch.setattr(_network, "SIZE_FIRST_LAYER", True)
     # Standardised input (squared row norm = n_features) or louder: Glorot's
     # own draws, the same seed for seed.
     np.testing.assert_array_equal(kernel(1000.0), glorot)
     np.testing.assert_array_equal(kernel(5000.0), glorot)
-    np.testing.assert_allclose(np.var(glorot), 2 / (1000 + 256), rtol=0.02)
     # Rows of squared norm 2.5 (a few active binary features): the weights
     # are 400 times the variance, so pre-activations start as wide.
     np.testing.assert_allclose(kernel(2.5), glorot * np.sqrt(400.0), rtol=1e-5, atol=1e-6)
@@ -604,12 +609,9 @@ def test_first_layer_starts_as_wide_on_sparse_input_as_on_standardised(monkeypat
     np.testing.assert_allclose(kernel(1e-78), glorot * np.sqrt(1000.0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(kernel(0.0), glorot * np.sqrt(1000.0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(kernel(0.5), glorot * np.sqrt(1000.0), rtol=1e-5, atol=1e-6)
-    # The benchmark's switch back to Glorot's scale (benchmarks/thresholds.py).
-    monkeypatch.setattr(_network, "SIZE_FIRST_LAYER", False)
-    np.testing.assert_array_equal(kernel(2.5), glorot)
 
 
-def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data):
+def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data, monkeypatch):
     from sklearn_mlk._keras._network import input_power
 
     X, Y = data
@@ -626,11 +628,17 @@ def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data):
     assert input_power(sp.csr_matrix(X)) == pytest.approx(seen["power"], rel=1e-6)
     assert input_power(X[:0]) == 0.0
 
-    # The default MLP's first layer starts sqrt(gain) times as wide as
-    # Glorot's uniform limit; one epoch moves weights by about 1e-3 a step.
+    # By default the first layer starts within Glorot's uniform limit, however
+    # small the input; sized to the input (the study switch) it starts
+    # sqrt(gain) times as wide. One epoch moves weights by about 1e-3 a step.
+    from sklearn_mlk._keras import _network
+
     gain = X.shape[1] / seen["power"]
     assert gain > 4
     glorot_limit = np.sqrt(6 / (X.shape[1] + 8))
+    kernel = _first_kernel(tiny(epochs=1).fit(X, Y).model_)
+    assert np.abs(kernel).max() < 1.01 * glorot_limit
+    monkeypatch.setattr(_network, "SIZE_FIRST_LAYER", True)
     kernel = _first_kernel(tiny(epochs=1).fit(X, Y).model_)
     assert np.abs(kernel).max() > 1.5 * glorot_limit
     assert np.abs(kernel).max() < 1.01 * np.sqrt(gain) * glorot_limit

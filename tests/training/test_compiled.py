@@ -591,7 +591,8 @@ def test_a_study_can_scale_the_first_layers_penalty_to_the_input(data, threshold
     from sklearn_mlk._training import _stacked
 
     X, Y = data
-    X = X / 100.0  # small values: the first layer is drawn wider than Glorot's
+    X = X / 100.0  # small values: sized to them, the first layer is drawn wider
+    monkeypatch.setattr(_network, "SIZE_FIRST_LAYER", True)
     built = []
     original = _stacked.stack
     monkeypatch.setattr(_stacked, "stack",
