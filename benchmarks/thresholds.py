@@ -202,6 +202,14 @@ def study(variants, sets, seeds, learning_rate=None):
     return results
 
 
+def in_set_order(results):
+    """``results`` with its sets in the order of ``datasets.SETS`` (a merge
+    of a run on some sets would otherwise put those first), others after."""
+    rank = {name: i for i, name in enumerate(datasets.SETS)}
+    return {name: results[name]
+            for name in sorted(results, key=lambda name: rank.get(name, len(rank)))}
+
+
 def markdown(results, meta):
     lines = ["# Threshold learning: variants of the default", "",
              f"Command: `{meta['command']}`  ",
@@ -253,6 +261,7 @@ def main(argv=None):
                              for v in VARIANTS if v in {**kept, **results.get(name, {})}}
         meta["merged_from"] = [*before["meta"].get("merged_from", []),
                                before["meta"]["command"]]
+    results = in_set_order(results)
     report.write(args.out, args.name, meta, results, markdown(results, meta))
 
 

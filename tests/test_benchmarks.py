@@ -613,3 +613,11 @@ def test_the_first_layer_report_compares_both_draws(tmp_path, monkeypatch):
     best = max(cells[m]["macro_f1"][0] for m in first_layer.MODELS)
     assert f"**{best:.3f}**" in text and f"| tiny ({Y.shape[1]}) |" in text
     assert "mean over 1 seed)" in text
+
+
+def test_a_merged_study_keeps_the_sets_in_their_order():
+    """A run on some sets merged into a study puts them back in place."""
+    import thresholds
+
+    merged = {"genbase": 1, "extra": 2, "yeast": 3, "cal500": 4}
+    assert list(thresholds.in_set_order(merged)) == ["yeast", "cal500", "genbase", "extra"]
