@@ -101,6 +101,7 @@ VARIANTS = {
     "hold-out 0.2, refit": {"threshold_cv": 0.2, "refit": True},
     "hold-out 0.2, no refit": {"threshold_cv": 0.2, "refit": False},
     "3-fold, refit": {"threshold_cv": 3, "refit": True},
+    "5-fold, refit": {"refit": True},
     "3-fold ensemble": {"threshold_cv": 3, "refit": False},
     "5-fold ensemble": {"threshold_cv": 5, "refit": False},
     "10-fold ensemble": {"threshold_cv": 10, "refit": False},

@@ -24,7 +24,7 @@ def meta_of(X_shape, X_dtype, Y_shape, totals, input_power, labels, target,
         "n_classes_": len(classes),
         "classes_": classes,
         "label_prior_": prior,
-        "input_power_": input_power,  # sizes the default MLP's first layer
+        "input_power_": input_power,  # mean squared row norm (first_layer_gain)
         "input_shape_": tuple(X_shape[1:]),  # one sample's: (h, w, c) for images
         # scikeras's names, for model callables written for it
         "n_outputs_": 1,
