@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 from . import _dask
 from ._keras import _backend
 from ._decisions import class_proba, indicator, label_proba, margins
-from ._meta import meta_of
+from ._meta import input_power, meta_of
 from ._notes import _warn_constant_labels, _warn_once_per_search
 from ._saving._estimator import Unsaved, register
 from ._routing import (
@@ -981,8 +981,6 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _meta(self, X, Y, labels, sample_weight, target, pos_weight=None):
         """What a model callable gets as ``meta``; ``target`` is the
         ``(type, classes)`` of the target (``labels`` are the output columns)."""
-        from ._keras._network import input_power
-
         return meta_of(X.shape, X.dtype, Y.shape, label_totals(Y, sample_weight),
                        input_power(X), labels, target, pos_weight)
 

@@ -1,6 +1,24 @@
 """What a model callable is given as ``meta``."""
 
 import numpy as np
+import scipy.sparse as sp
+
+
+def input_power(X):
+    """The mean squared norm of the rows of X (dense, sparse or N-D), summed
+    in float64. A sparse X in canonical format (no duplicate entries) is
+    summed over its stored values, without the copy that ``X.multiply(X)``
+    makes; the Dask workers total their blocks with it too."""
+    if X.shape[0] == 0:
+        return 0.0
+    if sp.issparse(X) and getattr(X, "has_canonical_format", False):
+        total = float(np.einsum("i,i->", X.data, X.data, dtype=np.float64))
+    elif sp.issparse(X):
+        total = float(X.multiply(X).sum(dtype=np.float64))
+    else:
+        X = np.asarray(X).reshape(X.shape[0], -1)  # N-D input: a sample's values
+        total = float(np.einsum("ij,ij->", X, X, dtype=np.float64))
+    return total / X.shape[0]
 
 
 def meta_of(X_shape, X_dtype, Y_shape, totals, input_power, labels, target,

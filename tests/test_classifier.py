@@ -612,7 +612,7 @@ def test_first_layer_sized_to_the_input_starts_as_wide_on_sparse_input(monkeypat
 
 
 def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data, monkeypatch):
-    from sklearn_mlk._keras._network import input_power
+    from sklearn_mlk._meta import input_power
 
     X, Y = data
     X = X / 15.0  # small values: squared row norm 1.5, far below n_features
@@ -642,6 +642,29 @@ def test_fit_sizes_the_first_layer_from_the_rows_it_trains_on(data, monkeypatch)
     kernel = _first_kernel(tiny(epochs=1).fit(X, Y).model_)
     assert np.abs(kernel).max() > 1.5 * glorot_limit
     assert np.abs(kernel).max() < 1.01 * np.sqrt(gain) * glorot_limit
+
+
+def test_input_power_sums_sparse_values_as_dense_ones():
+    """Canonical CSR (summed over its stored values), CSR with duplicate
+    entries (each position squared once, after its parts are added), dense
+    and N-D input give one mean squared row norm; X is left as it was."""
+    from sklearn_mlk._meta import input_power
+
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(30, 8)) * (rng.random((30, 8)) < 0.3)
+    expected = np.mean(np.sum(dense**2, axis=1))
+    canonical = sp.csr_matrix(dense, dtype=np.float32)
+    assert canonical.has_canonical_format
+    # Every stored entry twice in a row, as two halves: indptr doubles.
+    indices = np.repeat(canonical.indices, 2)
+    data = np.repeat(canonical.data.astype(np.float64) / 2, 2)
+    halves = sp.csr_matrix((data, indices, 2 * canonical.indptr), shape=dense.shape)
+    assert not halves.has_canonical_format  # each entry stored as two halves
+    before = halves.data.copy()
+    for X in (dense, dense.reshape(30, 2, 4), canonical, halves, sp.coo_matrix(dense)):
+        assert input_power(X) == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_array_equal(halves.data, before)
+    assert not halves.has_canonical_format
 
 
 @pytest.mark.network

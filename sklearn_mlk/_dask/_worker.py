@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._decisions import class_proba, classes_of, indicator, label_proba, margins
+from .._meta import input_power
 from .._plan import run_plan
 
 # The estimator's prediction methods, and each output column's probability
@@ -105,10 +106,10 @@ def summarise(X, Y, w=None):
              np.zeros(n_labels, np.int64), 0.0, 0.0)
     if sp.issparse(X):
         X = X.tocsr()
-        values, power = X.data, float(X.multiply(X).sum())
+        values = X.data
     else:
-        X = np.asarray(X, dtype=np.float64)
-        values, power = X, float(np.einsum("ij,ij->", X, X))
+        X = values = np.asarray(X, dtype=np.float64)
+    power = input_power(X) * n
     if not np.isfinite(values).all():
         return ("X holds NaN or infinity", *empty[1:])
     Y = encoded(Y)

@@ -22,18 +22,6 @@ layers, ops = keras.layers, keras.ops
 
 
 
-def input_power(X):
-    """The mean squared norm of the rows of X (dense or sparse)."""
-    if X.shape[0] == 0:
-        return 0.0
-    if sp.issparse(X):
-        total = float(X.multiply(X).sum())
-    else:
-        X = X.reshape(X.shape[0], -1)  # N-D input: a sample's values, flattened
-        total = float(np.einsum("ij,ij->", X, X, dtype=np.float64))
-    return total / X.shape[0]
-
-
 # Whether the default MLP's first layer is sized to the input
 # (first_layer_gain). Off: Glorot's draws whatever the input. The sized layer
 # scored higher on genbase alone; on enron and on every generated sparse tag
@@ -88,8 +76,9 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, 
     """An MLP ending in one logit per label, biases set to the label priors.
 
     The first layer's initial weights are Glorot's (scaled to the input's
-    size where :data:`SIZE_FIRST_LAYER` is on: :func:`first_layer_gain`). With a ``seed``, every initialiser and
-    dropout layer gets its own seed drawn from it: the network, and the
+    size where :data:`SIZE_FIRST_LAYER` is on: :func:`first_layer_gain`).
+    With a ``seed``, every initialiser and dropout layer gets its own seed
+    drawn from it: the network, and the
     dropout masks it trains with, depend on nothing process-wide that another
     thread could draw from meanwhile. ``l2`` penalises every kernel (not the
     biases) by ``l2`` times its sum of squares, added to the mean loss.
