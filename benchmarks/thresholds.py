@@ -35,6 +35,7 @@ SEQUENTIAL = "one by one"
 GLOROT = "glorot"
 SIZED = "sized"
 SCALED_PENALTY = "input-scaled penalty"
+LOGITS = "logits averaged"
 CANDIDATES = "candidates"
 
 
@@ -96,6 +97,10 @@ VARIANTS = {
     "alpha 0 or 3, by out-of-fold F1": {CANDIDATES: ({}, {"alpha": 3.0})},
     "alpha 0, 3 or 10, by out-of-fold F1": {
         CANDIDATES: ({}, {"alpha": 3.0}, {"alpha": 10.0})},
+    # The fold networks' logits averaged, not their probabilities
+    # (sklearn_mlk._keras._network.AVERAGE_PROBABILITIES off): the default
+    # before. The same fits and thresholds; only the ensemble's output differs.
+    "fold logits averaged": {LOGITS: True},
     "micro-F1 objective": {"threshold": "micro_f1"},
     "fixed 0.5": {"threshold": 0.5},
     "hold-out 0.2, refit": {"threshold_cv": 0.2, "refit": True},
@@ -154,7 +159,20 @@ def study(variants, sets, seeds, learning_rate=None):
     """Each variant's figures per set; ``learning_rate`` is given to every
     variant that does not set its own (the studies made before
     ``learning_rate="auto"`` ran at 1e-3: ``--learning-rate 1e-3`` reruns
-    them as they were)."""
+    them as they were). The estimator's study switches are put back after."""
+    from sklearn_mlk._keras import _network
+    from sklearn_mlk._training import _trainer
+
+    switches = (_trainer.Trainer.stacking, _network.SIZE_FIRST_LAYER,
+                _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES)
+    try:
+        return _study(variants, sets, seeds, learning_rate)
+    finally:
+        (_trainer.Trainer.stacking, _network.SIZE_FIRST_LAYER,
+         _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES) = switches
+
+
+def _study(variants, sets, seeds, learning_rate):
     results = {}
     for data in sets:
         X, Y, splits = datasets.load(data)
@@ -168,6 +186,7 @@ def study(variants, sets, seeds, learning_rate=None):
             glorot = params.pop(GLOROT, False)
             sized = params.pop(SIZED, False)
             scaled = params.pop(SCALED_PENALTY, False)
+            logits = params.pop(LOGITS, False)
             # The places a study reaches into the estimator's internals.
             from sklearn_mlk._keras import _network
             from sklearn_mlk._training import _trainer
@@ -175,6 +194,7 @@ def study(variants, sets, seeds, learning_rate=None):
             _trainer.Trainer.stacking = not sequential
             _network.SIZE_FIRST_LAYER = sized and not glorot
             _network.SCALE_PENALTY_TO_INPUT = scaled
+            _network.AVERAGE_PROBABILITIES = not logits
             # One untimed fit first: tracing the training loop of this
             # configuration is start-up, not fit time.
             train = splits[0][0]

@@ -248,9 +248,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Whether the kept network is trained again on all rows, for the number
         of epochs early stopping chose (the hold-out's, or the folds' median);
         the thresholds carry over. Otherwise, with ``k`` folds the ``k`` fold
-        networks are kept as an ensemble: ``model_`` averages their outputs
-        (logits, or probabilities for sigmoid outputs) and predictions run
-        through one fused NumPy plan (``k`` trainings instead of ``k + 1``);
+        networks are kept as an ensemble: ``model_`` averages their
+        probabilities (through a sigmoid each where they output logits) and
+        predictions run through one fused NumPy plan (``k`` trainings instead
+        of ``k + 1``);
         with a hold-out the network trained without it is kept (one training
         instead of two). ``"auto"`` keeps the ensemble of folds and refits
         after a hold-out.

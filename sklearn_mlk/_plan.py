@@ -2,7 +2,10 @@
 
 A plan (:func:`sklearn_mlk._keras._inference.dense_plan`) is the trained
 weights of a chain of ``Dense`` layers as ``(kernel, bias, activation)``
-triples. Running it needs neither Keras nor scikit-learn, so that a Dask
+triples. An ensemble's plan (:func:`sklearn_mlk._keras._inference.fuse_plans`)
+may end in a :data:`MEAN_OF_SIGMOIDS` step: a tuple of the members' last
+kernels and one of their biases, giving each member its outputs, and the mean
+of their sigmoids. Running it needs neither Keras nor scikit-learn, so that a Dask
 worker predicting block by block (:mod:`sklearn_mlk._dask._worker`) imports
 NumPy and SciPy only.
 """
@@ -50,6 +53,10 @@ def softmax_(x):
     return x
 
 
+# The last step of an ensemble's plan that averages its members'
+# probabilities (see _mean_of_sigmoids).
+MEAN_OF_SIGMOIDS = "mean of sigmoids"
+
 _ACTIVATIONS = {
     "linear": lambda x: x,
     "softmax": softmax_,
@@ -72,10 +79,10 @@ def run_plan(plan, X):
     rows computed beside it (to float64 rounding; see the module's notes).
     """
     n_rows = X.shape[0]
-    widest = max(kernel.shape[1] for kernel, _, _ in plan)
+    widest = max(_width(kernel) for kernel, _, _ in plan)
     if n_rows * widest < _SMALL_VALUES:
         return _layers(plan, X, None)
-    out = np.empty((n_rows, plan[-1][0].shape[1]), dtype=np.float64)
+    out = np.empty((n_rows, output_width(plan)), dtype=np.float64)
     block = max(1, min(n_rows, _BLOCK_VALUES // widest))
     scratch = _scratch(block * widest)
     for start in range(0, n_rows, block):
@@ -90,6 +97,8 @@ def _layers(plan, h, scratch):
         h = np.asarray(h, dtype=np.float64)
     rows = h.shape[0]
     for i, (kernel, bias, activation) in enumerate(plan):
+        if activation == MEAN_OF_SIGMOIDS:
+            return _mean_of_sigmoids(h, kernel, bias)
         if scratch is None or sp.issparse(h):
             h = np.asarray(h @ kernel, dtype=np.float64)
         else:
@@ -99,6 +108,39 @@ def _layers(plan, h, scratch):
             h += bias
         h = _ACTIVATIONS[activation](h)
     return h
+
+
+def _width(kernel):
+    """The values a layer gives each row (every member's, for the members'
+    kernels of a :data:`MEAN_OF_SIGMOIDS` step)."""
+    if isinstance(kernel, tuple):
+        return sum(k.shape[1] for k in kernel)
+    return kernel.shape[1]
+
+
+def output_width(plan):
+    """The number of outputs a plan gives each row."""
+    kernel = plan[-1][0]
+    return kernel[0].shape[1] if isinstance(kernel, tuple) else kernel.shape[1]
+
+
+def _mean_of_sigmoids(h, kernels, biases):
+    """The mean over the members of the sigmoid of their outputs.
+
+    ``kernels`` and ``biases`` hold each member's last layer. A member reads
+    its own block of ``h``'s columns (its hidden units, the members' blocks
+    side by side in their order), or all of them where every member reads
+    the input itself (members without hidden layers).
+    """
+    shared = all(kernel.shape[0] == h.shape[1] for kernel in kernels)
+    outputs = np.empty((len(kernels), h.shape[0], kernels[0].shape[1]))
+    start = 0
+    for j, (kernel, bias) in enumerate(zip(kernels, biases)):
+        block = h if shared else h[:, start : start + kernel.shape[0]]
+        start += kernel.shape[0]
+        outputs[j] = block @ kernel
+        outputs[j] += bias
+    return sigmoid_(outputs).mean(axis=0)
 
 
 def _scratch(values):

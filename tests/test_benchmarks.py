@@ -621,3 +621,37 @@ def test_a_merged_study_keeps_the_sets_in_their_order():
 
     merged = {"genbase": 1, "extra": 2, "yeast": 3, "cal500": 4}
     assert list(thresholds.in_set_order(merged)) == ["yeast", "cal500", "genbase", "extra"]
+
+
+def test_the_study_switches_the_ensembles_mean_per_variant_and_puts_it_back(monkeypatch):
+    """benchmarks/thresholds.py: the variant "fold logits averaged" fits with
+    the ensemble's logits averaged, the default with its probabilities, and
+    the switch is as it was after the study, also when a fit fails."""
+    import run
+    import thresholds
+    from sklearn.dummy import DummyClassifier
+
+    from sklearn_mlk._keras import _network
+
+    X, Y = np.random.default_rng(0).normal(size=(40, 3)), np.eye(2, dtype=int)[[0, 1] * 20]
+    monkeypatch.setattr(thresholds.datasets, "load",
+                        lambda name: (X, Y, [(np.arange(30), np.arange(30, 40))]))
+    monkeypatch.setattr(thresholds, "_model", lambda seed, params: DummyClassifier())
+    seen = []
+
+    def evaluate(name, *args, **kwargs):
+        seen.append((name, _network.AVERAGE_PROBABILITIES))
+        return {f: 0.5 for f in thresholds.FIGURES}
+
+    monkeypatch.setattr(run, "evaluate", evaluate)
+    thresholds.study(["default", "fold logits averaged", "default"], ["yeast"], 1)
+    assert seen == [("default", True), ("fold logits averaged", False), ("default", True)]
+    monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", "as it was")
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("a fit failed")
+
+    monkeypatch.setattr(run, "evaluate", fails)
+    with pytest.raises(RuntimeError):
+        thresholds.study(["fold logits averaged"], ["yeast"], 1)
+    assert _network.AVERAGE_PROBABILITIES == "as it was"

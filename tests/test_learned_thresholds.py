@@ -98,12 +98,11 @@ def test_ensemble_scores_each_row_only_with_the_network_that_did_not_see_it(
         assert not _rows(rows) & all_scored  # each row once
         all_scored |= _rows(rows)
     assert all_scored == _rows(X)
-    # The kept model averages the four fold networks' logits.
+    # The kept model averages the four fold networks' probabilities.
     members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
     assert len(members) == 4
-    logits = np.mean([keras.ops.convert_to_numpy(m(X.astype(np.float32))) for m in members],
-                     axis=0)
-    np.testing.assert_allclose(clf.predict_proba(X), 1 / (1 + np.exp(-logits)),
+    logits = np.array([keras.ops.convert_to_numpy(m(X.astype(np.float32))) for m in members])
+    np.testing.assert_allclose(clf.predict_proba(X), np.mean(1 / (1 + np.exp(-logits)), axis=0),
                                rtol=1e-5, atol=1e-6)
     assert {f"fold_{i}_loss" for i in range(4)} <= set(clf.history_)
 
@@ -133,50 +132,102 @@ def test_stacked_fold_networks_learn_only_from_their_own_rows(data, monkeypatch)
         assert any(not np.allclose(a, b) for a, b in zip(weights(first, i), weights(second, i)))
 
 
-def test_fused_plan_equals_the_mean_of_the_members_plans():
+@pytest.mark.parametrize("averages", ["probabilities", "logits"])
+def test_fused_plan_equals_the_mean_of_the_members_plans(averages):
+    """The fused plan gives what the ensemble gives: the mean of its members'
+    probabilities (logit members through a sigmoid each), or, for an
+    ensemble that averages logits (saved so, or the study switch off), the
+    mean of their logits."""
+    from scipy.special import expit
+
     from sklearn_mlk._keras._inference import fuse_plans, run_plan
 
     rng = np.random.default_rng(0)
 
-    def plan(widths):
+    def plan(widths, last="linear"):
         return [(rng.normal(size=(a, b)).astype(np.float32),
                  rng.normal(size=b).astype(np.float32), activation)
                 for (a, b), activation in zip(zip(widths, widths[1:]),
-                                              ["relu"] * (len(widths) - 2) + ["linear"])]
+                                              ["relu"] * (len(widths) - 2) + [last])]
+
+    def outputs(p, X):
+        out = run_plan(p, X)
+        return expit(out) if averages == "probabilities" and p[-1][2] == "linear" else out
 
     class Mean:  # stands in for the averaging Keras model
         def __init__(self, plans):
             self.plans = plans
 
         def __call__(self, X, training=False):
-            return np.mean([run_plan(p, X) for p in self.plans], axis=0)
+            return np.mean([outputs(p, X) for p in self.plans], axis=0)
 
     X = rng.normal(size=(50, 6)).astype(np.float32)
-    for widths in ([6, 3], [6, 8, 3], [6, 8, 5, 3]):
-        plans = [plan(widths) for _ in range(3)]
-        fused = fuse_plans(plans, Mean(plans), 6)
-        assert fused is not None and len(fused) == len(plans[0])
-        expected = np.mean([run_plan(p, X) for p in plans], axis=0)
-        np.testing.assert_allclose(run_plan(fused, X), expected, rtol=1e-4, atol=1e-5)
     # Members of different widths fuse too; of different depths they do not
     # (their products cannot be laid side by side), and predictions take
     # the averaging model's own path.
-    for widths in ([[6, 8, 3], [6, 2, 3], [6, 16, 3]], [[6, 8, 5, 3], [6, 3, 7, 3]]):
+    for widths in ([[6, 3]] * 3, [[6, 8, 3]] * 3, [[6, 8, 5, 3]] * 3,
+                   [[6, 8, 3], [6, 2, 3], [6, 16, 3]], [[6, 8, 5, 3], [6, 3, 7, 3]]):
         plans = [plan(w) for w in widths]
         fused = fuse_plans(plans, Mean(plans), 6)
-        expected = np.mean([run_plan(p, X) for p in plans], axis=0)
+        assert fused is not None and len(fused) == len(plans[0])
+        expected = np.mean([outputs(p, X) for p in plans], axis=0)
         np.testing.assert_allclose(run_plan(fused, X), expected, rtol=1e-4, atol=1e-5)
+        assert (expected.min() >= 0 and expected.max() <= 1) == (averages == "probabilities")
+    sparse = sp.csr_matrix(np.where(X > 1, X, 0))  # members without hidden layers read it
+    plans = [plan([6, 3]) for _ in range(3)]
+    np.testing.assert_allclose(run_plan(fuse_plans(plans, Mean(plans), 6), sparse),
+                               Mean(plans)(sparse.toarray()), rtol=1e-4, atol=1e-5)
     mixed = [plan([6, 8, 3]), plan([6, 3])]
     assert fuse_plans(mixed, Mean(mixed), 6) is None
-    sigmoid_out = [[(k, b, "sigmoid") for k, b, _ in plan([6, 3])] for _ in range(2)]
-    assert fuse_plans(sigmoid_out, Mean(sigmoid_out), 6) is None  # not a mean of logits
+    # Members that end in their own sigmoids: their probabilities averaged.
+    sigmoid_out = [plan([6, 4, 3], last="sigmoid") for _ in range(2)]
+    fused = fuse_plans(sigmoid_out, Mean(sigmoid_out), 6)
+    np.testing.assert_allclose(run_plan(fused, X), Mean(sigmoid_out)(X), rtol=1e-4, atol=1e-5)
+    plans = [plan([6, 8, 3]) for _ in range(3)]
+    other = [plan([6, 8, 3]) for _ in range(3)]
+    assert fuse_plans(plans, Mean(other), 6) is None  # checked against the model
+
+
+@pytest.mark.parametrize("average_probabilities", [True, False])
+def test_a_member_sure_of_a_negative_does_not_outweigh_the_others(
+        monkeypatch, average_probabilities):
+    """Four fold networks give a label logit 2 and one, which never saw its
+    positives, logit -14: the ensemble's probability is the mean of theirs
+    (0.70), not the sigmoid of their mean logit (0.23), in the Keras model
+    and its fused plan alike; with the study switch off, the latter."""
+    from scipy.special import expit
+
+    from sklearn_mlk._keras import _network
+    from sklearn_mlk._keras._inference import dense_plan
+    from sklearn_mlk._plan import run_plan
+
+    monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", average_probabilities)
+    nets = []
+    for logit in (2.0, 2.0, 2.0, 2.0, -14.0):
+        member = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"),
+                                   keras.layers.Dense(1)])
+        member.layers[-1].set_weights([np.zeros((4, 1)), np.array([logit])])
+        nets.append(_trainer.Trained(member, False, {"loss": [1.0]}, dense_plan(member, 3),
+                                     0.5))
+    net = _trainer.ensemble_of(nets, (3,))
+    X = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    logits = np.array([2.0] * 4 + [-14.0])
+    expected = expit(logits).mean() if average_probabilities else expit(logits.mean())
+    outputs = keras.ops.convert_to_numpy(net.model(X))
+    assert net.from_probability is average_probabilities
+    assert net.plan is not None
+    for got in (outputs, run_plan(net.plan, X)):
+        got = got if average_probabilities else expit(got)
+        np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert _trainer.members_of((net.model, net.from_probability)) == [
+        (n.model, False) for n in nets]  # each member still ends in logits
 
 
 @pytest.mark.parametrize("widths", [(8, 4, 16), ((8,), (), (4, 4))])
-def test_members_of_different_architectures_predict_the_mean_of_their_logits(widths):
+def test_members_of_different_architectures_predict_the_mean_of_their_probabilities(widths):
     """Fold networks that a model callable builds differently each time (other
     widths, or other depths) are kept as one ensemble whose probabilities are
-    the sigmoid of the mean of the members' logits, as Keras computes them."""
+    the mean of the sigmoids of the members' logits, as Keras computes them."""
     import itertools
 
     import keras
@@ -200,9 +251,9 @@ def test_members_of_different_architectures_predict_the_mean_of_their_logits(wid
                                     random_state=0).fit(X, Y)
     members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
     assert len({tuple(layer.units for layer in m.layers) for m in members}) == 3
-    logits = np.mean([np.asarray(m.predict(X.astype(np.float32), verbose=0))
-                      for m in members], axis=0)
-    np.testing.assert_allclose(clf.predict_proba(X), expit(logits), rtol=1e-5, atol=1e-6)
+    logits = [np.asarray(m.predict(X.astype(np.float32), verbose=0)) for m in members]
+    np.testing.assert_allclose(clf.predict_proba(X), np.mean(expit(logits), axis=0),
+                               rtol=1e-5, atol=1e-6)
     assert (clf._plan is not None) == all(isinstance(w, int) for w in widths)
 
 

@@ -21,7 +21,7 @@ batch; any other model runs through Keras.
 import numpy as np
 from scipy.linalg import block_diag
 
-from .._plan import _ACTIVATIONS, run_plan
+from .._plan import _ACTIVATIONS, MEAN_OF_SIGMOIDS, run_plan
 from ._backend import full_precision_matmul, to_numpy
 
 _PROBE_ROWS = 8
@@ -68,27 +68,50 @@ def _reproduces(plan, model, n_features, seed):
 
 
 def fuse_plans(plans, model, n_features, seed=0):
-    """One plan for the mean of several plans' outputs, or None.
+    """One plan for an ensemble ``model`` of several plans' networks, or None.
 
     The members run side by side as one wider network: their first layers
-    concatenated, their hidden layers block-diagonal, and their last layers
-    stacked and scaled by ``1 / k``, so the last product sums the members'
-    outputs into their mean. This holds for a linear last layer (logits) and
-    the same layer widths and activations in every member; ``model``, the
-    Keras model averaging the members, must give the same outputs on a probe.
+    concatenated and their hidden layers block-diagonal. Their last layers
+    are kept apart, each giving its member's outputs from the member's own
+    hidden units; the plan's last step
+    (:data:`sklearn_mlk._plan.MEAN_OF_SIGMOIDS`) takes their sigmoids and
+    their mean, as the ensemble averages its members' probabilities. An
+    ensemble that averages logits (saved so, or with
+    :data:`~sklearn_mlk._keras._network.AVERAGE_PROBABILITIES` off) has its
+    last layers stacked and scaled by ``1 / k`` instead, so the last product
+    sums the members' logits into their mean. Every member must have the same
+    layer widths and activations; ``model`` must give the plan's outputs on a
+    probe, or there is no plan.
     """
     if any(plan is None for plan in plans) or len({len(p) for p in plans}) != 1:
         return None
+    for mean_of_probabilities in (True, False):
+        fused = _fused(plans, mean_of_probabilities)
+        if fused is not None and _reproduces(fused, model, n_features, seed):
+            return fused
+    return None
+
+
+def _fused(plans, mean_of_probabilities):
+    """The fused plan of :func:`fuse_plans` (not yet checked), or None where
+    the members' activations do not allow it."""
     k, depth = len(plans), len(plans[0])
     fused = []
     for i, layers in enumerate(zip(*plans)):
         activations = {activation for _, _, activation in layers}
-        if len(activations) != 1 or (i == depth - 1 and activations != {"linear"}):
+        last = i == depth - 1
+        allowed = {"linear", "sigmoid"} if mean_of_probabilities else {"linear"}
+        if len(activations) != 1 or (last and not activations <= allowed):
             return None
+        activation = activations.pop()
         kernels = [kernel for kernel, _, _ in layers]
         biases = [np.zeros(kernel.shape[1]) if bias is None else bias
                   for kernel, bias, _ in layers]
-        if i == depth - 1:
+        if last and mean_of_probabilities:
+            fused.append((tuple(np.ascontiguousarray(k) for k in kernels), tuple(biases),
+                          MEAN_OF_SIGMOIDS))
+            break
+        elif last:
             stack = np.vstack if depth > 1 else np.add.reduce
             kernel = stack(kernels) / k
             bias = np.add.reduce(biases) / k
@@ -96,5 +119,5 @@ def fuse_plans(plans, model, n_features, seed=0):
             kernel, bias = np.hstack(kernels), np.concatenate(biases)
         else:
             kernel, bias = block_diag(*kernels), np.concatenate(biases)
-        fused.append((np.ascontiguousarray(kernel), bias, activations.pop()))
-    return fused if _reproduces(fused, model, n_features, seed) else None
+        fused.append((np.ascontiguousarray(kernel), bias, activation))
+    return fused

@@ -31,6 +31,16 @@ layers, ops = keras.layers, keras.ops
 # networks learn their training rows by heart. benchmarks/thresholds.py and
 # benchmarks/first_layer.py switch it on to compare.
 SIZE_FIRST_LAYER = False
+
+# Whether an ensemble of networks with logit outputs (the default fold
+# networks) averages its members' probabilities, or (off) their logits. A
+# fold network that never saw a rare label's positives gives that label a
+# logit far below zero, and in a mean of logits that one member outweighs the
+# others that learned it: on genbase, whose labels have one to five positives
+# in a fold, the mean of probabilities scored higher, and within a few
+# thousandths either way on the other shared sets (benchmarks/thresholds.py,
+# its variant "fold logits averaged", and its leave-one-set-out table).
+AVERAGE_PROBABILITIES = True
 # Whether alpha's penalty on the first layer is divided by its gain
 # (first_layer_gain): the penalty MLPClassifier would put on the input scaled
 # to unit power per feature. Off by default; benchmarks/thresholds.py
@@ -210,20 +220,35 @@ def _call_builder(build, meta, model_params, compile_params, params=None):
     return build(**kwargs)
 
 
-def average_model(models, input_shape):
-    """One ``keras.Model`` whose output is the mean of the models' outputs,
-    for input samples of ``input_shape`` (``(n_features,)`` for tabular X).
+def average_model(models, input_shape, from_probability):
+    """One ``keras.Model`` whose output is the mean of the models'
+    probabilities, for input samples of ``input_shape`` (``(n_features,)``
+    for tabular X).
 
-    The models become its members as they are, marked uncompiled: a compiled
-    member would carry its training loss into the saved model, which then
-    fails to load. (A warm start compiles them again before training.)
+    Models that output logits (not ``from_probability``) get a sigmoid layer
+    each before the mean (their logits' mean where
+    :data:`AVERAGE_PROBABILITIES` is off). The models become its members as
+    they are, marked uncompiled: a compiled member would carry its training
+    loss into the saved model, which then fails to load. (A warm start
+    compiles them again before training.) Only layers of ``keras.layers`` are
+    added, so the ensemble saves and loads as its members do.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="features")
+    outputs = []
     for i, model in enumerate(models):
         model.compiled = False
         model.name = f"fold_{i}"
-    outputs = layers.Average(name="mean")([model(inputs) for model in models])
-    return keras.Model(inputs, outputs, name="ensemble")
+        output = model(inputs)
+        if not from_probability and AVERAGE_PROBABILITIES:
+            output = layers.Activation("sigmoid", name=f"fold_{i}_proba")(output)
+        outputs.append(output)
+    return keras.Model(inputs, layers.Average(name="mean")(outputs), name="ensemble")
+
+
+def averages_probabilities(from_probability):
+    """Whether an ensemble of members whose outputs are probabilities
+    (``from_probability``) or logits outputs probabilities."""
+    return from_probability or AVERAGE_PROBABILITIES
 
 
 def output_is_probability(model, n_labels, input_shape, target_kind=None):

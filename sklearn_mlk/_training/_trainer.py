@@ -584,31 +584,37 @@ def plan_of(model, from_probability, input_shape):
 
 
 def members_of(warm):
-    """The fold networks of a warm ensemble, as ``(model, from_probability)``."""
-    model, from_probability = warm
+    """The fold networks of a warm ensemble ``(model, from_probability)``,
+    each as ``(model, from_probability)``: whether the member itself ends in
+    probabilities (an ensemble of logit members outputs probabilities)."""
     import keras
 
+    from .._keras._network import last_activation
+
+    model, _ = warm
     members = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-    return [(member, from_probability) for member in members]
+    return [(member, last_activation(member) != "linear") for member in members]
 
 
 def ensemble_of(nets, input_shape):
     """One :class:`Trained` network averaging the outputs of ``nets``.
 
     Its model is a Keras model whose output is the mean of the members'
-    outputs (logits, or probabilities for sigmoid outputs); its plan is the
-    members' plans fused into one (see
+    probabilities (:func:`sklearn_mlk._keras._network.average_model`); its
+    plan is the members' plans fused into one (see
     :func:`sklearn_mlk._keras._inference.fuse_plans`), or None. The history holds
     each member's curves (``fold_<i>_loss``, ...) and their mean over the
     epochs every member trained (``loss``, ...).
     """
     from .._keras._inference import fuse_plans
-    from .._keras._network import average_model
+    from .._keras._network import average_model, averages_probabilities
 
-    model = average_model([net.model for net in nets], input_shape)
+    from_probability = nets[0].from_probability
+    model = average_model([net.model for net in nets], input_shape, from_probability)
     plan = None if len(input_shape) != 1 or any(net.plan is None for net in nets) \
         else fuse_plans([net.plan for net in nets], model, input_shape[0])
-    return Trained(model, nets[0].from_probability, _merged_history(nets), plan,
+    return Trained(model, averages_probabilities(from_probability),
+                   _merged_history(nets), plan,
                    float(np.mean([net.baseline for net in nets])), nets[0].pair)
 
 
