@@ -90,6 +90,7 @@ BLOCKS = {
     **_study_blocks("threshold-study", "thresholds_loso", "loso", "loso"),
     **_study_blocks("cost-study", "thresholds_auto_lr", "loso-auto-lr", "loso_auto_lr"),
     **_study_blocks("refit-study", "thresholds_refit", "loso-refit", "loso_refit"),
+    **_study_blocks("mean-study", "thresholds_mean", "loso-mean", "loso_mean"),
     **_study_blocks("alpha-study", "thresholds_alpha", "loso-alpha", "loso_alpha"),
     **_study_blocks("alpha-scaled-study", "thresholds_alpha_scaled", "loso-alpha-scaled",
                     "loso_alpha_scaled"),

@@ -136,9 +136,12 @@ def _mean_of_sigmoids(h, kernels, biases):
     outputs = np.empty((len(kernels), h.shape[0], kernels[0].shape[1]))
     start = 0
     for j, (kernel, bias) in enumerate(zip(kernels, biases)):
-        block = h if shared else h[:, start : start + kernel.shape[0]]
+        if sp.issparse(h):  # only the input itself is sparse: shared
+            outputs[j] = h @ kernel
+        else:
+            block = h if shared else h[:, start : start + kernel.shape[0]]
+            np.matmul(block, kernel, out=outputs[j])
         start += kernel.shape[0]
-        outputs[j] = block @ kernel
         outputs[j] += bias
     return sigmoid_(outputs).mean(axis=0)
 

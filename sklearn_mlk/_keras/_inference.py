@@ -80,8 +80,8 @@ def fuse_plans(plans, model, n_features, seed=0):
     :data:`~sklearn_mlk._keras._network.AVERAGE_PROBABILITIES` off) has its
     last layers stacked and scaled by ``1 / k`` instead, so the last product
     sums the members' logits into their mean. Every member must have the same
-    layer widths and activations; ``model`` must give the plan's outputs on a
-    probe, or there is no plan.
+    depth and activations (their widths may differ); ``model`` must give the
+    plan's outputs on a probe, or there is no plan.
     """
     if any(plan is None for plan in plans) or len({len(p) for p in plans}) != 1:
         return None

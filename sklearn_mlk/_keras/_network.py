@@ -41,6 +41,7 @@ SIZE_FIRST_LAYER = False
 # thousandths either way on the other shared sets (benchmarks/thresholds.py,
 # its variant "fold logits averaged", and its leave-one-set-out table).
 AVERAGE_PROBABILITIES = True
+
 # Whether alpha's penalty on the first layer is divided by its gain
 # (first_layer_gain): the penalty MLPClassifier would put on the input scaled
 # to unit power per feature. Off by default; benchmarks/thresholds.py
