@@ -272,6 +272,38 @@ def test_ensemble_round_trips_and_warm_starts_each_member(data, tmp_path):
         clf.set_params(threshold_cv=4).fit(X, Y)
 
 
+def test_an_ensemble_saved_averaging_logits_loads_and_predicts_as_saved(
+        data, tmp_path, monkeypatch):
+    """A fold ensemble fitted while the default averaged logits (as files
+    saved before the mean of probabilities did) loads with its own mean: the
+    plan rebuilt at load is the logit mean's, and its predictions are those
+    it was saved with."""
+    import pickle
+
+    from scipy.special import expit
+
+    import sklearn_mlk
+    from sklearn_mlk._keras import _network
+
+    X, Y = data
+    monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", False)
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=3).fit(X, Y)
+    assert clf._from_probability is False and clf._plan[-1][2] == "linear"
+    saved, decisions = clf.predict_proba(X), clf.decision_function(X)
+    clf.save(tmp_path / "old.mlk")
+    pickled = pickle.dumps(clf)
+    monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", True)
+    members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    logits = np.mean([keras.ops.convert_to_numpy(m(X.astype(np.float32))) for m in members],
+                     axis=0)
+    for loaded in (sklearn_mlk.load(tmp_path / "old.mlk"), pickle.loads(pickled)):
+        assert loaded._plan is not None and loaded._plan[-1][2] == "linear"
+        np.testing.assert_allclose(loaded.predict_proba(X), saved, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(loaded.predict_proba(X), expit(logits), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+        np.testing.assert_allclose(loaded.decision_function(X), decisions, rtol=1e-6, atol=1e-6)
+
+
 def test_kfold_trains_each_fold_then_refits_on_all_rows(data, monkeypatch):
     X, Y = data
     calls = _record_trainings(monkeypatch)
