@@ -488,7 +488,12 @@ def test_the_out_of_fold_choice_passes_over_a_memoriser():
     assert choice.chosen_ == 1 and choice.scores_[1] > choice.scores_[0]
     fitted = [memoriser.fit(X, Y), sensible.fit(X, Y)]
     in_sample = [f1_score(Y, m.predict(X), average="macro") for m in fitted]
-    assert in_sample[0] > in_sample[1] + 0.05  # chosen on training rows, it would win
+    # Chosen on training rows, it would win: it fits them far more closely,
+    # and its ensemble's F1 on them is higher (by less than each network's:
+    # each row is one the third network never saw, and it weighs a third of
+    # the mean of probabilities).
+    assert fitted[0].history_["loss"][-1] < 0.5 * fitted[1].history_["loss"][-1]
+    assert in_sample[0] > in_sample[1]
 
 
 def test_the_threshold_search_report_times_both_searches(tmp_path, monkeypatch):
