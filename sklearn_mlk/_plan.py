@@ -98,7 +98,8 @@ def _layers(plan, h, scratch):
     rows = h.shape[0]
     for i, (kernel, bias, activation) in enumerate(plan):
         if activation == MEAN_OF_SIGMOIDS:
-            return _mean_of_sigmoids(h, kernel, bias)
+            into = None if scratch is None else scratch[i % 2]
+            return _mean_of_sigmoids(h, kernel, bias, into)
         if scratch is None or sp.issparse(h):
             h = np.asarray(h @ kernel, dtype=np.float64)
         else:
@@ -124,16 +125,20 @@ def output_width(plan):
     return kernel[0].shape[1] if isinstance(kernel, tuple) else kernel.shape[1]
 
 
-def _mean_of_sigmoids(h, kernels, biases):
+def _mean_of_sigmoids(h, kernels, biases, scratch=None):
     """The mean over the members of the sigmoid of their outputs.
 
     ``kernels`` and ``biases`` hold each member's last layer. A member reads
     its own block of ``h``'s columns (its hidden units, the members' blocks
     side by side in their order), or all of them where every member reads
-    the input itself (members without hidden layers).
+    the input itself (members without hidden layers). The members' outputs
+    go into ``scratch`` where given (the buffer ``h`` is not in), as every
+    other layer's do.
     """
     shared = all(kernel.shape[0] == h.shape[1] for kernel in kernels)
-    outputs = np.empty((len(kernels), h.shape[0], kernels[0].shape[1]))
+    shape = (len(kernels), h.shape[0], kernels[0].shape[1])
+    outputs = np.empty(shape) if scratch is None else \
+        scratch[: shape[0] * shape[1] * shape[2]].reshape(shape)
     start = 0
     for j, (kernel, bias) in enumerate(zip(kernels, biases)):
         if sp.issparse(h):  # only the input itself is sparse: shared

@@ -173,6 +173,12 @@ def test_fused_plan_equals_the_mean_of_the_members_plans(averages):
         expected = np.mean([outputs(p, X) for p in plans], axis=0)
         np.testing.assert_allclose(run_plan(fused, X), expected, rtol=1e-4, atol=1e-5)
         assert (expected.min() >= 0 and expected.max() <= 1) == (averages == "probabilities")
+    big = rng.normal(size=(4000, 6))  # past the small-array path: scratch buffers
+    plans = [plan([6, 8, 3]) for _ in range(3)]
+    fused = fuse_plans(plans, Mean(plans), 6)
+    for rows in (big, big[:1]):  # a row alone as in the batch
+        np.testing.assert_allclose(run_plan(fused, rows), Mean(plans)(rows), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(run_plan(fused, big[:1]), run_plan(fused, big)[:1], rtol=1e-12)
     sparse = sp.csr_matrix(np.where(X > 1, X, 0))  # members without hidden layers read it
     plans = [plan([6, 3]) for _ in range(3)]
     np.testing.assert_allclose(run_plan(fuse_plans(plans, Mean(plans), 6), sparse),
