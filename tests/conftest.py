@@ -56,6 +56,23 @@ def sparse_products(monkeypatch):
     monkeypatch.setattr(_loop, "SPARSE_READER_WEIGHTS", 0)
 
 
+# Workers for ``-n auto`` (pytest-xdist): one per CPU this process may use, as
+# the tests are mostly single-threaded Python, but at most this many, as each
+# worker imports TensorFlow and holds its own copy of it in memory.
+MAX_WORKERS = 8
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: the CPUs available to this process, at most MAX_WORKERS
+    (xdist's own choice counts physical cores, one on many 2-vCPU machines)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
 def pytest_runtest_setup(item):
     """``@pytest.mark.backend("tensorflow")``: a test of one Keras backend's
     own code path, skipped on the others."""

@@ -38,6 +38,11 @@ def test_the_readme_is_a_landing_page():
     # Its first command installs and runs the main job, its second the tests.
     commands = re.search(r"```bash\n(.*?)```", readme, flags=re.S).group(1).splitlines()
     assert "python -m sklearn_mlk" in commands[0] and "python -m pytest" in commands[1]
+    # CI runs exactly that test command, on the test extra it installs.
+    tests = re.search(r"(python -m pytest[^#]*?)\s*(#|$)", commands[1]).group(1)
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert tests in ci, tests
+    assert 'pip install --quiet -e ".[test]"' in ci
     # No volatile counts, and every page it points at exists.
     assert not re.search(r"\d+ passed", readme)
     for path in re.findall(r"`((?:docs|tests|benchmarks)/[\w./]+\.(?:md|py))`", readme):

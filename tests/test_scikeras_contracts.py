@@ -886,7 +886,7 @@ def _cases():
                                id=f"{name}-{dtype}", marks=marks)
 
 
-@pytest.mark.parametrize("X, y, activation, units, loss, floor", _cases())
+@pytest.mark.parametrize("X, y, activation, units, loss, floor", list(_cases()))
 def test_predictions_have_mlpclassifier_s_shape_and_dtype(X, y, activation, units,
                                                           loss, floor):
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
