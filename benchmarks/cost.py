@@ -8,6 +8,9 @@ Both models at their defaults as a user writes them, behind a scaler
 ``KerasMultiLabelClassifier()`` against
 ``MLPClassifier(hidden_layer_sizes=(256,), early_stopping=True, max_iter=300)``,
 the configuration of the peer whose quality the default is compared with.
+Beside them, the cheapest tuning scheme, one network on a hold-out
+(``KerasMultiLabelClassifier(threshold_cv=0.2, refit=False)``), for the
+warm fits and predictions.
 
 - warm fit seconds on three sets: yeast's training split (1500 x 103, 14
   labels); ``make_multilabel_classification(2000, 50, n_classes=10,
@@ -15,15 +18,18 @@ the configuration of the peer whose quality the default is compared with.
   labels (``make_multilabel_classification(12000, 500, n_classes=22,
   sparse=True, random_state=0)``, each count turned into 1: word presence).
   One process, one untimed fit of each model first, then ``--rounds`` rounds
-  in which the two fit one after the other, so both see the same load. The
-  report gives each model's median and range and the ratio of the medians,
-  and the range of the per-round ratios;
+  in which they fit one after the other (in turn first), so all see the same
+  load. The report gives each model's median and range, the ratio of the
+  medians to MLPClassifier's, and the range of the default's per-round
+  ratios;
 - on yeast, ``predict_proba`` latency of one row (median of ``CALLS`` calls)
   and rows per second on a 10,000-row batch (median of 15 calls), in the same
-  process, both models fitted there;
+  process, the models fitted there;
 - resident memory growth over ``--fits`` fits of the default on yeast in a
   fresh process (after the last fit minus after the first, and the highest
-  after any fit), MLPClassifier's beside it;
+  after any fit), MLPClassifier's beside it, in ``MEMORY_RUNS`` processes
+  each (the allocator's layout differs from one process to the next): the
+  median and range of the growth, and the highest reading of any;
 - the first fit in a fresh process (imports done, data loaded), against
   scikeras's ``KerasClassifier`` with the quality benchmark's settings
   (``benchmarks/peers.py``), ``--rounds`` fresh processes each, alternating.
@@ -50,9 +56,14 @@ import report  # noqa: E402
 
 SETS = ("yeast", "2000 x 50 dense", "12,000 x 500 sparse binary")
 DEFAULT = "KerasMultiLabelClassifier()"
+HOLDOUT = "KerasMultiLabelClassifier(threshold_cv=0.2, refit=False)"
 MLP = "MLPClassifier(256, early stopping)"
 SCIKERAS = "scikeras KerasClassifier"
+# The models of the warm fits and predictions.
+TIMED = (DEFAULT, MLP, HOLDOUT)
 CALLS = 300
+# Fresh processes per model for the memory figures (1 with --quick).
+MEMORY_RUNS = 3
 BATCH_ROWS = 10_000
 
 
@@ -75,7 +86,7 @@ def load(name):
 
 
 def make(model, sparse, seed):
-    """One of the two models behind its scaler."""
+    """One of the models behind its scaler."""
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import MaxAbsScaler, StandardScaler
@@ -85,6 +96,9 @@ def make(model, sparse, seed):
     scaler = MaxAbsScaler() if sparse else StandardScaler()
     if model == DEFAULT:
         return make_pipeline(scaler, KerasMultiLabelClassifier(random_state=seed))
+    if model == HOLDOUT:
+        return make_pipeline(scaler, KerasMultiLabelClassifier(
+            threshold_cv=0.2, refit=False, random_state=seed))
     return make_pipeline(scaler, MLPClassifier(hidden_layer_sizes=(256,),
                                                early_stopping=True, max_iter=300,
                                                random_state=seed))
@@ -99,11 +113,11 @@ def warm_fits(rounds):
     for name in SETS:
         X, Y = load(name)
         sparse = sp.issparse(X)
-        for model in (DEFAULT, MLP):  # untimed: tracing and first allocations
+        for model in TIMED:  # untimed: tracing and first allocations
             make(model, sparse, 0).fit(X, Y)
-        times = {DEFAULT: [], MLP: []}
+        times = {model: [] for model in TIMED}
         for i in range(rounds):
-            for model in (DEFAULT, MLP) if i % 2 == 0 else (MLP, DEFAULT):
+            for model in TIMED[i % 3:] + TIMED[:i % 3]:  # each first in turn
                 start = time.perf_counter()
                 make(model, sparse, i).fit(X, Y)
                 times[model].append(time.perf_counter() - start)
@@ -114,7 +128,7 @@ def warm_fits(rounds):
 
 
 def prediction(calls):
-    """One-row latency and 10,000-row throughput of both models on yeast."""
+    """One-row latency and 10,000-row throughput of the models on yeast."""
     import datasets
 
     warnings.simplefilter("ignore")
@@ -122,7 +136,7 @@ def prediction(calls):
     train, test = splits[0]
     rows = X[test]
     batch = np.resize(rows, (BATCH_ROWS, rows.shape[1]))
-    models = {m: make(m, False, 0).fit(X[train], Y[train]) for m in (DEFAULT, MLP)}
+    models = {m: make(m, False, 0).fit(X[train], Y[train]) for m in TIMED}
     latency = {m: [] for m in models}
     throughput = {m: [] for m in models}
     for model in models.values():  # first calls build caches, map memory
@@ -194,11 +208,12 @@ def _one(args):
             "first": first_fit}[kind](*rest)
 
 
-def run(rounds, fits, calls):
+def run(rounds, fits, calls, memory_runs):
     results = {"warm_fits": _subprocess("warm", rounds),
                "prediction": _subprocess("prediction", calls)}
     print("prediction " + json.dumps(results["prediction"]), flush=True)
-    results["memory"] = {m: _subprocess("memory", m, fits) for m in (DEFAULT, MLP)}
+    results["memory"] = {m: [_subprocess("memory", m, fits) for _ in range(memory_runs)]
+                         for m in (DEFAULT, MLP)}
     print("memory " + json.dumps(results["memory"]), flush=True)
     first = {DEFAULT: [], SCIKERAS: []}
     for _ in range(rounds):
@@ -216,43 +231,54 @@ def markdown(results, meta):
     lines = report.header("The default's cost", meta)
     warm = results["warm_fits"]
     lines += [
-        f"Warm fits in one process, {meta['rounds']} rounds, the two models one after "
+        f"Warm fits in one process, {meta['rounds']} rounds, the models one after "
         f"the other in each; `{DEFAULT}` against `MLPClassifier(hidden_layer_sizes="
         "(256,), early_stopping=True, max_iter=300)`, both behind a scaler. Ratio: "
         "the default's median over MLPClassifier's (at most 1.00x is the bar); per "
-        "round: the range of the rounds' own ratios.", "",
+        "round: the range of the rounds' own ratios. Hold-out: one network, "
+        f"`{HOLDOUT}`, and its ratio to MLPClassifier.", "",
         "| data (rows x features, labels) | default s | range | MLPClassifier s | range "
-        "| ratio | per round |", "|---|---|---|---|---|---|---|"]
+        "| ratio | per round | hold-out s | range | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in warm.items():
         a, b = r["seconds"][DEFAULT], r["seconds"][MLP]
         rounds = np.array(a) / np.array(b)
         n, d = r["shape"]
         lines.append(f"| {name} ({n:,} x {d}, {r['labels']}) | "
                      f"{report.paired_cells(a, b)} "
-                     f"| {rounds.min():.2f}x to {rounds.max():.2f}x |")
+                     f"| {rounds.min():.2f}x to {rounds.max():.2f}x "
+                     f"| {report.median_range(r['seconds'][HOLDOUT])} "
+                     f"| {np.median(r['seconds'][HOLDOUT]) / np.median(b):.2f}x |")
     pred = results["prediction"]
-    mine, theirs = pred[DEFAULT], pred[MLP]
+    theirs = pred[MLP]
     lines += [
-        "", "Predictions on yeast's test rows, both models fitted in one process; "
+        "", "Predictions on yeast's test rows, the models fitted in one process; "
         f"`predict_proba` of one row (median and 90th percentile of {meta['calls']} "
         f"calls) and rows per second on a {BATCH_ROWS:,}-row batch (median of 15).", "",
         "| model | 1 row median ms | p90 ms | rows/s |", "|---|---|---|---|"]
     for name, r in pred.items():
         lines.append(f"| {name} | {r['latency_median_ms']:.3f} | {r['latency_p90_ms']:.3f} "
                      f"| {r['rows_per_second']:,.0f} |")
-    lines.append(f"| ratio (default / MLPClassifier) | "
-                 f"{mine['latency_median_ms'] / theirs['latency_median_ms']:.2f}x | "
-                 f"{mine['latency_p90_ms'] / theirs['latency_p90_ms']:.2f}x | "
-                 f"{mine['rows_per_second'] / theirs['rows_per_second']:.2f}x |")
+    for label, model in (("default", DEFAULT), ("hold-out", HOLDOUT)):
+        mine = pred[model]
+        lines.append(f"| ratio ({label} / MLPClassifier) | "
+                     f"{mine['latency_median_ms'] / theirs['latency_median_ms']:.2f}x | "
+                     f"{mine['latency_p90_ms'] / theirs['latency_p90_ms']:.2f}x | "
+                     f"{mine['rows_per_second'] / theirs['rows_per_second']:.2f}x |")
     mem = results["memory"]
-    lines += ["", f"Resident memory over {meta['fits']} fits on yeast in a fresh process "
-              "(after the last minus after the first; the highest after any fit beside "
-              "it).", "",
-              "| model | after first fit MB | after last MB | growth MB | highest MB |",
+    runs = len(next(iter(mem.values())))
+    lines += ["", f"Resident memory over {meta['fits']} fits on yeast, in {runs} fresh "
+              "processes per model: the growth (after the last fit minus after the "
+              "first), its median and range over the processes, and the highest "
+              "reading after any fit above the first, the most of any process.", "",
+              "| model | after first fit MB (median) | growth MB (median) | range "
+              "| highest above first MB |",
               "|---|---|---|---|---|"]
-    for name, r in mem.items():
-        lines.append(f"| {name} | {r['first_mb']:.0f} | {r['last_mb']:.0f} "
-                     f"| {r['growth_mb']:+.1f} | {r['highest_mb']:.0f} |")
+    for name, rs in mem.items():
+        growth = [r["growth_mb"] for r in rs]
+        lines.append(f"| {name} | {np.median([r['first_mb'] for r in rs]):.0f} "
+                     f"| {np.median(growth):+.1f} | {min(growth):+.1f} to {max(growth):+.1f} "
+                     f"| {max(r['highest_mb'] - r['first_mb'] for r in rs):.0f} |")
     first = results["first_fit"]
     a, b = first[DEFAULT], first[SCIKERAS]
     lines += ["", f"The first fit in a fresh process on yeast ({meta['rounds']} processes "
@@ -277,8 +303,10 @@ def main(argv=None):
     rounds = args.rounds or (2 if args.quick else 5)
     fits = args.fits or (10 if args.quick else 50)
     calls = 100 if args.quick else CALLS
-    results = run(rounds, fits, calls)
-    meta = report.run_meta("cost.py", argv, rounds=rounds, fits=fits, calls=calls)
+    memory_runs = 1 if args.quick else MEMORY_RUNS
+    results = run(rounds, fits, calls, memory_runs)
+    meta = report.run_meta("cost.py", argv, rounds=rounds, fits=fits, calls=calls,
+                           memory_runs=memory_runs)
     stem = "cost_quick" if args.quick else "cost"
     report.write(args.out, stem, meta, results, markdown(results, meta))
     return results

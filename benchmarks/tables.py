@@ -96,6 +96,8 @@ BLOCKS = {
                     "loso_alpha_scaled"),
     **_study_blocks("alpha-oof-study", "thresholds_alpha_oof", "loso-alpha-oof",
                     "loso_alpha_oof"),
+    "holdout-study": (DOCS / "guide" / "thresholds.md", "thresholds_holdout",
+                      _call("loso", "study_table")),
     "large-data": (DOCS / "guide" / "thresholds.md", "large_data",
                    _report_body("large_data")),
     "first-layer": (DOCS / "guide" / "thresholds.md", "first_layer",

@@ -244,6 +244,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         out that share of the rows: a network trains on the rest, with the
         hold-out as its early-stopping data, and scores the hold-out.
         ``"auto"`` is 5 folds (3 from 50,000 rows, and at most one per row).
+        Where fit or prediction time matters more than the last of the
+        macro-F1, ``threshold_cv=0.2, refit=False`` trains and predicts
+        through one network instead of five (measured in
+        ``benchmarks/cost.py`` and on the thresholds page of the guide).
     refit : bool or "auto", default="auto"
         Whether the kept network is trained again on all rows, for the number
         of epochs early stopping chose (the hold-out's, or the folds' median);

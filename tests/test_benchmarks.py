@@ -438,20 +438,28 @@ def test_every_shared_set_trains_networks_that_stop_early(name):
 
 
 def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
-    """benchmarks/cost.py's report: each ratio is the default's median over
-    MLPClassifier's, and the per-round range comes from paired rounds."""
+    """benchmarks/cost.py's report: each ratio is the default's (or the
+    hold-out's) median over MLPClassifier's, and the per-round range comes
+    from paired rounds."""
     import cost
 
     warm = {name: {"shape": [100, 5], "labels": 3,
-                   "seconds": {cost.DEFAULT: [2.0, 4.0, 3.0], cost.MLP: [1.0, 1.0, 2.0]}}
+                   "seconds": {cost.DEFAULT: [2.0, 4.0, 3.0], cost.MLP: [1.0, 1.0, 2.0],
+                               cost.HOLDOUT: [0.5, 0.75, 1.0]}}
             for name in cost.SETS}
     figures = {"latency_median_ms": 0.2, "latency_p90_ms": 0.4, "rows_per_second": 1000.0}
     results = {
         "warm_fits": warm,
         "prediction": {cost.DEFAULT: dict(figures, rows_per_second=250.0),
-                       cost.MLP: figures},
-        "memory": {m: {"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5,
-                       "highest_mb": 130.0}
+                       cost.MLP: figures,
+                       cost.HOLDOUT: dict(figures, latency_median_ms=0.1,
+                                          rows_per_second=2000.0)},
+        "memory": {m: [{"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5,
+                        "highest_mb": 130.0},
+                       {"first_mb": 90.0, "last_mb": 85.0, "growth_mb": -5.0,
+                        "highest_mb": 95.0},
+                       {"first_mb": 110.0, "last_mb": 130.0, "growth_mb": 20.0,
+                        "highest_mb": 125.0}]
                    for m in (cost.DEFAULT, cost.MLP)},
         "first_fit": {cost.DEFAULT: [1.0, 3.0, 2.0], cost.SCIKERAS: [4.0, 4.0, 4.0]},
     }
@@ -459,9 +467,13 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
             "rounds": 3, "calls": 10, "fits": 5}
     text = cost.markdown(results, meta)
     # medians 3.0 and 1.0; rounds 2x, 4x, 1.5x
-    assert "| 3.00 | 2.00 to 4.00 | 1.00 | 1.00 to 2.00 | 3.00x | 1.50x to 4.00x |" in text
-    assert "| 1.00x | 1.00x | 0.25x |" in text  # latency, p90, throughput
-    assert "| 100 | 112 | +12.5 | 130 |" in text
+    assert ("| 3.00 | 2.00 to 4.00 | 1.00 | 1.00 to 2.00 | 3.00x | 1.50x to 4.00x "
+            "| 0.75 | 0.50 to 1.00 | 0.75x |") in text
+    # latency, p90, throughput
+    assert "| ratio (default / MLPClassifier) | 1.00x | 1.00x | 0.25x |" in text
+    assert "| ratio (hold-out / MLPClassifier) | 0.50x | 1.00x | 2.00x |" in text
+    # medians 100 MB and +12.5 MB, range -5.0 to +20.0, highest 130 - 100
+    assert "| 100 | +12.5 | -5.0 to +20.0 | 30 |" in text
     assert "| 2.00 | 1.00 to 3.00 | 4.00 | 4.00 to 4.00 | 0.50x |" in text
 
 
