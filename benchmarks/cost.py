@@ -117,7 +117,8 @@ def warm_fits(rounds):
             make(model, sparse, 0).fit(X, Y)
         times = {model: [] for model in TIMED}
         for i in range(rounds):
-            for model in TIMED[i % 3:] + TIMED[:i % 3]:  # each first in turn
+            k = i % len(TIMED)
+            for model in TIMED[k:] + TIMED[:k]:  # each first in turn
                 start = time.perf_counter()
                 make(model, sparse, i).fit(X, Y)
                 times[model].append(time.perf_counter() - start)

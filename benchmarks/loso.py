@@ -82,13 +82,31 @@ def leave_one_out(study, quality=None, ratios=None, budget=None):
                "mean_rank_on_others": ranks}
         if ratios:
             row["chosen_fit_ratio"] = ratios[data][chosen]
-        peers = {m: r["macro_f1"] for m, r in (quality or {}).get(data, {}).items()
-                 if "error" not in r and not m.startswith("mlk")}
-        if peers:
-            best_peer = max(peers, key=peers.get)
-            row.update(best_peer=best_peer, best_peer_macro_f1=peers[best_peer])
+        best_peer = _best_peer(quality, data)
+        if best_peer:
+            row.update(best_peer=best_peer[0], best_peer_macro_f1=best_peer[1])
         rows[data] = row
     return rows
+
+
+def _best_peer(quality, data):
+    """``(name, macro-F1)`` of the best peer on set ``data`` in the quality
+    benchmark's results (None without them)."""
+    peers = {m: r["macro_f1"] for m, r in (quality or {}).get(data, {}).items()
+             if "error" not in r and not m.startswith("mlk")}
+    if not peers:
+        return None
+    best = max(peers, key=peers.get)
+    return best, peers[best]
+
+
+def _quality(stem="quality"):
+    """The quality benchmark's saved ``(results, meta)``, or ``(None, None)``."""
+    path = report.RESULTS / f"{stem}.json"
+    if not path.exists():
+        return None, None
+    data = json.loads(path.read_text())
+    return data["results"], data["meta"]
 
 
 def _means(results, figure="macro_f1"):
@@ -119,6 +137,28 @@ def study_table(results, meta):
         rank = f"{ranks[v]:.1f}"
         lines.append(f"| {v} | " + " | ".join(cells)
                      + f" | {'**' + rank + '**' if ranks[v] == best_rank else rank} |")
+    return "\n".join(lines)
+
+
+def study_beside_peers(results, meta, quality=None):
+    """:func:`study_table`, then per set each variant's fit time over the
+    default's (of the same run) and the best peer of the quality benchmark
+    (its saved results unless ``quality`` is given)."""
+    if quality is None:
+        quality, _ = _quality()
+    means, seconds = _means(results), _means(results, "fit_seconds")
+    variants = [v for v in means[next(iter(means))] if v != DEFAULT]
+    lines = [study_table(results, meta), "",
+             "Fit time over the default's, and the best peer's macro-F1 (the quality "
+             "benchmark, `python benchmarks/run.py`):", "",
+             "| set | " + " | ".join(f"{v}: fit time / default's" for v in variants)
+             + " | best peer |",
+             "|---|" + "---|" * (len(variants) + 1)]
+    for data in means:
+        peer = _best_peer(quality, data)
+        ratios = [f"{seconds[data][v] / seconds[data][DEFAULT]:.2f}x" for v in variants]
+        lines.append(f"| {data} | " + " | ".join(ratios)
+                     + f" | {f'{peer[1]:.3f} {peer[0]}' if peer else 'not run'} |")
     return "\n".join(lines)
 
 
@@ -181,9 +221,7 @@ def merged_study(stems):
 def compute(study_stems=STUDIES, quality_stem="quality", budget=BUDGET):
     """Both choices, ``{"best": rows, "within_budget": rows}``, and the meta."""
     study, ratios, metas = merged_study(study_stems)
-    quality_path = report.RESULTS / f"{quality_stem}.json"
-    quality_json = json.loads(quality_path.read_text()) if quality_path.exists() else None
-    quality = quality_json["results"] if quality_json else None
+    quality, quality_meta = _quality(quality_stem)
     rows = {"best": leave_one_out(study, quality, ratios),
             "within_budget": leave_one_out(study, quality, ratios, budget)}
     seeds = {m.get("seeds", 1) for m in metas}
@@ -192,7 +230,7 @@ def compute(study_stems=STUDIES, quality_stem="quality", budget=BUDGET):
     meta = {"study_commands": [m["command"] for m in metas],
             "study_merged": any(m.get("merged_from") for m in metas),
             "seeds": seeds.pop(),
-            "quality_command": quality_json["meta"]["command"] if quality_json else "n/a",
+            "quality_command": quality_meta["command"] if quality_meta else "n/a",
             "budget": budget}
     return rows, meta
 

@@ -97,7 +97,7 @@ BLOCKS = {
     **_study_blocks("alpha-oof-study", "thresholds_alpha_oof", "loso-alpha-oof",
                     "loso_alpha_oof"),
     "holdout-study": (DOCS / "guide" / "thresholds.md", "thresholds_holdout",
-                      _call("loso", "study_table")),
+                      _call("loso", "study_beside_peers")),
     "large-data": (DOCS / "guide" / "thresholds.md", "large_data",
                    _report_body("large_data")),
     "first-layer": (DOCS / "guide" / "thresholds.md", "first_layer",

@@ -672,3 +672,23 @@ def test_the_study_switches_the_ensembles_mean_per_variant_and_puts_it_back(monk
     with pytest.raises(RuntimeError):
         thresholds.study(["fold logits averaged"], ["yeast"], 1)
     assert _network.AVERAGE_PROBABILITIES == "as it was"
+
+
+def test_a_study_beside_the_peers_gives_fit_time_ratios_and_each_sets_best_peer():
+    """benchmarks/loso.py's study_beside_peers: each variant's fit seconds over
+    the default's of the same set, and the best peer that is not this
+    estimator, or 'not run' where the quality benchmark has no set."""
+    import loso
+
+    def cell(f1, seconds):
+        return {"macro_f1": {"mean": f1}, "fit_seconds": {"mean": seconds}}
+
+    results = {"a": {"default": cell(0.5, 4.0), "cheap": cell(0.4, 1.0)},
+               "b": {"default": cell(0.6, 2.0), "cheap": cell(0.7, 1.0)}}
+    quality = {"a": {"LogReg": {"macro_f1": 0.45}, "mlk (0.5)": {"macro_f1": 0.9},
+                     "Broken": {"error": "x"}, "Trees": {"macro_f1": 0.3}}}
+    text = loso.study_beside_peers(results, {"command": "c", "date": "d", "seeds": 1},
+                                   quality)
+    assert "| a | 0.25x | 0.450 LogReg |" in text
+    assert "| b | 0.50x | not run |" in text
+    assert "| cheap | 0.400 | **0.700** | **1.5** |" in text  # tied mean rank
