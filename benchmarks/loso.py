@@ -4,6 +4,7 @@ they are scored on?
     python benchmarks/loso.py                # thresholds_loso.json, thresholds_cost.json
     python benchmarks/loso.py --study thresholds_loso --quality quality
     python benchmarks/loso.py --study thresholds_auto_lr --name loso_auto_lr
+    python benchmarks/loso.py --study thresholds_patience --name loso_patience --cheapest
 
 Reads a study of variants of the default (``benchmarks/thresholds.py``,
 mean macro-F1 over seeds per set and variant) and, for each shared set in
@@ -13,8 +14,10 @@ held-out set beside the default's, the best variant in hindsight and the best
 peer of the quality benchmark (``benchmarks/run.py``; the mean over seeds
 for a model it ran over several). A rule
 (a default) that wins in-sample but is not chosen out of sample, or loses
-there, is one tuned to the shared sets. Writes
-benchmarks/results/loso.{md,json}.
+there, is one tuned to the shared sets. With ``--cheapest`` it also makes
+the choice for a change made for cost alone: the variant with the lowest fit
+time among those that score at least the default on each of the other sets.
+Writes benchmarks/results/loso.{md,json}.
 """
 
 import argparse
@@ -66,14 +69,33 @@ def choose(study, held_out, ratios=None, budget=None):
     return (DEFAULT if DEFAULT in tied else tied[0]), ranks
 
 
-def leave_one_out(study, quality=None, ratios=None, budget=None):
+def cheapest_without_loss(study, held_out, ratios):
+    """The variant of the lowest mean fit time over the default's on every set
+    but ``held_out``, among those whose macro-F1 on each of those sets is at
+    least the default's: the choice of a change made for cost alone, which
+    may cost no quality where it is chosen. The default where no other
+    qualifies or none is cheaper. Returns it and the mean fit-time ratio of
+    each variant that qualified."""
+    others = [s for s in study if s != held_out]
+    variants = [v for v in study[others[0]] if all(v in study[s] for s in others)]
+    # (a tolerance for float rounding only: equal fits give equal means)
+    kept = [v for v in variants
+            if all(study[s][v] >= study[s][DEFAULT] - 1e-9 for s in others)]
+    costs = {v: float(np.mean([ratios[s][v] for s in others])) for v in kept}
+    chosen = min(costs, key=costs.get)
+    return (chosen if costs[chosen] < costs[DEFAULT] else DEFAULT), costs
+
+
+def leave_one_out(study, quality=None, ratios=None, budget=None, cheapest=False):
     """Per held-out set: the variant chosen on the others, its score and (given
     ``ratios``, fit time over the default's by set and variant) its fit time
     over the default's, the default's score, the best variant in hindsight
-    and the best peer; ``budget`` as :func:`choose` takes it."""
+    and the best peer; ``budget`` as :func:`choose` takes it, and
+    ``cheapest`` chooses by :func:`cheapest_without_loss` instead."""
     rows = {}
     for data in study:
-        chosen, ranks = choose(study, data, ratios, budget)
+        chosen, ranks = (cheapest_without_loss(study, data, ratios) if cheapest
+                         else choose(study, data, ratios, budget))
         scores = study[data]
         hindsight = max(scores, key=scores.get)
         row = {"chosen": chosen, "chosen_macro_f1": scores[chosen],
@@ -162,8 +184,13 @@ def study_beside_peers(results, meta, quality=None):
     return "\n".join(lines)
 
 
-def table(rows, meta, budget=None):
-    if budget is None:
+def table(rows, meta, budget=None, cheapest=False):
+    if cheapest:
+        intro = ("For cost alone: each set held out in turn, among the variants whose "
+                 "macro-F1 on each of the other sets is at least the default's, the one "
+                 "whose fit time, averaged over those sets, is the lowest fraction of "
+                 "the default's, scored on the held-out one.")
+    elif budget is None:
         commands = "; ".join(f"`{c}`" for c in meta["study_commands"])
         intro = (
             "Each set held out in turn: the variant with the best mean macro-F1 rank on "
@@ -218,12 +245,17 @@ def merged_study(stems):
     return study, ratios, metas
 
 
-def compute(study_stems=STUDIES, quality_stem="quality", budget=BUDGET):
-    """Both choices, ``{"best": rows, "within_budget": rows}``, and the meta."""
+def compute(study_stems=STUDIES, quality_stem="quality", budget=BUDGET, cheapest=False):
+    """Both choices, ``{"best": rows, "within_budget": rows}``, and the meta;
+    with ``cheapest``, the choice for cost alone as well
+    (``"cheapest_without_loss"``)."""
     study, ratios, metas = merged_study(study_stems)
     quality, quality_meta = _quality(quality_stem)
     rows = {"best": leave_one_out(study, quality, ratios),
             "within_budget": leave_one_out(study, quality, ratios, budget)}
+    if cheapest:
+        rows["cheapest_without_loss"] = leave_one_out(study, quality, ratios,
+                                                      cheapest=True)
     seeds = {m.get("seeds", 1) for m in metas}
     if len(seeds) != 1:
         raise SystemExit(f"The studies {study_stems} have different seeds: {seeds}.")
@@ -242,8 +274,11 @@ def main(argv=None):
     parser.add_argument("--quality", default="quality")
     parser.add_argument("--out", default=str(report.RESULTS))
     parser.add_argument("--name", default="loso", help="file stem of the report")
+    parser.add_argument("--cheapest", action="store_true",
+                        help="also the choice for cost alone: the cheapest variant "
+                             "that loses on none of the other sets")
     args = parser.parse_args(argv)
-    results, meta = compute(args.study, args.quality)
+    results, meta = compute(args.study, args.quality, cheapest=args.cheapest)
     meta.update(report.run_meta("loso.py", argv))
     text = "\n".join(report.header("Leave one set out", meta)) + block(results, meta) + "\n"
     report.write(args.out, args.name, meta, results, text)
@@ -252,9 +287,13 @@ def main(argv=None):
 
 
 def block(results, meta):
-    """Both choices: the best variant, and the best within the fit-time budget."""
-    return (table(results["best"], meta) + "\n\n"
+    """The choices: the best variant, the best within the fit-time budget,
+    and, where computed, the cheapest that loses nowhere."""
+    text = (table(results["best"], meta) + "\n\n"
             + table(results["within_budget"], meta, meta["budget"]))
+    if "cheapest_without_loss" in results:
+        text += "\n\n" + table(results["cheapest_without_loss"], meta, cheapest=True)
+    return text
 
 
 if __name__ == "__main__":

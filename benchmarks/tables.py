@@ -89,6 +89,8 @@ BLOCKS = {
     # leave-one-set-out tables (loso.py), under names of the two blocks.
     **_study_blocks("threshold-study", "thresholds_loso", "loso", "loso"),
     **_study_blocks("cost-study", "thresholds_auto_lr", "loso-auto-lr", "loso_auto_lr"),
+    **_study_blocks("patience-study", "thresholds_patience", "loso-patience",
+                    "loso_patience"),
     **_study_blocks("refit-study", "thresholds_refit", "loso-refit", "loso_refit"),
     **_study_blocks("mean-study", "thresholds_mean", "loso-mean", "loso_mean"),
     **_study_blocks("alpha-study", "thresholds_alpha", "loso-alpha", "loso_alpha"),

@@ -37,6 +37,9 @@ SIZED = "sized"
 SCALED_PENALTY = "input-scaled penalty"
 LOGITS = "logits averaged"
 CANDIDATES = "candidates"
+# n_iter_no_change="auto"'s (floor, ceiling) of the patience
+# (sklearn_mlk._tuning.AUTO_PATIENCE).
+AUTO_PATIENCE = "auto patience"
 
 
 class OutOfFoldChoice(ClassifierMixin, BaseEstimator):
@@ -143,6 +146,15 @@ VARIANTS = {
     "lr 6e-3": {"learning_rate": 6e-3},
     "lr 1e-2": {"learning_rate": 1e-2},
     "patience 5": {"n_iter_no_change": 5},
+    "patience 3": {"n_iter_no_change": 3},
+    "patience 10": {"n_iter_no_change": 10},
+    # n_iter_no_change="auto": the patience is the best epoch so far, between
+    # a floor and a ceiling.
+    "patience = best epoch, 3 to 10": {"n_iter_no_change": "auto", AUTO_PATIENCE: (3, 10)},
+    "patience = best epoch, 4 to 10": {"n_iter_no_change": "auto", AUTO_PATIENCE: (4, 10)},
+    "patience = best epoch, 5 to 10": {"n_iter_no_change": "auto", AUTO_PATIENCE: (5, 10)},
+    "patience = best epoch, 6 to 10": {"n_iter_no_change": "auto", AUTO_PATIENCE: (6, 10)},
+    "patience = best epoch, 7 to 10": {"n_iter_no_change": "auto", AUTO_PATIENCE: (7, 10)},
     "128 units": {"hidden_layer_sizes": (128,)},
     "batch 128": {"batch_size": 128},
     "dropout 0.25": {"dropout": 0.25},
@@ -160,19 +172,25 @@ def study(variants, sets, seeds, learning_rate=None):
     variant that does not set its own (the studies made before
     ``learning_rate="auto"`` ran at 1e-3: ``--learning-rate 1e-3`` reruns
     them as they were). The estimator's study switches are put back after."""
+    from sklearn_mlk import _tuning
     from sklearn_mlk._keras import _network
     from sklearn_mlk._training import _trainer
 
     switches = (_trainer.Trainer.stacking, _network.SIZE_FIRST_LAYER,
-                _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES)
+                _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES,
+                _tuning.AUTO_PATIENCE)
     try:
         return _study(variants, sets, seeds, learning_rate)
     finally:
         (_trainer.Trainer.stacking, _network.SIZE_FIRST_LAYER,
-         _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES) = switches
+         _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES,
+         _tuning.AUTO_PATIENCE) = switches
 
 
 def _study(variants, sets, seeds, learning_rate):
+    from sklearn_mlk import _tuning
+
+    patience_before = _tuning.AUTO_PATIENCE
     results = {}
     for data in sets:
         X, Y, splits = datasets.load(data)
@@ -187,10 +205,12 @@ def _study(variants, sets, seeds, learning_rate):
             sized = params.pop(SIZED, False)
             scaled = params.pop(SCALED_PENALTY, False)
             logits = params.pop(LOGITS, False)
+            auto_patience = params.pop(AUTO_PATIENCE, None)
             # The places a study reaches into the estimator's internals.
             from sklearn_mlk._keras import _network
             from sklearn_mlk._training import _trainer
 
+            _tuning.AUTO_PATIENCE = auto_patience or patience_before
             _trainer.Trainer.stacking = not sequential
             _network.SIZE_FIRST_LAYER = sized and not glorot
             _network.SCALE_PENALTY_TO_INPUT = scaled

@@ -184,8 +184,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Share of the samples held out for early stopping with a fixed
         threshold. scikeras's ``validation_split`` is taken as this
         parameter (with a warning where no network stops on a hold-out).
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
+    n_iter_no_change : int or "auto", default="auto"
+        Patience of early stopping, in epochs. ``"auto"`` waits as many
+        epochs as the network took to reach its lowest validation loss so
+        far, at least 7 and at most 10: a network at its best after 3 epochs
+        stops after 10 (rather than 13 at a patience of 10), and one still
+        improving at epoch 30 waits 10.
     callbacks : callback instance, callback class, or list or tuple of them, \
             default=None
         Extra callbacks passed to ``Model.fit``; a class is built with the
@@ -421,7 +425,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
+                             StrOptions({"auto"})],
         "callbacks": [None, list, tuple, HasMethods(["set_model"]), type],
         "class_weight": [None, StrOptions({"balanced"}), dict, "array-like"],
         "loss": [str, type, HasMethods(["get_config"]), callable],
@@ -462,7 +467,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         epochs="auto",
         early_stopping="auto",
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         callbacks=None,
         class_weight=None,
         loss="binary_crossentropy",

@@ -425,6 +425,28 @@ def test_leave_one_set_out_within_a_budget_weighs_only_the_other_sets_times():
     assert loso.choose(study, "b", ratios, budget=1.0)[0] == "default"
 
 
+def test_the_choice_for_cost_alone_takes_the_cheapest_variant_that_loses_nowhere():
+    """For cost alone, a variant competes where it scores at least the default
+    on every other set; the cheapest of those is chosen, a loss on the
+    held-out set alone does not keep it out, and the default stays where no
+    variant qualifies or none is cheaper."""
+    import loso
+
+    study = {"a": {"default": 0.50, "same": 0.50, "cheaper": 0.50, "dear": 0.60},
+             "b": {"default": 0.50, "same": 0.50, "cheaper": 0.49, "dear": 0.60},
+             "c": {"default": 0.50, "same": 0.50, "cheaper": 0.50, "dear": 0.60}}
+    ratios = {s: {"default": 1.0, "same": 0.8, "cheaper": 0.5, "dear": 1.5}
+              for s in "abc"}
+    assert loso.cheapest_without_loss(study, "a", ratios)[0] == "same"  # cheaper: b
+    chosen, costs = loso.cheapest_without_loss(study, "b", ratios)
+    assert chosen == "cheaper" and set(costs) == {"default", "same", "cheaper", "dear"}
+    rows = loso.leave_one_out(study, None, ratios, cheapest=True)
+    assert rows["b"]["chosen_macro_f1"] == 0.49 and rows["b"]["chosen_fit_ratio"] == 0.5
+    for ratio in ratios.values():  # nothing below the default's time
+        ratio.update(same=1.0, cheaper=1.2)
+    assert loso.cheapest_without_loss(study, "b", ratios)[0] == "default"
+
+
 @needs_data
 @pytest.mark.parametrize("name", datasets.SETS)
 def test_every_shared_set_trains_networks_that_stop_early(name):

@@ -521,12 +521,15 @@ def test_verbose_names_each_training_run(data, capsys):
     tiny(threshold="f1", threshold_cv=0.25, refit=True, early_stopping=True,
          verbose=2).fit(X, Y)
     out = capsys.readouterr().out
-    assert "Training the tuning network on 150 rows, stopping early on 50:" in out
+    assert ("Training the tuning network on 150 rows, stopping early on 50 once as many "
+            "epochs as its best took (7 to 10) pass without improvement:") in out
     assert "Training the final network (refit) on 200 rows:" in out
     assert out.count("Epoch 1/3") == 2 and "val_loss" in out
-    tiny(threshold="f1", threshold_cv=4, refit=False, verbose=1).fit(X, Y)
+    tiny(threshold="f1", threshold_cv=4, refit=False, early_stopping=True,
+         n_iter_no_change=5, verbose=1).fit(X, Y)
     out = capsys.readouterr().out
-    assert "Training 4 fold networks side by side, each on 150 rows" in out
+    assert ("Training 4 fold networks side by side, each on 150 rows, stopping early on "
+            "the rest once 5 epochs pass without improvement") in out
     assert "3/3" in out and "epoch" in out  # Keras's progress bar, per epoch
 
 

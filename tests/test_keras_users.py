@@ -391,7 +391,7 @@ def test_validation_split_is_validation_fraction_and_says_when_unused(data, caps
     X, Y = data
     tiny(threshold=0.5, early_stopping=True, validation_split=0.3, verbose=1,
          epochs=1).fit(X, Y)
-    assert "stopping early on 60:" in capsys.readouterr().out  # 30% of 200 rows
+    assert "stopping early on 60 once" in capsys.readouterr().out  # 30% of 200 rows
     with pytest.warns(UserWarning, match="validation_split=0.3 sets validation_fraction"):
         tiny(threshold="f1", threshold_cv=3, early_stopping=True,
              validation_split=0.3).fit(X, Y)

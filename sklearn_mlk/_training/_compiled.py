@@ -82,8 +82,9 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
 
     Early stopping follows ``keras.callbacks.EarlyStopping`` with
     ``restore_best_weights=True``: given ``validation`` rows ``(X, Y, w)``,
-    training stops once their loss has not improved for ``patience`` epochs,
-    and the weights of the epoch with the lowest loss are kept.
+    training stops once their loss has not improved for ``patience`` epochs
+    (``"auto"``: see :func:`sklearn_mlk._tuning.patience`), and the weights
+    of the epoch with the lowest loss are kept.
     """
     return _with_loop(model, loss, lambda loop: loop.run(
         model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,

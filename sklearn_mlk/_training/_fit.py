@@ -5,6 +5,7 @@ import scipy.sparse as sp
 from . import _compiled
 from .._keras._backend import get_keras, seeded, tensorflow_seeded
 from .._keras._network import SparseBatches
+from .._tuning import patience
 from .._routing import check_arguments, constructor_names, keyword_names
 
 keras = get_keras()  # the backend starts quietly, with its thread limits
@@ -195,6 +196,30 @@ def rows_per_batch(batch_size, n_rows):
     return n_rows if batch_size == -1 else min(batch_size, n_rows)
 
 
+class BestEpochPatience(keras.callbacks.EarlyStopping):
+    """Keras's early stopping on the validation loss, keeping the best
+    epoch's weights, whose patience is ``n_iter_no_change="auto"``'s: the
+    best epoch so far, clipped (:func:`sklearn_mlk._tuning.patience`), as
+    the compiled loop stops."""
+
+    def __init__(self):
+        super().__init__(monitor="val_loss", restore_best_weights=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        # Set before Keras compares the wait with it; an improving epoch
+        # restarts the wait whatever the patience.
+        self.patience = patience("auto", self.best_epoch + 1)
+        super().on_epoch_end(epoch, logs)
+
+
+def early_stopping(n_iter_no_change):
+    """The early-stopping callback of ``Model.fit`` for ``n_iter_no_change``."""
+    if n_iter_no_change == "auto":
+        return BestEpochPatience()
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=n_iter_no_change,
+                                         restore_best_weights=True)
+
+
 def _dense(Y):
     return Y.toarray() if sp.issparse(Y) else Y
 
@@ -235,13 +260,7 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
             SparseBatches(X_val, Y_val, w_val, batch_size, seed, shuffle=False)
             if sparse else (X_val, _dense(Y_val), w_val)
         )
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=n_iter_no_change,
-                restore_best_weights=True,
-            )
-        )
+        callbacks.append(early_stopping(n_iter_no_change))
     if sparse:
         data = {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
     else:

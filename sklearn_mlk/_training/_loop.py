@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from .._keras._backend import get_keras, seeded
 from .._memory import DENSE_BLOCK_VALUES
+from .._tuning import patience as patience_after
 
 # Rows per forward pass when the validation loss is computed.
 _EVAL_ROWS = 4096
@@ -302,7 +303,8 @@ class Loop:
                         best[j], wait[j] = val_losses[j], 0
                         best_weights[j] = (values if members is None
                                            else members.slices(values, j))
-                    if wait[j] >= patience and epoch > 0:
+                    waited = patience_after(patience, epoch + 1 - wait[j])
+                    if wait[j] >= waited and epoch > 0:
                         ran[j] = epoch + 1
                 stop = stop or (ran <= epoch + 1).all()
             progress.update(epoch, shown, last=stop)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._keras import _backend
 from .._plan import sigmoid_
+from .._tuning import patience_note
 
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
@@ -94,7 +95,8 @@ class Trainer:
     def announce(self, run, X, validation=None):
         """With ``verbose``, name the training that starts (before its epochs)."""
         if self.est.verbose:
-            held = f", stopping early on {validation[0].shape[0]}" if validation else ""
+            held = (f", stopping early on {validation[0].shape[0]} "
+                    f"{patience_note(self.est.n_iter_no_change)}" if validation else "")
             print(f"Training {run} on {X.shape[0]} rows{held}:", flush=True)
 
     def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None,
@@ -458,7 +460,8 @@ class Trainer:
             low, high = int(mask.sum(axis=0).min()), int(mask.sum(axis=0).max())
             print(f"Training {len(folds)} fold networks side by side, each on "
                   + (f"{low} rows" if low == high else f"{low} to {high} rows")
-                  + (", stopping early on the rest" if self.early_stopping else "")
+                  + (", stopping early on the rest "
+                     + patience_note(est.n_iter_no_change) if self.early_stopping else "")
                   + " (values are their mean):", flush=True)
         histories = _compiled.train_members(
             model, loss, X, Y, w, mask,

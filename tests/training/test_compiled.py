@@ -61,13 +61,17 @@ def test_same_training_as_model_fit(data, params):
                                atol=1e-5)
 
 
-def test_same_early_stopping_as_model_fit(data):
+@pytest.mark.parametrize("patience", [2, "auto"])
+def test_same_early_stopping_as_model_fit(data, patience):
     X, Y = data
-    params = dict(early_stopping=True, n_iter_no_change=2, epochs=60,
+    params = dict(early_stopping=True, n_iter_no_change=patience, epochs=60,
                   learning_rate=0.05, fit__shuffle=False, batch_size=40)
     compiled = tiny(**params).fit(X, Y)
     reference = _through_model_fit(**params).fit(X, Y)
     assert len(compiled.history_["val_loss"]) == len(reference.history_["val_loss"]) < 60
+    best = int(np.argmin(compiled.history_["val_loss"])) + 1
+    waited = patience if patience != "auto" else min(10, max(5, best))
+    assert len(compiled.history_["val_loss"]) == best + waited
     np.testing.assert_allclose(compiled.history_["val_loss"],
                                reference.history_["val_loss"], rtol=1e-4)
     np.testing.assert_allclose(compiled.predict_proba(X), reference.predict_proba(X),
@@ -613,3 +617,83 @@ def test_a_study_can_scale_the_first_layers_penalty_to_the_input(data, threshold
     # the gain at the number of features.
     assert plain[0] / scaled[0] == pytest.approx(X.shape[1])
     assert scaled[1:] == plain[1:]
+
+
+def test_auto_patience_is_the_best_epoch_from_seven_to_ten():
+    from sklearn_mlk._tuning import patience
+
+    assert [patience("auto", best) for best in (1, 6, 7, 8, 9, 10, 11, 40)] == \
+        [7, 7, 7, 8, 9, 10, 10, 10]
+    assert patience(3, 40) == patience(3, 1) == 3
+
+
+def test_the_docstring_states_the_auto_patience():
+    from sklearn_mlk import KerasMultiLabelClassifier
+    from sklearn_mlk._tuning import AUTO_PATIENCE
+
+    floor, ceiling = AUTO_PATIENCE
+    doc = " ".join(KerasMultiLabelClassifier.__doc__.split())
+    assert f"at least {floor} and at most {ceiling}: a network at its best after 3 " \
+        f"epochs stops after {3 + floor} (rather than 13" in doc
+    assert KerasMultiLabelClassifier().n_iter_no_change == "auto"
+
+
+class _ScriptedLoop(_loop.Loop):
+    """A loop whose members' validation losses follow given curves."""
+
+    def __init__(self, curves):
+        self.curves, self.members = np.asarray(curves, dtype=float), len(curves)
+        self.epochs_run = 0
+
+    def train(self, rng, batch_size, shuffle):
+        self.epochs_run += 1
+        return np.zeros(self.members)
+
+    def validate(self):
+        return self.curves[:, self.epochs_run - 1], 0.0
+
+    def values(self):
+        return [np.zeros(1)]
+
+    def assign(self, values):
+        pass
+
+    def end(self, model):
+        pass
+
+
+@pytest.mark.parametrize("patience, expected", [("auto", [7, 16, 40, 8]),
+                                                 (10, [12, 18, 40, 19])])
+def test_each_stacked_member_waits_its_own_patience(patience, expected, monkeypatch):
+    from sklearn_mlk import _tuning
+
+    monkeypatch.setattr(_tuning, "AUTO_PATIENCE", (5, 10))
+    epochs = 45
+    steady = np.linspace(1.0, 0.5, 30)
+    curves = [
+        [1.0, 0.5] + [0.6] * (epochs - 2),  # best at 2
+        [*np.linspace(1.0, 0.7, 7), 0.5] + [0.6] * (epochs - 8),  # best at 8
+        [*steady, *[0.6] * (epochs - 30)],  # improving until epoch 30
+        [1.0, 0.9, 0.5] + [0.6] * 5 + [0.4] + [0.6] * (epochs - 9),  # 3, then 9
+    ]
+    loop = _ScriptedLoop(curves)
+    members = _loop.Members.of_rows(np.ones(4), np.ones(4), [None])
+    histories = loop.run_epochs(None, loop, np.ones(4), np.ones(4), epochs=epochs,
+                                batch_size=1, patience=patience, shuffle=False,
+                                verbose=0, seed=0, members=members)
+    assert [len(history["val_loss"]) for history in histories] == expected
+
+
+def test_auto_patience_stops_each_fold_network_after_its_own_best_epoch(data):
+    from sklearn_mlk._tuning import patience
+
+    X, Y = data
+    clf = tiny(threshold="f1", threshold_cv=3, early_stopping=True, n_iter_no_change="auto",
+               epochs=40, learning_rate=0.05, hidden_layer_sizes=(16,)).fit(X, Y)
+    lengths = []
+    for i in range(3):
+        curve = clf.history_[f"fold_{i}_val_loss"]
+        best = int(np.argmin(curve)) + 1
+        assert len(curve) == min(40, best + patience("auto", best))
+        lengths.append(len(curve))
+    assert min(lengths) < 40  # some network stopped early
