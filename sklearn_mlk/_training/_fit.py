@@ -5,8 +5,8 @@ import scipy.sparse as sp
 from . import _compiled
 from .._keras._backend import get_keras, seeded, tensorflow_seeded
 from .._keras._network import SparseBatches
-from .._tuning import patience
 from .._routing import check_arguments, constructor_names, keyword_names
+from .._tuning import patience
 
 keras = get_keras()  # the backend starts quietly, with its thread limits
 
