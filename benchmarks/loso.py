@@ -94,14 +94,17 @@ def leave_one_out(study, quality=None, ratios=None, budget=None, cheapest=False)
     ``cheapest`` chooses by :func:`cheapest_without_loss` instead."""
     rows = {}
     for data in study:
-        chosen, ranks = (cheapest_without_loss(study, data, ratios) if cheapest
-                         else choose(study, data, ratios, budget))
+        if cheapest:
+            chosen, costs = cheapest_without_loss(study, data, ratios)
+            basis = {"mean_fit_ratio_on_others": costs}
+        else:
+            chosen, ranks = choose(study, data, ratios, budget)
+            basis = {"mean_rank_on_others": ranks}
         scores = study[data]
         hindsight = max(scores, key=scores.get)
         row = {"chosen": chosen, "chosen_macro_f1": scores[chosen],
                "default_macro_f1": scores[DEFAULT], "best_variant": hindsight,
-               "best_variant_macro_f1": scores[hindsight],
-               "mean_rank_on_others": ranks}
+               "best_variant_macro_f1": scores[hindsight], **basis}
         if ratios:
             row["chosen_fit_ratio"] = ratios[data][chosen]
         best_peer = _best_peer(quality, data)

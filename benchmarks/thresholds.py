@@ -147,6 +147,8 @@ VARIANTS = {
     "lr 1e-2": {"learning_rate": 1e-2},
     "patience 5": {"n_iter_no_change": 5},
     "patience 3": {"n_iter_no_change": 3},
+    # The default before n_iter_no_change="auto": what the "default" rows of
+    # the study that chose it (thresholds_patience) measured.
     "patience 10": {"n_iter_no_change": 10},
     # n_iter_no_change="auto": the patience is the best epoch so far, between
     # a floor and a ceiling.

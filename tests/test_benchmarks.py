@@ -442,6 +442,8 @@ def test_the_choice_for_cost_alone_takes_the_cheapest_variant_that_loses_nowhere
     assert chosen == "cheaper" and set(costs) == {"default", "same", "cheaper", "dear"}
     rows = loso.leave_one_out(study, None, ratios, cheapest=True)
     assert rows["b"]["chosen_macro_f1"] == 0.49 and rows["b"]["chosen_fit_ratio"] == 0.5
+    assert rows["b"]["mean_fit_ratio_on_others"]["cheaper"] == 0.5
+    assert "mean_rank_on_others" not in rows["b"]
     for ratio in ratios.values():  # nothing below the default's time
         ratio.update(same=1.0, cheaper=1.2)
     assert loso.cheapest_without_loss(study, "b", ratios)[0] == "default"

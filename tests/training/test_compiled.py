@@ -1,6 +1,7 @@
 """The compiled training loop: same training as Model.fit, reused across fits."""
 
 import gc
+import pathlib
 import threading
 
 import numpy as np
@@ -636,6 +637,10 @@ def test_the_docstring_states_the_auto_patience():
     assert f"at least {floor} and at most {ceiling}: a network at its best after 3 " \
         f"epochs stops after {3 + floor} (rather than 13" in doc
     assert KerasMultiLabelClassifier().n_iter_no_change == "auto"
+    docs = pathlib.Path(__file__).resolve().parents[2] / "docs" / "guide"
+    for page in ("speed.md", "plots.md"):
+        text = " ".join((docs / page).read_text().split())
+        assert f"{floor} to {ceiling}" in text, page
 
 
 class _ScriptedLoop(_loop.Loop):
