@@ -29,7 +29,10 @@ warm fits and predictions.
   fresh process (after the last fit minus after the first, and the highest
   after any fit), MLPClassifier's beside it, in ``MEMORY_RUNS`` processes
   each (the allocator's layout differs from one process to the next): the
-  median and range of the growth, and the highest reading of any;
+  median and range of the growth, and the highest reading of any. Beside it,
+  the growth of the memory the C allocator holds in use (``report.heap_mb``,
+  where glibc tells it): a leak grows both, while free memory the allocator
+  keeps for reuse grows only the resident size;
 - the first fit in a fresh process (imports done, data loaded), against
   scikeras's ``KerasClassifier`` with the quality benchmark's settings
   (``benchmarks/peers.py``), ``--rounds`` fresh processes each, alternating.
@@ -166,13 +169,15 @@ def memory(model, fits):
     warnings.simplefilter("ignore")
     X, Y, splits = datasets.load("yeast")
     train = splits[0][0]
-    rss = []
+    rss, heap = [], []
     for i in range(fits):
         make(model, False, i).fit(X[train], Y[train]).predict_proba(X[:1])
         gc.collect()
         rss.append(report.rss_mb())
+        heap.append(report.heap_mb())
     return {"first_mb": rss[0], "last_mb": rss[-1], "growth_mb": rss[-1] - rss[0],
-            "highest_mb": max(rss)}
+            "highest_mb": max(rss),
+            "heap_growth_mb": None if heap[0] is None else heap[-1] - heap[0]}
 
 
 def first_fit(model):
@@ -271,15 +276,22 @@ def markdown(results, meta):
     lines += ["", f"Resident memory over {meta['fits']} fits on yeast, in {runs} fresh "
               "processes per model: the growth (after the last fit minus after the "
               "first), its median and range over the processes, and the highest "
-              "reading after any fit above the first, the most of any process.", "",
+              "reading after any fit above the first, the most of any process. "
+              "Heap in use: the growth of the memory the C allocator has handed out "
+              "and not had back (glibc's `mallinfo2`), over the same fits; a leak "
+              "grows it, free memory kept for reuse does not.", "",
               "| model | after first fit MB (median) | growth MB (median) | range "
-              "| highest above first MB |",
-              "|---|---|---|---|---|"]
+              "| highest above first MB | heap in use growth MB (median) | range |",
+              "|---|---|---|---|---|---|---|"]
     for name, rs in mem.items():
         growth = [r["growth_mb"] for r in rs]
+        heap = [r["heap_growth_mb"] for r in rs if r.get("heap_growth_mb") is not None]
+        heap_cells = (f"{np.median(heap):+.1f} | {min(heap):+.1f} to {max(heap):+.1f}"
+                      if heap else "n/a | n/a")
         lines.append(f"| {name} | {np.median([r['first_mb'] for r in rs]):.0f} "
                      f"| {np.median(growth):+.1f} | {min(growth):+.1f} to {max(growth):+.1f} "
-                     f"| {max(r['highest_mb'] - r['first_mb'] for r in rs):.0f} |")
+                     f"| {max(r['highest_mb'] - r['first_mb'] for r in rs):.0f} "
+                     f"| {heap_cells} |")
     first = results["first_fit"]
     a, b = first[DEFAULT], first[SCIKERAS]
     lines += ["", f"The first fit in a fresh process on yeast ({meta['rounds']} processes "

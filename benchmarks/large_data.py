@@ -14,7 +14,7 @@ training rows:
   0-16 scale); the labels are the digits present (10 labels, objects in an
   image). The digit images are split in two halves first: training rows use
   one half, the 6,000 test rows the other, so no image is seen in both.
-  Training sizes: 2,500, 5,000, 10,000 and 30,000 rows.
+  Training sizes: 2,500, 5,000, 10,000, 30,000 and 50,000 rows.
 - **sparse text**: ``make_multilabel_classification(16000, 500,
   n_classes=22, sparse=True)`` with every count turned into 1 (word
   presence), the first 12,000 rows for training and the rest for testing:
@@ -22,6 +22,7 @@ training rows:
 
 Models, behind a ``StandardScaler`` (``MaxAbsScaler`` for sparse X): the
 default, the default MLP with ``dropout`` 0.5 and 0.25 set explicitly, the
+default with 5 and with 3 fold networks set explicitly (``threshold_cv``), the
 cheapest tuning scheme (``threshold_cv=0.2, refit=False``: one network
 trained on 80% of the rows, its thresholds tuned on the other 20%, against
 the default's five fold networks), and
@@ -44,14 +45,17 @@ import numpy as np  # noqa: E402
 
 import report  # noqa: E402
 
-DIGIT_SIZES = (2_500, 5_000, 10_000, 30_000)
+DIGIT_SIZES = (2_500, 5_000, 10_000, 30_000, 50_000)
 TEST_ROWS = 6_000
 SLOTS = 3
 NOISE = 2.0
 DEFAULT = "default"
 MLP = "MLPClassifier(256, early stopping)"
 HOLDOUT = "hold-out 0.2, no refit"
-MODELS = (DEFAULT, "dropout 0.5", "dropout 0.25", HOLDOUT, MLP)
+# The number of fold networks set explicitly: threshold_cv="auto" takes 5
+# below sklearn_mlk._tuning.LARGE rows and 3 from there.
+FOLDS = ("5 folds", "3 folds")
+MODELS = (DEFAULT, "dropout 0.5", "dropout 0.25", *FOLDS, HOLDOUT, MLP)
 
 
 def digit_rows(n, images, digits, rng):
@@ -106,6 +110,9 @@ def make(model, sparse, seed):
                                   max_iter=300, random_state=seed)
     elif model == DEFAULT:
         estimator = KerasMultiLabelClassifier(random_state=seed)
+    elif model in FOLDS:
+        estimator = KerasMultiLabelClassifier(threshold_cv=int(model.split()[0]),
+                                              random_state=seed)
     elif model == HOLDOUT:
         estimator = KerasMultiLabelClassifier(threshold_cv=0.2, refit=False,
                                               random_state=seed)
@@ -136,22 +143,27 @@ def run_set(X, Y, X_test, Y_test, seeds):
 
 
 def markdown(results, meta):
+    # (the models a run measured: a saved run may predate some of MODELS)
+    models = [m for m in MODELS if m in next(iter(results.values()))]
     lines = report.header("Larger training sets", meta)
     lines += [
         f"Test macro-F1 (mean over {meta['seeds']} seeds), fit seconds and epochs "
         "per network (their means; one process, warm) by training rows; the sets "
         "are described in "
         "`benchmarks/large_data.py`. The default's `dropout=\"auto\"` is 0.5 below "
-        f"{meta['large_dropout_rows']:,} rows and 0.25 from there. Best macro-F1 "
-        "of each row in bold.",
+        f"{meta['large_dropout_rows']:,} rows and 0.25 from there"
+        + (f"; its `threshold_cv=\"auto\"` is {meta['folds'][0]} fold networks below "
+           f"{meta['folds'][2]:,} rows and {meta['folds'][1]} from there"
+           if "folds" in meta else "")
+        + ". Best macro-F1 of each row in bold.",
         "",
-        "| set (training rows) | " + " | ".join(f"{m} F1 | s | epochs" for m in MODELS)
+        "| set (training rows) | " + " | ".join(f"{m} F1 | s | epochs" for m in models)
         + " |",
-        "|---|" + "---|---|---|" * len(MODELS),
+        "|---|" + "---|---|---|" * len(models),
     ]
     for name, cells in results.items():
-        scores = report.bold_best({m: np.mean(cells[m]["macro_f1"]) for m in MODELS})
-        row = [cell for m in MODELS
+        scores = report.bold_best({m: np.mean(cells[m]["macro_f1"]) for m in models})
+        row = [cell for m in models
                for cell in (scores[m], f"{np.mean(cells[m]['fit_seconds']):.1f}",
                             f"{np.mean(cells[m]['epochs']):.1f}")]
         lines.append(f"| {name} | " + " | ".join(row) + " |")
@@ -160,11 +172,13 @@ def markdown(results, meta):
 
 def main(argv=None):
     from sklearn_mlk._training._fit import LARGE_DROPOUT_ROWS
+    from sklearn_mlk._tuning import AUTO_FOLDS, LARGE, LARGE_FOLDS
 
     args, seeds = report.generated_set_arguments(__doc__, argv)
     warnings.simplefilter("ignore")
     meta = report.run_meta("large_data.py", argv, seeds=seeds,
-                           large_dropout_rows=LARGE_DROPOUT_ROWS)
+                           large_dropout_rows=LARGE_DROPOUT_ROWS,
+                           folds=[AUTO_FOLDS, LARGE_FOLDS, LARGE])
     sets = [(f"digit images ({n:,})", lambda n=n: digit_set(n))
             for n in (DIGIT_SIZES[:1] if args.quick else DIGIT_SIZES)]
     if not args.quick:

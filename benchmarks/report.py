@@ -20,6 +20,34 @@ def rss_mb():
     return psutil.Process().memory_info().rss / 2**20
 
 
+def heap_mb():
+    """The memory this process's C allocator has handed out and not had back,
+    in MB, or None where the C library cannot tell (it is not glibc 2.33 or
+    later).
+
+    glibc's ``mallinfo2``: the bytes in use in its arenas plus those of the
+    blocks it mapped apart. A leak grows this; free memory that the
+    allocator keeps for reuse grows only the resident size (:func:`rss_mb`).
+    Allocations that bypass ``malloc`` are not counted.
+    """
+    import ctypes
+    import ctypes.util
+
+    class _Mallinfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallinfo2 = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _Mallinfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) / 2**20
+
+
 def timing_arguments(doc, argv):
     """The ``--rounds`` and ``--out`` of a timing benchmark described by ``doc``."""
     import argparse

@@ -479,11 +479,12 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
                        cost.HOLDOUT: dict(figures, latency_median_ms=0.1,
                                           rows_per_second=2000.0)},
         "memory": {m: [{"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5,
-                        "highest_mb": 130.0},
+                        "highest_mb": 130.0, "heap_growth_mb": 0.5},
                        {"first_mb": 90.0, "last_mb": 85.0, "growth_mb": -5.0,
-                        "highest_mb": 95.0},
+                        "highest_mb": 95.0, "heap_growth_mb": -0.25},
                        {"first_mb": 110.0, "last_mb": 130.0, "growth_mb": 20.0,
-                        "highest_mb": 125.0}]
+                        "highest_mb": 125.0,
+                        "heap_growth_mb": 2.0 if m == cost.DEFAULT else None}]
                    for m in (cost.DEFAULT, cost.MLP)},
         "first_fit": {cost.DEFAULT: [1.0, 3.0, 2.0], cost.SCIKERAS: [4.0, 4.0, 4.0]},
     }
@@ -496,9 +497,26 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
     # latency, p90, throughput
     assert "| ratio (default / MLPClassifier) | 1.00x | 1.00x | 0.25x |" in text
     assert "| ratio (hold-out / MLPClassifier) | 0.50x | 1.00x | 2.00x |" in text
-    # medians 100 MB and +12.5 MB, range -5.0 to +20.0, highest 130 - 100
-    assert "| 100 | +12.5 | -5.0 to +20.0 | 30 |" in text
+    # medians 100 MB and +12.5 MB, range -5.0 to +20.0, highest 130 - 100; the
+    # heap's median and range over the processes that could tell it
+    assert f"| {cost.DEFAULT} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.5 | -0.2 to +2.0 |" in text
+    assert f"| {cost.MLP} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.1 | -0.2 to +0.5 |" in text
     assert "| 2.00 | 1.00 to 3.00 | 4.00 | 4.00 to 4.00 | 0.50x |" in text
+
+
+def test_the_heap_measure_follows_memory_held_and_given_back():
+    """report.heap_mb counts memory handed out by malloc until it is freed."""
+    import report
+
+    before = report.heap_mb()
+    if before is None:
+        pytest.skip("the C library does not report its heap (mallinfo2)")
+    block = np.ones(64 * 2**20 // 8)  # 64 MB through the C allocator
+    held = report.heap_mb()
+    del block
+    after = report.heap_mb()
+    assert held - before > 60
+    assert held - after > 60
 
 
 def test_the_out_of_fold_choice_passes_over_a_memoriser():

@@ -59,18 +59,24 @@ def take(value, part, j):
 
 class Members:
     """The members of a stacked ensemble (:mod:`sklearn_mlk._training._stacked`): rows
-    each trains and validates on, and which slice of each variable it owns."""
+    each trains and validates on, which slice of each variable it owns, and
+    ``owner``, the one member each row validates, where every row validates
+    exactly one (k folds), else None."""
 
     def __init__(self, mask, parts):
         self.train_rows = mask.sum(axis=0)
         self.val_rows = mask.shape[0] - self.train_rows
         self.parts = parts
+        validates = ~mask
+        self.owner = (np.argmax(validates, axis=1)
+                      if (validates.sum(axis=1) == 1).all() else None)
 
     @classmethod
     def of_rows(cls, train_rows, val_rows, parts):
         """Members of known row counts (rows streamed block by block)."""
         members = cls.__new__(cls)
         members.train_rows, members.val_rows, members.parts = train_rows, val_rows, parts
+        members.owner = None
         return members
 
     def slices(self, values, j):
@@ -154,10 +160,12 @@ class Loop:
     ``sparse_input`` whether the network can read sparse batches undensified,
     ``sparse_reader_weights`` the weights of the layer that would read them,
     ``sparse_batches`` whether they do in the current fit (see
-    ``SPARSE_BATCH_DENSITY``), ``n_features`` the width of its input.
+    ``SPARSE_BATCH_DENSITY``), ``n_features`` the width of its input,
+    ``own_rows`` whether it implements :meth:`evaluate_own_rows`.
     """
 
     members = 0
+    own_rows = False
     sparse_input = False
     sparse_reader_weights = 0
     sparse_batches = False
@@ -183,6 +191,13 @@ class Loop:
     def evaluate(self, X, Y, w):
         """(Weighted loss summed over the rows, one per member; the layers'
         own losses) of a block of validation rows."""
+        raise NotImplementedError
+
+    def evaluate_own_rows(self, X, Y, w):
+        """As :meth:`evaluate`, for a stacked ensemble whose validation rows
+        are laid out by member (:func:`by_member`): X ``(rows, k,
+        n_features)``, Y ``(rows, k, n_labels)``, w ``(rows, k)``; each
+        member runs on its own rows only. Optional (``own_rows``)."""
         raise NotImplementedError
 
     def values(self):
@@ -255,7 +270,8 @@ class Loop:
         if validation is not None:
             val_rows = (np.full(k, validation[0].shape[0]) if members is None
                         else members.val_rows)
-        source = _Arrays(self, X, Y, w, validation)
+        source = _Arrays(self, X, Y, w, validation,
+                         None if members is None else members.owner)
         return self.run_epochs(model, source, train_rows, val_rows, epochs=epochs,
                                batch_size=batch_size, patience=patience, shuffle=shuffle,
                                verbose=verbose, seed=seed, members=members)
@@ -346,39 +362,75 @@ class Loop:
                 members.put(values, j, weights)
         self.assign(values)
 
-    def _validation_blocks(self, X, Y, w):
+    def _validation_blocks(self, X, Y, w, owner=None):
         """The validation rows prepared once, for every epoch's loss: X as the
         training batches take it (sparse, or densified once where small
-        enough), Y dense, and the rows per block."""
+        enough), Y dense, the rows per block, and whether they are laid out
+        by member (:func:`by_member`).
+
+        A stacked ensemble's rows are laid out by member where each row
+        validates one member (``owner``), the loop can run members on their
+        own rows (``own_rows``), and the dense copy this takes holds at most
+        ``DENSE_BLOCK_VALUES``: each member then computes its own rows only,
+        not every row (the others' weights are 0 in its loss), a ``k``-th of
+        the multiply-adds.
+        """
         rows = _EVAL_ROWS
+        if (owner is not None and self.own_rows
+                and X.shape[0] * self.n_features <= DENSE_BLOCK_VALUES):
+            return (*by_member(_dense(X), _dense(Y), np.asarray(w, dtype=np.float32),
+                               owner, self.members),
+                    max(1, rows // self.members), True)
         if sp.issparse(X):
             X = _canonical_csr(X)
             X = X if self.sparse_batches else _dense_if_small(X)
         if sp.issparse(X) and not self.sparse_batches:  # densified block by block
             rows = max(1, min(rows, DENSE_BLOCK_VALUES // self.n_features))
-        return X, _dense(Y), np.asarray(w, dtype=np.float32), rows
+        return X, _dense(Y), np.asarray(w, dtype=np.float32), rows, False
 
     def validation_totals(self, validation):
         """Each member's loss summed over the prepared ``validation`` rows
         (:meth:`_validation_blocks`), and the layer losses."""
-        X, Y, w, rows = validation
+        X, Y, w, rows, own_rows = validation
+        evaluate = self.evaluate_own_rows if own_rows else self.evaluate
         total, extra = 0.0, 0.0
         for start in range(0, X.shape[0], rows):
             part = slice(start, start + rows)
-            block_total, extra = self.evaluate(X[part], Y[part], w[part])
+            block_total, extra = evaluate(X[part], Y[part], w[part])
             total = total + block_total
         return np.atleast_1d(total), extra
+
+
+def by_member(X, Y, w, owner, k):
+    """Validation rows laid out by the member they validate: X ``(rows, k,
+    n_features)``, Y ``(rows, k, n_labels)`` and w ``(rows, k)``, float32,
+    member ``j``'s rows (those where ``owner`` is ``j``, in order) at
+    ``[:, j]``, padded with zeros (of weight 0) to the largest member's
+    count. ``w`` is ``(n, k)``: row ``i`` keeps ``w[i, owner[i]]``."""
+    counts = np.bincount(owner, minlength=k)
+    order = np.argsort(owner, kind="stable")
+    member = owner[order]
+    # Each row's place among its member's rows.
+    place = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = int(counts.max()) if len(order) else 0
+    Xk = np.zeros((rows, k, X.shape[1]), dtype=np.float32)
+    Yk = np.zeros((rows, k, Y.shape[1]), dtype=np.float32)
+    wk = np.zeros((rows, k), dtype=np.float32)
+    Xk[place, member] = X[order]
+    Yk[place, member] = Y[order]
+    wk[place, member] = w[order, member]
+    return Xk, Yk, wk
 
 
 class _Arrays:
     """The source of :meth:`Loop.run_epochs` for arrays in memory."""
 
-    def __init__(self, loop, X, Y, w, validation):
+    def __init__(self, loop, X, Y, w, validation, owner=None):
         self.loop, self.n = loop, X.shape[0]
         X = loop._batches_of(X)
         self.data = loop.prepare(X, _dense(Y), np.asarray(w, dtype=np.float32))
         self.validation = (None if validation is None
-                           else loop._validation_blocks(*validation))
+                           else loop._validation_blocks(*validation, owner=owner))
 
     def train(self, rng, batch_size, shuffle):
         order = rng.permutation(self.n) if shuffle else np.arange(self.n)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._keras._backend import get_keras
 from ._loop import Loop, _compact, _dense
+from ._stacked import own_rows_outputs, own_rows_ready
 
 
 class JaxLoop(Loop):
@@ -47,6 +48,12 @@ class JaxLoop(Loop):
                             for layer in _all_layers(self.model))
         self._step = jax.jit(self._train_step, donate_argnums=(0,))
         self._evaluate = jax.jit(self._loss_sum)
+        # A stacked ensemble's members on their own validation rows
+        # (Loop._validation_blocks), where no layer adds a loss of its own:
+        # the loop's L2 penalties are all the extra loss there is.
+        self.own_rows = (bool(self.members) and own_rows_ready(self.model)
+                         and not _adds_losses(self.model))
+        self._evaluate_own = jax.jit(self._own_rows_loss_sum)
 
     # Compiled functions -------------------------------------------------
 
@@ -89,6 +96,20 @@ class JaxLoop(Loop):
                                           pos_weight, l2, False)
         return total, extra
 
+    def _own_rows_loss_sum(self, trainable, non_trainable, x, y, w, pos_weight, l2):
+        import jax.numpy as jnp
+
+        keras = get_keras()
+        mapping = (list(zip(self.model.trainable_variables, trainable))
+                   + list(zip(self.model.non_trainable_variables, non_trainable)))
+        with keras.StatelessScope(state_mapping=mapping):
+            outputs = own_rows_outputs(self.model, x).astype(jnp.float32)
+        total = jnp.sum(self._loss_spec.make(pos_weight)(y, outputs) * w, axis=0)
+        extra = jnp.float32(0.0)
+        for j, i in enumerate(self.penalised):
+            extra = extra + l2[j] * jnp.sum(jnp.square(trainable[i].astype(jnp.float32)))
+        return total, extra
+
     # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
 
     def begin(self, model, loss):
@@ -125,13 +146,21 @@ class JaxLoop(Loop):
                                       self._l2)
         return np.atleast_1d(np.asarray(total)), float(extra)
 
+    def evaluate_own_rows(self, X, Y, w):
+        trainable, non_trainable, _ = self._state
+        size = 1 << max(int(X.shape[0]) - 1, 0).bit_length()  # next power of two
+        x, y, v = self._padded(X, Y, w, size)
+        total, extra = self._evaluate_own(trainable, non_trainable, x, y, v,
+                                          self._pos_weight, self._l2)
+        return np.atleast_1d(np.asarray(total)), float(extra)
+
     def _padded(self, x, y, w, size):
         """A batch padded to ``size`` rows of weight 0 (where padding is exact)."""
         missing = size - x.shape[0]
         if missing <= 0 or not self._pad:
             return x, y, w
         return (np.pad(x, [(0, missing)] + [(0, 0)] * (x.ndim - 1)),
-                np.pad(y, [(0, missing), (0, 0)]),
+                np.pad(y, [(0, missing)] + [(0, 0)] * (y.ndim - 1)),
                 np.pad(w, [(0, missing)] + [(0, 0)] * (w.ndim - 1)))
 
     def values(self):
@@ -155,6 +184,13 @@ class JaxLoop(Loop):
         for variable, value in zip(model.non_trainable_variables, non_trainable):
             variable.assign(value)
         del self._state  # the arrays now belong to the model
+
+
+def _adds_losses(model):
+    """Whether a layer of ``model`` adds a loss of its own (a regularizer)."""
+    return any(getattr(layer, name, None) is not None for layer in _all_layers(model)
+               for name in ("kernel_regularizer", "bias_regularizer",
+                            "activity_regularizer"))
 
 
 def _all_layers(model):

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from .._keras._backend import get_keras
 from ._loop import Loop, _compact, _dense
 from ._fused_adam import FusedAdam, fusable
+from ._stacked import own_rows_outputs, own_rows_ready
 
 
 def _sole_dense_reader(model):
@@ -118,6 +119,16 @@ class TensorFlowLoop(Loop):
                                   autograph=False)
         self._evaluate = tf.function(self._loss_sum, input_signature=[x, y, w],
                                      autograph=False)
+        # A stacked ensemble's validation rows, laid out by member, each
+        # member computing its own rows only (Loop._validation_blocks).
+        self.own_rows = bool(self.members) and own_rows_ready(self.model)
+        if self.own_rows:
+            k = self.members
+            self._evaluate_own = tf.function(
+                self._own_rows_loss_sum, autograph=False, input_signature=[
+                    tf.TensorSpec([None, k, self.n_features], tf.float32),
+                    tf.TensorSpec([None, k, model.outputs[0].shape[-1]], tf.float32),
+                    tf.TensorSpec([None, k], tf.float32)])
         # Sparse X: where one Dense layer alone reads the input, batches stay
         # sparse and that layer is applied here; the rest of the network runs
         # as a model of its own. Otherwise batches are densified one at a time.
@@ -152,13 +163,18 @@ class TensorFlowLoop(Loop):
             y = y[:, None, :]
         # The weighted loss summed over rows: one value, or one per member.
         total = tf.reduce_sum(self.loss(y, outputs) * w, axis=0)
+        return total, self._layer_losses()
+
+    def _layer_losses(self):
+        """The layers' own losses and the loop's L2 penalties, summed."""
+        import tensorflow as tf
+
         extra = [tf.cast(v, tf.float32) for v in self.model.losses]
         variables = self.model.trainable_variables
         extra += [self._l2[j] * tf.reduce_sum(tf.square(tf.cast(variables[i].value,
                                                                 tf.float32)))
                   for j, i in enumerate(self.penalised)]
-        extra = tf.add_n(extra) if extra else 0.0
-        return total, extra
+        return tf.add_n(extra) if extra else 0.0
 
     def _train_step(self, x, y, w):
         import tensorflow as tf
@@ -189,6 +205,12 @@ class TensorFlowLoop(Loop):
 
     def _loss_sum(self, x, y, w):
         return self._objective(x, y, w, training=False)
+
+    def _own_rows_loss_sum(self, x, y, w):
+        import tensorflow as tf
+
+        outputs = tf.cast(own_rows_outputs(self.model, x), tf.float32)
+        return tf.reduce_sum(self.loss(y, outputs) * w, axis=0), self._layer_losses()
 
     # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
 
@@ -223,6 +245,10 @@ class TensorFlowLoop(Loop):
         evaluate = (self._sparse_evaluate if sp.issparse(X) and self.sparse_batches
                     else self._evaluate)
         total, extra = evaluate(self._feed(X), Y, w)
+        return np.atleast_1d(total.numpy()), float(extra)
+
+    def evaluate_own_rows(self, X, Y, w):
+        total, extra = self._evaluate_own(X, Y, w)
         return np.atleast_1d(total.numpy()), float(extra)
 
     def values(self):

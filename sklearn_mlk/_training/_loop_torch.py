@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from .._keras._backend import get_keras, to_numpy, torch_fit_threads
 from ._loop import Loop, _compact, _dense
 from ._fused_adam import fusable
+from ._stacked import own_rows_outputs, own_rows_ready
 from .._keras._inference import _PROBE_ROWS
 
 
@@ -97,6 +98,7 @@ class TorchLoop(Loop):
             self._optimizer_start = [_compact(to_numpy(v)) for v in self.optimizer.variables]
         self.describe(model, loss)
         self._chain = _chain(self.model)
+        self.own_rows = bool(self.members) and own_rows_ready(self.model)
 
     # The step -----------------------------------------------------------
 
@@ -113,11 +115,15 @@ class TorchLoop(Loop):
         if self.members:
             y = y[:, None, :]
         total = (self._loss(y, outputs) * w).sum(dim=0)
+        return total, self._layer_losses()
+
+    def _layer_losses(self):
+        """The layers' own losses and the loop's L2 penalties, summed."""
         extra = sum((v.float() for v in self.model.losses), 0.0)
         variables = self.model.trainable_variables
         for strength, i in zip(self._l2, self.penalised):
             extra = extra + strength * (variables[i].value.float() ** 2).sum()
-        return total, extra
+        return extra
 
     def _step(self, x, y, w):
         import torch
@@ -181,6 +187,16 @@ class TorchLoop(Loop):
         with torch.no_grad():
             total, extra = self._objective(tensor(_dense(X)), tensor(Y), tensor(w),
                                            training=False)
+        return np.atleast_1d(to_numpy(total)), float(extra)
+
+    def evaluate_own_rows(self, X, Y, w):
+        import torch
+
+        tensor = get_keras().ops.convert_to_tensor
+        with torch.no_grad():
+            outputs = own_rows_outputs(self.model, tensor(X)).float()
+            total = (self._loss(tensor(Y), outputs) * tensor(w)).sum(dim=0)
+            extra = self._layer_losses()
         return np.atleast_1d(to_numpy(total)), float(extra)
 
     def values(self):

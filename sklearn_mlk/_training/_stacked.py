@@ -74,6 +74,47 @@ def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
     return model
 
 
+def own_rows_ready(model):
+    """Whether :func:`own_rows_outputs` can run ``model``: a stacked network
+    as :func:`stack` builds it, in float32."""
+    found = [type(layer) for layer in model.layers]
+    if (len(model.inputs) != 1 or len(model.inputs[0].shape) != 2
+            or len(model.outputs[0].shape) != 3
+            or found[:3] != [layers.InputLayer, layers.Dense, layers.Reshape]
+            or any(kind not in (layers.Dropout, layers.EinsumDense) for kind in found[3:])):
+        return False
+    # (an activity regularizer's loss comes from the full forward pass)
+    return all(getattr(layer, "equation", "bkh,khg->bkg") == "bkh,khg->bkg"
+               and getattr(layer, "compute_dtype", "float32") == "float32"
+               and getattr(layer, "activity_regularizer", None) is None
+               for layer in model.layers[1:])
+
+
+def own_rows_outputs(model, x):
+    """Each member's outputs on its own rows only (:func:`own_rows_ready`).
+
+    ``x`` has shape ``(rows, k, n_features)``: member ``j``'s rows at
+    ``[:, j]``. The result, ``(rows, k, n_labels)``, holds at ``[i, j]`` what
+    the stacked model gives for member ``j`` on row ``x[i, j]``, at inference
+    (dropout off), from ``1 / k`` of its multiply-adds: the first layer is
+    applied by member, each member's slice of its kernel to its own rows,
+    and the later layers (a kernel per member already) as they are.
+    """
+    ops = keras.ops
+    first = model.layers[1]
+    k = model.outputs[0].shape[1]
+    units = first.units // k
+    kernel = ops.reshape(first.kernel, (first.kernel.shape[0], k, units))
+    hidden = ops.einsum("rkd,dku->rku", x, kernel)
+    if first.use_bias:
+        hidden = hidden + ops.reshape(first.bias, (k, units))
+    hidden = first.activation(hidden)
+    for layer in model.layers[3:]:
+        if isinstance(layer, layers.EinsumDense):
+            hidden = layer(hidden, training=False)
+    return hidden
+
+
 def member_parts(model):
     """For each of the stacked model's variables, ``(axis, width)`` of one
     member's slice, or None for a variable no member owns (dropout seeds)."""

@@ -702,3 +702,93 @@ def test_auto_patience_stops_each_fold_network_after_its_own_best_epoch(data):
         assert len(curve) == min(40, best + patience("auto", best))
         lengths.append(len(curve))
     assert min(lengths) < 40  # some network stopped early
+
+
+def test_validation_rows_are_laid_out_by_the_member_they_validate():
+    owner = np.array([2, 0, 2, 1, 2, 0])
+    X = np.arange(12, dtype=float).reshape(6, 2)
+    Y = np.eye(6)[:, :3]
+    w = np.arange(18, dtype=np.float32).reshape(6, 3)
+    Xk, Yk, wk = _loop.by_member(X, Y, w, owner, 3)
+    assert Xk.shape == (3, 3, 2) and Yk.shape == (3, 3, 3) and wk.shape == (3, 3)
+    assert Xk.dtype == Yk.dtype == wk.dtype == np.float32
+    # member 0 validates rows 1 and 5, member 1 row 3, member 2 rows 0, 2 and 4
+    np.testing.assert_array_equal(Xk[:, 2], X[[0, 2, 4]])
+    np.testing.assert_array_equal(Xk[:2, 0], X[[1, 5]])
+    np.testing.assert_array_equal(Yk[:1, 1], Y[[3]])
+    np.testing.assert_array_equal(wk, [[3, 10, 2], [15, 0, 8], [0, 0, 14]])  # w[i, owner[i]]
+    # the padding is zeros, and weighs nothing
+    assert not Xk[2, 0].any() and not Xk[1:, 1].any() and not Yk[1:, 1].any()
+
+
+def test_each_row_has_an_owner_only_where_it_validates_one_member():
+    folds = np.array([[False, True], [True, False], [True, False]])
+    np.testing.assert_array_equal(_loop.Members(folds, []).owner, [0, 1, 1])
+    # a row that validates no member (it trains both), or both
+    for row in ([True, True], [False, False]):
+        assert _loop.Members(np.vstack([folds, row]), []).owner is None
+
+
+def _validations(monkeypatch):
+    """Record, for every validation pass, whether its rows were laid out by member."""
+    seen = []
+    original = _loop.Loop.validation_totals
+
+    def spy(self, validation):
+        seen.append(validation[-1])
+        return original(self, validation)
+
+    monkeypatch.setattr(_loop.Loop, "validation_totals", spy)
+    return seen
+
+
+@pytest.mark.parametrize("hidden, dropout", [((8,), 0.2), ((8, 6), 0.0)])
+def test_stacked_members_validate_on_their_own_rows_as_on_all(data, monkeypatch, hidden,
+                                                              dropout):
+    """Each member computes its own validation rows only, and its losses,
+    stopping epochs and weights are those of the pass over every row."""
+    X, Y = data
+    params = dict(hidden_layer_sizes=hidden, dropout=dropout, threshold="f1",
+                  threshold_cv=4, refit=False, epochs=30, learning_rate=0.05,
+                  early_stopping=True, n_iter_no_change=3)
+    seen = _validations(monkeypatch)
+    own = tiny(**params).fit(X, Y)
+    assert seen and all(seen)
+    seen.clear()
+    plain = _loop.Members.__init__
+
+    def without_owner(self, mask, parts):
+        plain(self, mask, parts)
+        self.owner = None
+
+    monkeypatch.setattr(_loop.Members, "__init__", without_owner)
+    _compiled.clear()
+    every = tiny(**params).fit(X, Y)
+    assert seen and not any(seen)
+    for j in range(4):
+        key = f"fold_{j}_val_loss"
+        assert len(own.history_[key]) == len(every.history_[key])
+        np.testing.assert_allclose(own.history_[key], every.history_[key], rtol=1e-5)
+    np.testing.assert_allclose(own.predict_proba(X), every.predict_proba(X), atol=1e-6)
+
+
+def test_only_a_stacked_network_runs_members_on_their_own_rows():
+    from sklearn_mlk._training import _stacked
+
+    def member(seed):
+        inputs = keras.Input((5,))
+        hidden = keras.layers.Dense(4, activation="relu")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(3)(hidden))
+
+    members = [member(seed) for seed in range(2)]
+    stacked = _stacked.stack(members, "relu", 0.5, seed=0)
+    assert _stacked.own_rows_ready(stacked)
+    assert not _stacked.own_rows_ready(members[0])
+    # member j's outputs on its own rows are the stacked model's at [:, j]
+    x = np.random.default_rng(0).normal(size=(7, 2, 5)).astype(np.float32)
+    got = keras.ops.convert_to_numpy(_stacked.own_rows_outputs(stacked, x))
+    for j in range(2):
+        expected = keras.ops.convert_to_numpy(stacked(x[:, j], training=False))[:, j]
+        np.testing.assert_allclose(got[:, j], expected, rtol=1e-5, atol=1e-6)
+        alone = keras.ops.convert_to_numpy(members[j](x[:, j]))
+        np.testing.assert_allclose(got[:, j], alone, rtol=1e-5, atol=1e-6)
