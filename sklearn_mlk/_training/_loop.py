@@ -378,7 +378,7 @@ class Loop:
         rows = _EVAL_ROWS
         if (owner is not None and self.own_rows
                 and X.shape[0] * self.n_features <= DENSE_BLOCK_VALUES):
-            return (*by_member(_dense(X), _dense(Y), np.asarray(w, dtype=np.float32),
+            return (*by_member(X, _dense(Y), np.asarray(w, dtype=np.float32),
                                owner, self.members),
                     max(1, rows // self.members), True)
         if sp.issparse(X):
@@ -402,8 +402,9 @@ class Loop:
 
 
 def by_member(X, Y, w, owner, k):
-    """Validation rows laid out by the member they validate: X ``(rows, k,
-    n_features)``, Y ``(rows, k, n_labels)`` and w ``(rows, k)``, float32,
+    """Validation rows laid out by the member they validate: X (dense or
+    sparse) as ``(rows, k, n_features)``, Y ``(rows, k, n_labels)`` and w
+    ``(rows, k)``, all dense float32,
     member ``j``'s rows (those where ``owner`` is ``j``, in order) at
     ``[:, j]``, padded with zeros (of weight 0) to the largest member's
     count. ``w`` is ``(n, k)``: row ``i`` keeps ``w[i, owner[i]]``."""
@@ -416,7 +417,7 @@ def by_member(X, Y, w, owner, k):
     Xk = np.zeros((rows, k, X.shape[1]), dtype=np.float32)
     Yk = np.zeros((rows, k, Y.shape[1]), dtype=np.float32)
     wk = np.zeros((rows, k), dtype=np.float32)
-    Xk[place, member] = X[order]
+    Xk[place, member] = _dense(X[order])
     Yk[place, member] = Y[order]
     wk[place, member] = w[order, member]
     return Xk, Yk, wk

@@ -53,7 +53,8 @@ class JaxLoop(Loop):
         # the loop's L2 penalties are all the extra loss there is.
         self.own_rows = (bool(self.members) and own_rows_ready(self.model)
                          and not _adds_losses(self.model))
-        self._evaluate_own = jax.jit(self._own_rows_loss_sum)
+        if self.own_rows:
+            self._evaluate_own = jax.jit(self._own_rows_loss_sum)
 
     # Compiled functions -------------------------------------------------
 
@@ -71,9 +72,16 @@ class JaxLoop(Loop):
         loss = self._loss_spec.make(pos_weight)
         total = jnp.sum(loss(y, outputs) * w, axis=0)
         extra = sum((jnp.asarray(v, jnp.float32) for v in extra), jnp.float32(0.0))
+        return total, self._penalty(trainable, l2, extra), non_trainable
+
+    def _penalty(self, trainable, l2, extra=0.0):
+        """``extra`` plus the loop's L2 penalty of its kernels, at strengths ``l2``."""
+        import jax.numpy as jnp
+
+        extra = jnp.float32(extra)
         for j, i in enumerate(self.penalised):
             extra = extra + l2[j] * jnp.sum(jnp.square(trainable[i].astype(jnp.float32)))
-        return total, extra, non_trainable
+        return extra
 
     def _train_step(self, state, x, y, w, rows, pos_weight, l2):
         """One step on a batch of ``rows`` real rows (the others weigh 0)."""
@@ -105,10 +113,7 @@ class JaxLoop(Loop):
         with keras.StatelessScope(state_mapping=mapping):
             outputs = own_rows_outputs(self.model, x).astype(jnp.float32)
         total = jnp.sum(self._loss_spec.make(pos_weight)(y, outputs) * w, axis=0)
-        extra = jnp.float32(0.0)
-        for j, i in enumerate(self.penalised):
-            extra = extra + l2[j] * jnp.sum(jnp.square(trainable[i].astype(jnp.float32)))
-        return total, extra
+        return total, self._penalty(trainable, l2)
 
     # The hooks of sklearn_mlk._training._loop.Loop ----------------------------
 
