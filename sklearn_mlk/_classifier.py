@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _dask
+from . import _dask, _memory
 from ._keras import _backend
 from ._decisions import class_proba, indicator, label_proba, margins
 from ._meta import input_power, meta_of
@@ -687,9 +687,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                      if name in fit_params}
         self._check_fit_params(fit_params, "fit")
         trained = getattr(self, "model_", None) if self.warm_start else None
-        with _one_fit_at_a_time(self), _as_before_on_failure(self, trained), \
-                _for_this_fit(self, overrides), _backend.fresh_names():
-            return self._fit(X, y, sample_weight, fit_params)
+        try:
+            with _one_fit_at_a_time(self), _as_before_on_failure(self, trained), \
+                    _for_this_fit(self, overrides), _backend.fresh_names():
+                return self._fit(X, y, sample_weight, fit_params)
+        finally:
+            # What the fit freed goes back to the system, where the process
+            # would otherwise keep it (sklearn_mlk._memory).
+            _memory.release_free_memory()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):

@@ -1,5 +1,6 @@
-"""Estimating a fit's peak memory before it trains, and refusing one that
-cannot fit in memory.
+"""A fit's memory: its peak estimated before it trains (a fit that cannot
+fit in memory is refused), and what it freed handed back to the system once
+it ends.
 
 While training, a fit holds each network's weights many times over: the
 weights themselves, the optimizer's two Adam moments, the gradients, the
@@ -8,7 +9,16 @@ networks, and the float64 prediction plan with its fused copy. On wide
 sparse input the weights dominate everything else, so the peak grows with
 the weights of the networks trained at once. ``benchmarks/memory.py``
 measures the peak against this estimate.
+
+A fit allocates and frees many short-lived blocks (batches, gradients, the
+backend's temporaries), and glibc's allocator keeps the freed pages for
+reuse: a process's resident size then drifts up fit after fit, though what
+it holds in use does not. :func:`release_free_memory` hands those pages back
+after each fit (``benchmarks/cost.py`` measures both figures).
 """
+
+import ctypes
+import functools
 
 # Cap on the values of one densified block of sparse X (64 MiB of float32),
 # in training and in prediction.
@@ -70,3 +80,32 @@ def check(n_weights, n_networks, limit, owner):
         "(threshold_cv=0.2), or refit=True; smaller hidden_layer_sizes; or fewer input "
         "features (a feature selector in front). To train anyway, set "
         "memory_limit=None (or a larger number of bytes).")
+
+
+@functools.lru_cache(maxsize=None)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where the C library has none (musl,
+    macOS, Windows)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, TypeError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+def release_free_memory():
+    """Hand the pages the C allocator holds free back to the system; return
+    whether the C library could (glibc only).
+
+    ``malloc_trim(0)`` releases the free memory at the top of each arena and
+    the whole free pages inside it, and keeps every block in use: it costs far
+    less than a fit, against the drift of a process's resident size over
+    many fits. Memory the backend caches for itself is not the allocator's to
+    release.
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
