@@ -76,6 +76,7 @@ BLOCKS = {
     "landing": (ROOT / "README.md", "quality", _call("run", "landing")),
     "memory": (DOCS / "guide" / "speed.md", "memory", _call("memory", "block")),
     "cost": (DOCS / "guide" / "speed.md", "cost", _report_body("cost")),
+    "fit-parts": (DOCS / "guide" / "speed.md", "fit_parts", _report_body("fit_parts")),
     "threshold-search": (DOCS / "guide" / "speed.md", "threshold_search",
                          _report_body("threshold_search")),
     "sparse-batches": (DOCS / "guide" / "speed.md", "sparse_batches",

@@ -734,3 +734,62 @@ def test_a_study_beside_the_peers_gives_fit_time_ratios_and_each_sets_best_peer(
     assert "| a | 0.25x | 0.450 LogReg |" in text
     assert "| b | 0.50x | not run |" in text
     assert "| cheap | 0.400 | **0.700** | **1.5** |" in text  # tied mean rank
+
+
+def test_fit_parts_report_splits_the_fit_and_compares_the_work():
+    import fit_parts
+
+    default = [{"seconds": 1.0, "epoch_seconds": 0.8, "epochs": 10, "members": 5,
+                "rows_trained": 80_000},
+               {"seconds": 1.2, "epoch_seconds": 0.9, "epochs": 12, "members": 5,
+                "rows_trained": 96_000},
+               {"seconds": 3.0, "epoch_seconds": 2.9, "epochs": 20, "members": 5,
+                "rows_trained": 160_000}]
+    mlp = [{"seconds": 0.3, "epochs": 20, "rows_trained": 36_000}] * 3
+    no_dropout = [{"seconds": 0.8, "epoch_seconds": 0.6, "epochs": 12, "members": 5,
+                   "rows_trained": 96_000}] * 3
+    results = {"yeast": {"shape": [2000, 50], "labels": 10, "fits": {
+        fit_parts.cost.DEFAULT: default, fit_parts.cost.MLP: mlp,
+        fit_parts.NO_DROPOUT: no_dropout}}}
+    d = fit_parts.summary(default, fit_parts.cost.DEFAULT)
+    assert d["seconds"] == 1.2 and d["epochs"] == 12 and d["rows_trained"] == 96_000
+    assert d["fixed_seconds"] == pytest.approx(0.2)  # medians of 0.2, 0.3, 0.1
+    assert d["ms_per_1000_rows"] == pytest.approx(10.0)  # 0.8 s / 80k, 0.9 / 96k, ...
+    assert d["ms_per_epoch"] == pytest.approx(80.0)  # 80, 75, 145 ms
+    m = fit_parts.summary(mlp, fit_parts.cost.MLP)
+    assert m["fixed_seconds"] == 0.0 and m["ms_per_1000_rows"] == pytest.approx(0.3e6 / 36_000)
+    meta = {"command": "python benchmarks/fit_parts.py", "machine": "m", "date": "d",
+            "rounds": 3}
+    text = fit_parts.markdown(results, meta)
+    assert ("| yeast (2,000 x 50, 10) | 1.20 | 0.20 | 12 | 96,000 | 0.30 | 20 | 36,000 "
+            "| 2.67x | 10.0 | 8.3 |") in text
+    assert "| yeast | 80.0 | 50.0 | 38% |" in text
+
+
+def test_fit_parts_counts_the_loops_epochs_and_rows(monkeypatch):
+    import fit_parts
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(200, 10, n_classes=4, random_state=0)
+    monkeypatch.setattr(fit_parts.cost, "make", lambda model, sparse, seed: tiny_pipe(
+        model, seed))
+    got = fit_parts._one_fit(fit_parts.cost.DEFAULT, X, Y, False, 0)
+    assert got["members"] == 5 and got["epochs"] == 4  # every epoch, no early stopping
+    assert got["rows_trained"] == 4 * 200 * 4  # 4 epochs of 4 folds' worth of rows
+    assert 0 < got["epoch_seconds"] < got["seconds"]
+    got = fit_parts._one_fit(fit_parts.cost.MLP, X, Y, False, 0)
+    assert got["rows_trained"] == got["epochs"] * 180
+
+
+def tiny_pipe(model, seed):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_mlk import KerasMultiLabelClassifier
+
+    if model == "MLPClassifier(256, early stopping)":
+        return make_pipeline(StandardScaler(), MLPClassifier(
+            (8,), early_stopping=True, max_iter=30, random_state=seed))
+    return make_pipeline(StandardScaler(), KerasMultiLabelClassifier(
+        hidden_layer_sizes=(8,), epochs=4, early_stopping=False, random_state=seed))
