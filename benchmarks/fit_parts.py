@@ -16,7 +16,10 @@ the default:
 - the epochs the stacked loop ran (its slowest member's), and the rows it
   trained: every member computes every epoch the loop runs, so the fold
   networks' training rows times the loop's epochs;
-- its seconds per 1,000 trained rows, and per epoch.
+- its seconds per 1,000 trained rows, and per epoch;
+- the milliseconds of handing the fit's free memory back to the system at
+  its end (``sklearn_mlk._memory.release_free_memory``), part of the fixed
+  seconds.
 
 MLPClassifier's rows trained are its training split (``validation_fraction``
 0.1 held out) times its iterations. The default with ``dropout=0.0`` runs
@@ -52,30 +55,37 @@ def _make(model, sparse, seed):
     return cost.make(model, sparse, seed)
 
 
-class _EpochClock:
-    """Seconds spent in the training loop's epochs while it is installed."""
+class _Clock:
+    """Seconds spent in the training loop's epochs, and in releasing free
+    memory, while it is installed."""
 
     def __init__(self):
+        from sklearn_mlk import _memory
         from sklearn_mlk._training import _loop
 
-        self.seconds, self._loop = 0.0, _loop
-        self._original = _loop.Loop.run_epochs
+        self.seconds = self.release_seconds = 0.0
+        self._timed = [(_loop.Loop, "run_epochs", "seconds"),
+                       (_memory, "release_free_memory", "release_seconds")]
+        self._originals = [getattr(owner, name) for owner, name, _ in self._timed]
 
-    def __enter__(self):
-        original = self._original
-
-        def timed(loop, *args, **kwargs):
+    def _timing(self, original, total):
+        def timed(*args, **kwargs):
             start = time.perf_counter()
             try:
-                return original(loop, *args, **kwargs)
+                return original(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                setattr(self, total, getattr(self, total) + time.perf_counter() - start)
 
-        self._loop.Loop.run_epochs = timed
+        return timed
+
+    def __enter__(self):
+        for (owner, name, total), original in zip(self._timed, self._originals):
+            setattr(owner, name, self._timing(original, total))
         return self
 
     def __exit__(self, *exc):
-        self._loop.Loop.run_epochs = self._original
+        for (owner, name, _), original in zip(self._timed, self._originals):
+            setattr(owner, name, original)
 
 
 def _one_fit(model, X, Y, sparse, seed):
@@ -83,7 +93,7 @@ def _one_fit(model, X, Y, sparse, seed):
     the loop's epochs and rows trained; for MLPClassifier its iterations and
     rows trained."""
     pipe = _make(model, sparse, seed)
-    with _EpochClock() as clock:
+    with _Clock() as clock:
         start = time.perf_counter()
         pipe.fit(X, Y)
         seconds = time.perf_counter() - start
@@ -98,7 +108,8 @@ def _one_fit(model, X, Y, sparse, seed):
     # Each fold network trains on the rows outside its fold: (k - 1) / k of n.
     member_rows = n * (folds - 1)
     return {"seconds": seconds, "epoch_seconds": clock.seconds, "epochs": epochs,
-            "members": folds, "rows_trained": int(epochs * member_rows)}
+            "members": folds, "rows_trained": int(epochs * member_rows),
+            "release_seconds": clock.release_seconds}
 
 
 def measure(rounds):
@@ -138,7 +149,17 @@ def summary(fits, model):
     out["ms_per_1000_rows"] = med([1e6 * e / f["rows_trained"]
                                    for e, f in zip(looped, fits)])
     out["ms_per_epoch"] = med([1e3 * e / f["epochs"] for e, f in zip(looped, fits)])
+    if all("release_seconds" in f for f in fits):
+        out["release_ms"] = med([1e3 * f["release_seconds"] for f in fits])
     return out
+
+
+def per_row_ratios(default, mlp):
+    """Each round's ratio of the default's epoch seconds per row trained to
+    MLPClassifier's fit seconds per row trained (the models of a round ran
+    one after the other, under the same load)."""
+    return [(d["epoch_seconds"] / d["rows_trained"]) / (m["seconds"] / m["rows_trained"])
+            for d, m in zip(default, mlp)]
 
 
 def markdown(results, meta):
@@ -150,11 +171,14 @@ def markdown(results, meta):
              "slowest member's: every member computes every epoch); MLPClassifier's "
              "training split times its iterations. Work: the default's rows trained "
              "over MLPClassifier's. Per 1,000 rows: the epochs' seconds (the whole fit's "
-             "for MLPClassifier) per 1,000 rows trained.", "",
-             "| data | default s | fixed s | loop epochs | rows trained | "
+             "for MLPClassifier) per 1,000 rows trained; per-row ratio: the default's "
+             "over MLPClassifier's, its median and range over the rounds' own ratios. "
+             "Release: the milliseconds of handing the fit's free memory back to the "
+             "system, part of the fixed seconds.", "",
+             "| data | default s | fixed s | release ms | loop epochs | rows trained | "
              "MLPClassifier s | iterations | rows trained | work | default ms per "
-             "1,000 rows | MLPClassifier ms per 1,000 rows |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "1,000 rows | MLPClassifier ms per 1,000 rows | per-row ratio | range |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     drop = ["", "Dropout's share of an epoch: the default's epoch seconds against the "
             "same fit with `dropout=0.0`, medians over the rounds.", "",
             "| data | default ms per epoch | dropout=0.0 ms per epoch | dropout's share |",
@@ -163,13 +187,16 @@ def markdown(results, meta):
         d = summary(r["fits"][cost.DEFAULT], cost.DEFAULT)
         m = summary(r["fits"][cost.MLP], cost.MLP)
         z = summary(r["fits"][NO_DROPOUT], NO_DROPOUT)
+        ratios = per_row_ratios(r["fits"][cost.DEFAULT], r["fits"][cost.MLP])
         rows, feats = r["shape"]
         lines.append(
             f"| {name} ({rows:,} x {feats}, {r['labels']}) | {d['seconds']:.2f} "
-            f"| {d['fixed_seconds']:.2f} | {d['epochs']:.0f} | {d['rows_trained']:,.0f} "
+            f"| {d['fixed_seconds']:.2f} | {d['release_ms']:.1f} | {d['epochs']:.0f} "
+            f"| {d['rows_trained']:,.0f} "
             f"| {m['seconds']:.2f} | {m['epochs']:.0f} | {m['rows_trained']:,.0f} "
             f"| {d['rows_trained'] / m['rows_trained']:.2f}x "
-            f"| {d['ms_per_1000_rows']:.1f} | {m['ms_per_1000_rows']:.1f} |")
+            f"| {d['ms_per_1000_rows']:.1f} | {m['ms_per_1000_rows']:.1f} "
+            f"| {np.median(ratios):.2f}x | {min(ratios):.2f}x to {max(ratios):.2f}x |")
         drop.append(f"| {name} | {d['ms_per_epoch']:.1f} | {z['ms_per_epoch']:.1f} "
                     f"| {1 - z['ms_per_epoch'] / d['ms_per_epoch']:.0%} |")
     return "\n".join(lines + drop) + "\n"

@@ -740,11 +740,11 @@ def test_fit_parts_report_splits_the_fit_and_compares_the_work():
     import fit_parts
 
     default = [{"seconds": 1.0, "epoch_seconds": 0.8, "epochs": 10, "members": 5,
-                "rows_trained": 80_000},
+                "rows_trained": 80_000, "release_seconds": 0.002},
                {"seconds": 1.2, "epoch_seconds": 0.9, "epochs": 12, "members": 5,
-                "rows_trained": 96_000},
+                "rows_trained": 96_000, "release_seconds": 0.004},
                {"seconds": 3.0, "epoch_seconds": 2.9, "epochs": 20, "members": 5,
-                "rows_trained": 160_000}]
+                "rows_trained": 160_000, "release_seconds": 0.003}]
     mlp = [{"seconds": 0.3, "epochs": 20, "rows_trained": 36_000}] * 3
     no_dropout = [{"seconds": 0.8, "epoch_seconds": 0.6, "epochs": 12, "members": 5,
                    "rows_trained": 96_000}] * 3
@@ -756,13 +756,17 @@ def test_fit_parts_report_splits_the_fit_and_compares_the_work():
     assert d["fixed_seconds"] == pytest.approx(0.2)  # medians of 0.2, 0.3, 0.1
     assert d["ms_per_1000_rows"] == pytest.approx(10.0)  # 0.8 s / 80k, 0.9 / 96k, ...
     assert d["ms_per_epoch"] == pytest.approx(80.0)  # 80, 75, 145 ms
+    assert d["release_ms"] == pytest.approx(3.0)
     m = fit_parts.summary(mlp, fit_parts.cost.MLP)
-    assert m["fixed_seconds"] == 0.0 and m["ms_per_1000_rows"] == pytest.approx(0.3e6 / 36_000)
+    assert "release_ms" not in m and m["fixed_seconds"] == 0.0
+    assert m["ms_per_1000_rows"] == pytest.approx(0.3e6 / 36_000)
     meta = {"command": "python benchmarks/fit_parts.py", "machine": "m", "date": "d",
             "rounds": 3}
     text = fit_parts.markdown(results, meta)
-    assert ("| yeast (2,000 x 50, 10) | 1.20 | 0.20 | 12 | 96,000 | 0.30 | 20 | 36,000 "
-            "| 2.67x | 10.0 | 8.3 |") in text
+    # Per round: (0.8 / 80k) / (0.3 / 36k) = 1.20, then 1.125, then 2.175.
+    assert fit_parts.per_row_ratios(default, mlp) == pytest.approx([1.2, 1.125, 2.175])
+    assert ("| yeast (2,000 x 50, 10) | 1.20 | 0.20 | 3.0 | 12 | 96,000 | 0.30 | 20 "
+            "| 36,000 | 2.67x | 10.0 | 8.3 | 1.20x | 1.12x to 2.17x |") in text
     assert "| yeast | 80.0 | 50.0 | 38% |" in text
 
 
@@ -777,6 +781,7 @@ def test_fit_parts_counts_the_loops_epochs_and_rows(monkeypatch):
     assert got["members"] == 5 and got["epochs"] == 4  # every epoch, no early stopping
     assert got["rows_trained"] == 4 * 200 * 4  # 4 epochs of 4 folds' worth of rows
     assert 0 < got["epoch_seconds"] < got["seconds"]
+    assert 0 < got["release_seconds"] < got["seconds"] - got["epoch_seconds"]
     got = fit_parts._one_fit(fit_parts.cost.MLP, X, Y, False, 0)
     assert got["rows_trained"] == got["epochs"] * 180
 
