@@ -116,15 +116,13 @@ def warm_fits(rounds):
     for name in SETS:
         X, Y = load(name)
         sparse = sp.issparse(X)
-        for model in TIMED:  # untimed: tracing and first allocations
-            make(model, sparse, 0).fit(X, Y)
-        times = {model: [] for model in TIMED}
-        for i in range(rounds):
-            k = i % len(TIMED)
-            for model in TIMED[k:] + TIMED[:k]:  # each first in turn
-                start = time.perf_counter()
-                make(model, sparse, i).fit(X, Y)
-                times[model].append(time.perf_counter() - start)
+
+        def timed(model, seed):
+            start = time.perf_counter()
+            make(model, sparse, seed).fit(X, Y)
+            return time.perf_counter() - start
+
+        times = report.alternating(TIMED, rounds, timed)
         out[name] = {"shape": list(X.shape), "labels": int(Y.shape[1]), "seconds": times}
         print(f"{name:28} " + "  ".join(f"{m} {np.median(t):.2f}s"
                                           for m, t in times.items()), flush=True)

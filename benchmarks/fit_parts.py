@@ -120,13 +120,8 @@ def measure(rounds):
     for name in cost.SETS:
         X, Y = cost.load(name)
         sparse = sp.issparse(X)
-        for model in MODELS:  # untimed: tracing and first allocations
-            _one_fit(model, X, Y, sparse, 0)
-        fits = {model: [] for model in MODELS}
-        for i in range(rounds):
-            k = i % len(MODELS)
-            for model in MODELS[k:] + MODELS[:k]:
-                fits[model].append(_one_fit(model, X, Y, sparse, i))
+        fits = report.alternating(
+            MODELS, rounds, lambda model, seed: _one_fit(model, X, Y, sparse, seed))
         out[name] = {"shape": list(X.shape), "labels": int(Y.shape[1]), "fits": fits}
         d, m = fits[cost.DEFAULT], fits[cost.MLP]
         print(f"{name:28} default {np.median([f['seconds'] for f in d]):.2f}s "

@@ -58,6 +58,21 @@ def timing_arguments(doc, argv):
     return parser.parse_args(argv)
 
 
+def alternating(models, rounds, run):
+    """``{model: [run(model, i) for i in range(rounds)]}``, the models taking
+    turns: one untimed ``run(model, 0)`` of each first (tracing, first
+    allocations), then ``rounds`` rounds in which each model runs once, each
+    first in turn, so that all see the same load."""
+    for model in models:
+        run(model, 0)
+    out = {model: [] for model in models}
+    for i in range(rounds):
+        k = i % len(models)
+        for model in models[k:] + models[:k]:
+            out[model].append(run(model, i))
+    return out
+
+
 def header(title, meta):
     """A report's first lines: its title, the command and the machine."""
     return [f"# {title}", "", f"Command: `{meta['command']}`  ",

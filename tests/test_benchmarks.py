@@ -793,8 +793,22 @@ def tiny_pipe(model, seed):
 
     from sklearn_mlk import KerasMultiLabelClassifier
 
-    if model == "MLPClassifier(256, early stopping)":
+    import fit_parts
+
+    if model == fit_parts.cost.MLP:
         return make_pipeline(StandardScaler(), MLPClassifier(
             (8,), early_stopping=True, max_iter=30, random_state=seed))
     return make_pipeline(StandardScaler(), KerasMultiLabelClassifier(
         hidden_layer_sizes=(8,), epochs=4, early_stopping=False, random_state=seed))
+
+
+def test_alternating_runs_each_model_once_a_round_each_first_in_turn():
+    import report
+
+    calls = []
+    out = report.alternating(["a", "b", "c"], 3, lambda m, i: calls.append((m, i)) or i)
+    assert calls == [("a", 0), ("b", 0), ("c", 0),  # untimed
+                     ("a", 0), ("b", 0), ("c", 0),
+                     ("b", 1), ("c", 1), ("a", 1),
+                     ("c", 2), ("a", 2), ("b", 2)]
+    assert out == {"a": [0, 1, 2], "b": [0, 1, 2], "c": [0, 1, 2]}
