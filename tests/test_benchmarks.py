@@ -812,3 +812,39 @@ def test_alternating_runs_each_model_once_a_round_each_first_in_turn():
                      ("b", 1), ("c", 1), ("a", 1),
                      ("c", 2), ("a", 2), ("b", 2)]
     assert out == {"a": [0, 1, 2], "b": [0, 1, 2], "c": [0, 1, 2]}
+
+
+def test_splits_report_gives_times_ratios_and_whether_the_parts_agree():
+    import splits
+
+    results = [{"target": "yeast", "rows": 2417, "labels": 14, "positives": 10_238,
+                "split": "folds", "same": True, splits.OWN: [0.010, 0.009, 0.012],
+                splits.PACKAGE: [0.050, 0.040, 0.045]},
+               {"target": "other", "rows": 10, "labels": 2, "positives": 5,
+                "split": "hold-out", "same": False, splits.OWN: [0.001] * 3,
+                splits.PACKAGE: [0.002] * 3}]
+    meta = {"command": "python benchmarks/splits.py", "machine": "m", "date": "d"}
+    text = splits.markdown(results, meta)
+    assert ("| yeast (2,417 x 14, 10,238) | folds | 10.00 | 9.00 to 12.00 | 45.00 "
+            "| 40.00 to 50.00 | 0.22x | yes |") in text
+    assert "| other (10 x 2, 5) | hold-out | 1.00 | 1.00 to 1.00 | 2.00 | 2.00 to 2.00 " \
+           "| 0.50x | **no** |" in text
+
+
+def test_splits_benchmark_times_both_and_compares_their_parts(monkeypatch):
+    import splits
+
+    Y = splits.generated(300, 200, 0.9)
+    assert Y.shape == (300, 200) and Y.dtype == np.int8
+    rates = Y.mean(axis=0)
+    assert rates[:5].mean() > 0.15 and rates[-5:].mean() < 0.1  # a tail of rare labels
+    monkeypatch.setattr(splits, "targets", lambda: [("small", Y)])
+    results = splits.measure(rounds=2)
+    assert [r["split"] for r in results] == ["folds", "hold-out"]
+    for r in results:
+        assert r["same"] and r["rows"] == 300 and r["positives"] == int(Y.sum())
+        assert len(r[splits.OWN]) == len(r[splits.PACKAGE]) == 2
+        assert all(s > 0 for s in r[splits.OWN] + r[splits.PACKAGE])
+    # A different part anywhere is reported.
+    monkeypatch.setattr(splits, "own_parts", lambda Y, split, seed: np.zeros(len(Y), int))
+    assert not any(r["same"] for r in splits.measure(rounds=1))

@@ -62,9 +62,9 @@ def _record_checks(monkeypatch):
     calls = []
     original = _trainer._checked
 
-    def checked(model, from_probability, history, X, *args):
+    def checked(model, from_probability, history, X, *args, **kwargs):
         calls.append({"rows": X.shape[0], "X": X, "model": model})
-        return original(model, from_probability, history, X, *args)
+        return original(model, from_probability, history, X, *args, **kwargs)
 
     monkeypatch.setattr(_trainer, "_checked", checked)
     return calls
@@ -581,6 +581,52 @@ def test_stacked_members_keep_their_own_best_epoch(data, monkeypatch):
         lengths.append(len(curve))
         assert len(clf.history_[f"fold_{j}_loss"]) == len(curve)
     assert min(lengths) < 40 and len(set(lengths)) > 1  # each stopped on its own
+
+
+@pytest.mark.backend("tensorflow", "jax")  # stacked training is the loop's
+def test_stacked_members_plans_are_checked_against_the_stacked_network(data, monkeypatch):
+    """The fold networks' plans are checked in one call of the stacked
+    network, the fused plan in one of the ensemble; a member whose weights
+    are not the stacked network's gets no plan, and the ensemble then
+    predicts through Keras."""
+    from sklearn_mlk._keras import _inference
+    from sklearn_mlk._training import _stacked
+
+    X, Y = data
+    called = []
+    outputs = _inference.model_outputs
+    monkeypatch.setattr(_inference, "model_outputs",
+                        lambda model, probe: called.append(model.name) or outputs(model, probe))
+    params = dict(threshold="f1", threshold_cv=3, refit=False)
+    clf = tiny(**params).fit(X, Y)
+    assert called[0] == "stacked" and len(called) == 2 and clf._plan is not None
+    members = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    assert called[1] == clf.model_.name and len(members) == 3
+    np.testing.assert_allclose(clf.predict_proba(X), keras.ops.convert_to_numpy(
+        clf.model_(X.astype(np.float32))), rtol=1e-5, atol=1e-6)
+
+    unstack = _stacked.unstack
+
+    def unstack_wrongly(model, members):
+        unstack(model, members)
+        kernel = members[1].layers[-1].kernel
+        kernel.assign(2 * keras.ops.convert_to_numpy(kernel))
+
+    monkeypatch.setattr(_stacked, "unstack", unstack_wrongly)
+    plans = []
+    checked = _trainer._checked
+
+    def record(*args, **kwargs):
+        net = checked(*args, **kwargs)
+        plans.append(net.plan)
+        return net
+
+    monkeypatch.setattr(_trainer, "_checked", record)
+    wrong = tiny(**params).fit(X, Y)
+    assert [plan is None for plan in plans] == [False, True, False]
+    assert wrong._plan is None  # the ensemble predicts through its Keras model
+    np.testing.assert_allclose(wrong.predict_proba(X), keras.ops.convert_to_numpy(
+        wrong.model_(X.astype(np.float32))), rtol=1e-5, atol=1e-6)
 
 
 def test_stacked_sparse_training_matches_dense(data, monkeypatch):

@@ -194,3 +194,93 @@ def test_the_shuffled_fallback_keeps_the_hold_out_size():
     Y = np.array([[1, 0, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1], [0, 1, 0]], dtype=np.float32)
     train, test = holdout_split(Y, 0.8, 185)
     assert len(test) == 4 and len(train) == 1
+
+
+def _package_parts(Y, seed, k=None, n_test=None):
+    """Each row's part as iterative-stratification's splitters give it: of
+    ``k`` folds, or (train 0, test 1) of a hold-out of ``n_test`` rows."""
+    from iterstrat.ml_stratifiers import (MultilabelStratifiedKFold,
+                                          MultilabelStratifiedShuffleSplit)
+
+    n = Y.shape[0]
+    X, part = np.zeros((n, 1)), np.zeros(n, dtype=int)
+    if n_test is not None:
+        _, test = next(MultilabelStratifiedShuffleSplit(1, test_size=n_test,
+                                                        random_state=seed).split(X, Y))
+        part[test] = 1
+        return part
+    folds = MultilabelStratifiedKFold(k, shuffle=True, random_state=seed)
+    for i, (_, test) in enumerate(folds.split(X, Y)):
+        part[test] = i
+    return part
+
+
+def _case(case):
+    """A generated target of case ``case``: its size, label count and rate
+    vary, some with a block of rows without positives, some with labels of
+    one positive or none."""
+    rng = np.random.default_rng(case)
+    n, n_labels = int(rng.integers(6, 250)), int(rng.integers(2, 40))
+    Y = (rng.random((n, n_labels)) < rng.choice([0.01, 0.05, 0.2, 0.6])).astype(bool)
+    if case % 3 == 0:
+        Y[: n // 3] = False
+    if case % 4 == 1:
+        Y[:, 0] = False
+        Y[:, 1] = False
+        Y[int(rng.integers(n)), 1] = True
+    return Y, rng
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_stratify_gives_the_packages_folds_and_hold_outs(case):
+    from sklearn_mlk._splits import stratify
+
+    Y, rng = _case(case)
+    k = int(rng.integers(2, 7))
+    np.testing.assert_array_equal(stratify(Y, np.full(k, 1 / k), case),
+                                  _package_parts(Y, case, k=k))
+    n_test = holdout_size(len(Y), float(rng.choice([0.1, 0.2, 0.5])))
+    shares = np.array([len(Y) - n_test, n_test]) / len(Y)
+    np.testing.assert_array_equal(stratify(Y, shares, case),
+                                  _package_parts(Y, case, n_test=n_test))
+
+
+def test_stratify_draws_from_a_given_generator_as_the_package_does():
+    from sklearn_mlk._splits import stratify
+
+    Y, _ = _case(5)
+    mine, theirs = np.random.RandomState(7), np.random.RandomState(7)
+    np.testing.assert_array_equal(stratify(Y, np.full(4, 0.25), mine),
+                                  _package_parts(Y, theirs, k=4))
+    assert mine.random() == theirs.random()  # the same draws were taken
+
+
+def test_stratify_spreads_each_label_over_the_parts():
+    from sklearn_mlk._splits import stratify
+
+    rng = np.random.default_rng(0)
+    Y = np.zeros((200, 3), dtype=bool)
+    Y[rng.choice(200, 5, replace=False), 0] = True  # one per fold
+    Y[rng.choice(200, 50, replace=False), 1] = True  # ten per fold
+    Y[:, 2] = rng.random(200) < 0.5
+    for seed in range(5):
+        part = stratify(Y, np.full(5, 0.2), seed)
+        counts = np.array([Y[part == i].sum(axis=0) for i in range(5)])
+        assert (counts[:, 0] == 1).all() and (counts[:, 1] == 10).all()
+        assert counts[:, 2].max() - counts[:, 2].min() <= 1
+        assert (np.bincount(part, minlength=5) == 40).all()
+    # A hold-out of 40 of 200: its fifth of each label, and 40 rows.
+    part = stratify(Y, np.array([0.8, 0.2]), 0)
+    assert part.sum() == 40 and Y[part == 1, 1].sum() == 10 and Y[part == 1, 0].sum() == 1
+
+
+def test_rows_without_positives_go_to_the_parts_that_want_most_rows():
+    from sklearn_mlk._splits import stratify
+
+    Y = np.zeros((30, 2), dtype=bool)
+    Y[:4, 0] = True  # four labelled rows, then 26 without a positive
+    for seed in range(5):
+        part = stratify(Y, np.full(3, 1 / 3), seed)
+        assert (np.bincount(part, minlength=3) == 10).all()
+    assert (np.bincount(stratify(np.zeros((9, 2), dtype=bool), np.full(3, 1 / 3), 0),
+                        minlength=3) == 3).all()

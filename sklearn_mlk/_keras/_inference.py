@@ -27,11 +27,15 @@ from ._backend import full_precision_matmul, to_numpy
 _PROBE_ROWS = 8
 
 
-def dense_plan(model, n_features, seed=0):
+def dense_plan(model, n_features, seed=0, expected=None):
     """Return ``[(kernel, bias, activation name), ...]`` for a Dense chain, or None.
 
     The plan is checked against the model on random inputs and rejected if
-    the outputs differ by more than float32 rounding.
+    the outputs differ by more than float32 rounding. ``expected``, where
+    given, is ``(probe, outputs)``: rows of :func:`probe_rows` and the outputs
+    the plan must give on them, computed elsewhere (by a stacked network that
+    holds this model's weights beside others', in one call for all of them:
+    :func:`sklearn_mlk._training._trainer.Trainer.train_folds`).
     """
     import keras
 
@@ -50,19 +54,28 @@ def dense_plan(model, n_features, seed=0):
         plan.append((kernel, bias, name))
     if not plan or plan[0][0].shape[0] != n_features:
         return None
-    return plan if _reproduces(plan, model, n_features, seed) else None
+    if expected is None:
+        probe = probe_rows(n_features, seed)
+        expected = probe, model_outputs(model, probe)
+    return plan if _reproduces(plan, *expected) else None
 
 
-def _reproduces(plan, model, n_features, seed):
-    """Whether the plan gives the model's outputs on random rows.
-
-    The model's products run in full float32 precision for the check: on a
-    GPU its default TF32 products differ from the plan's in the fourth digit.
-    """
+def probe_rows(n_features, seed):
+    """The random rows a plan is checked on."""
     probe = np.random.default_rng(seed).normal(size=(_PROBE_ROWS, n_features))
-    probe = probe.astype(np.float32)
+    return probe.astype(np.float32)
+
+
+def model_outputs(model, probe):
+    """The model's outputs on the probe rows, its products in full float32
+    precision: on a GPU its default TF32 products differ from the plan's in
+    the fourth digit."""
     with full_precision_matmul():
-        expected = to_numpy(model(probe, training=False))
+        return to_numpy(model(probe, training=False))
+
+
+def _reproduces(plan, probe, expected):
+    """Whether the plan gives the ``expected`` outputs on the ``probe`` rows."""
     got = run_plan(plan, probe)
     return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-5)
 
@@ -85,9 +98,15 @@ def fuse_plans(plans, model, n_features, seed=0):
     """
     if any(plan is None for plan in plans) or len({len(p) for p in plans}) != 1:
         return None
+    expected = None  # the ensemble's outputs, computed once for both layouts
     for mean_of_probabilities in (True, False):
         fused = _fused(plans, mean_of_probabilities)
-        if fused is not None and _reproduces(fused, model, n_features, seed):
+        if fused is None:
+            continue
+        if expected is None:
+            probe = probe_rows(n_features, seed)
+            expected = probe, model_outputs(model, probe)
+        if _reproduces(fused, *expected):
             return fused
     return None
 

@@ -474,10 +474,18 @@ class Trainer:
         if histories is None:
             return None
         _stacked.unstack(model, members)
+        # Each member's plan is checked against the stacked network, which
+        # holds every member's trained weights: one Keras call for all of
+        # them, where each member's own would take one each. (The ensemble's
+        # fused plan is checked against the members' own networks.)
+        from .._keras._inference import model_outputs, probe_rows
+
+        probe = probe_rows(X.shape[1], seeds[0])
+        outputs = model_outputs(model, probe)  # (rows, members, labels)
         return [_checked(member, False, history, X[train], Y[train], w[train],
-                         loss, seed)
-                for member, history, (train, _), seed
-                in zip(members, histories, folds, seeds)]
+                         loss, seed, expected=(probe, outputs[:, j]))
+                for j, (member, history, (train, _), seed)
+                in enumerate(zip(members, histories, folds, seeds))]
 
 
 def stacked_l2(l2, k):
@@ -556,16 +564,19 @@ def _takes_compile_kwargs(builder):
     return names is None or "compile_kwargs" in names
 
 
-def _checked(model, from_probability, history, X, Y, w, loss, seed, pair=False):
+def _checked(model, from_probability, history, X, Y, w, loss, seed, pair=False,
+             expected=None):
     """The :class:`Trained` network, once its history, weights and outputs on
-    its training rows are checked (:mod:`sklearn_mlk._training._divergence`)."""
+    its training rows are checked (:mod:`sklearn_mlk._training._divergence`);
+    ``expected``, where given, is what its plan is checked against (see
+    :func:`~sklearn_mlk._keras._inference.dense_plan`)."""
     from ._divergence import check_history, check_outputs, check_weights, constant_loss
     from .._keras._inference import dense_plan
     from .._keras._network import forward
 
     check_history(history)
     check_weights(model)
-    plan = dense_plan(model, X.shape[1], seed) if X.ndim == 2 else None
+    plan = dense_plan(model, X.shape[1], seed, expected) if X.ndim == 2 else None
     check_outputs(forward(model, X, plan=plan))
     return Trained(model, from_probability, history, plan,
                    constant_loss(Y, w, loss.pos_weight, loss.softmax), pair)
