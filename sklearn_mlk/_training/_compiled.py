@@ -41,7 +41,7 @@ import threading
 import numpy as np
 
 from .._keras._backend import get_keras
-from ._loop import Members, is_l2_kernel
+from ._loop import Members, is_l2_kernel, l2_layers
 
 # How many compiled copies are kept, most recently used first, and the
 # largest network (in weight values) that gets one.
@@ -114,8 +114,13 @@ def _with_loop(model, loss, run):
     """``run(loop)`` with the cached loop for ``model``, or None if it has none."""
     if sum(int(np.prod(v.shape)) for v in model.variables) > _CACHE_MAX_VALUES:
         # A large network trains in place: a copy would double its memory,
-        # and its fit outlasts the tracing many times over.
-        loop = loop_class()(model, model.optimizer, loss, private=False)
+        # and its fit outlasts the tracing many times over. A stacked
+        # ensemble with L2 penalties trains a copy all the same (not kept):
+        # in place, Keras's regularizers would give every member the penalty
+        # of all, where the loop gives each its own.
+        stacked = len(model.outputs[0].shape) == 3
+        loop = loop_class()(model, model.optimizer, loss,
+                            private=stacked and bool(l2_layers(model)))
         try:
             return run(loop)
         finally:

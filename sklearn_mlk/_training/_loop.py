@@ -89,6 +89,44 @@ class Members:
                 take(value, part, j)[...] = weight
 
 
+def member_parts(model):
+    """For each of a stacked model's variables
+    (:mod:`sklearn_mlk._training._stacked`), ``(axis, width)`` of one member's
+    slice, or None for a variable no member owns (dropout seeds)."""
+    layers = get_keras().layers
+    k = model.outputs[0].shape[1]
+    owned = {}
+    for layer in model.layers:
+        if isinstance(layer, layers.Dense):
+            width = layer.units // k
+            owned[id(layer.kernel)] = (1, width)
+            owned[id(layer.bias)] = (0, width)
+        elif isinstance(layer, layers.EinsumDense):
+            owned[id(layer.kernel)] = (0, 1)
+            owned[id(layer.bias)] = (0, 1)
+    return [owned.get(id(v)) for v in model.variables]
+
+
+def member_penalties(kernels, strengths, parts, k):
+    """Each member's own L2 penalty, ``(k,)``: ``strengths[i]`` times the sum
+    of squares of its slice of ``kernels[i]`` (``parts[i]``: the member axis
+    and slice width), summed over the kernels. Their sum is the penalty of
+    the whole stacked network, and so is its gradient."""
+    ops = get_keras().ops
+    total = ops.zeros((k,), dtype="float32")
+    for strength, kernel, (axis, width) in zip(strengths, kernels, parts):
+        squares = ops.moveaxis(ops.square(ops.cast(kernel, "float32")), axis, 0)
+        total = total + strength * ops.sum(ops.reshape(squares, (k, -1)), axis=1)
+    return total
+
+
+def extra_value(value):
+    """The layers' losses of an evaluation, as :meth:`Loop.evaluate` returns
+    them: a float, or one per member of a stacked ensemble."""
+    value = np.asarray(value, dtype=np.float64)
+    return float(value) if value.ndim == 0 else value
+
+
 def l2_layers(model):
     """The layers of ``model`` (nested models' included) whose kernel has an
     L2 regularizer, in the order of their kernels among the variables."""
@@ -216,8 +254,10 @@ class Loop:
 
     def describe(self, model, loss):
         """Keep what the compiled functions need to know of ``model`` and
-        ``loss``: the loss's options, the members, the input width and the
-        kernels whose L2 penalty the loop adds itself (:meth:`network`)."""
+        ``loss``: the loss's options, the members, the input width, the
+        kernels whose L2 penalty the loop adds itself (:meth:`network`) and,
+        for a stacked ensemble, each member's slice of them
+        (``penalty_parts``, for :func:`member_penalties`)."""
         # (its options; the positive weights are given at each fit)
         self._loss_spec = loss
         # A stacked ensemble (sklearn_mlk._training._stacked) outputs (batch, k, labels).
@@ -231,6 +271,14 @@ class Loop:
         self.penalised = ([] if self.model is model else
                           [i for i, v in enumerate(model.trainable_variables)
                            if id(v) in penalised])
+        # A stacked ensemble's members each have their own penalty (their own
+        # slices of the kernels) in the losses the loop reports and stops
+        # on; the gradient, of their sum, is that of the whole penalty.
+        self.penalty_parts = None
+        if self.members and self.penalised:
+            parts = dict(zip(map(id, model.variables), member_parts(model)))
+            self.penalty_parts = [parts[id(model.trainable_variables[i])]
+                                  for i in self.penalised]
 
     @staticmethod
     def network(model, private):

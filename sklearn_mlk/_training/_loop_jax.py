@@ -18,7 +18,7 @@ are not padded: they compile again for each new size instead.
 import numpy as np
 
 from .._keras._backend import get_keras
-from ._loop import Loop, _compact, _dense
+from ._loop import Loop, _compact, _dense, extra_value, member_penalties
 from ._stacked import own_rows_outputs, own_rows_ready
 
 
@@ -75,10 +75,16 @@ class JaxLoop(Loop):
         return total, self._penalty(trainable, l2, extra), non_trainable
 
     def _penalty(self, trainable, l2, extra=0.0):
-        """``extra`` plus the loop's L2 penalty of its kernels, at strengths ``l2``."""
+        """``extra`` plus the loop's L2 penalty of its kernels, at strengths
+        ``l2``: one value, or one per member of a stacked ensemble (its own
+        penalty)."""
         import jax.numpy as jnp
 
         extra = jnp.float32(extra)
+        if self.penalty_parts:
+            return extra + member_penalties([trainable[i] for i in self.penalised],
+                                            [l2[j] for j in range(len(self.penalised))],
+                                            self.penalty_parts, self.members)
         for j, i in enumerate(self.penalised):
             extra = extra + l2[j] * jnp.sum(jnp.square(trainable[i].astype(jnp.float32)))
         return extra
@@ -92,7 +98,7 @@ class JaxLoop(Loop):
         def value(trainable):
             total, extra, updated = self._objective(trainable, non_trainable, x, y, w,
                                                     pos_weight, l2, True)
-            return total.sum() / rows + extra, (total / rows + extra, updated)
+            return total.sum() / rows + extra.sum(), (total / rows + extra, updated)
 
         grads, (mean, non_trainable) = jax.grad(value, has_aux=True)(trainable)
         trainable, optimizer_state = self.optimizer.stateless_apply(
@@ -149,7 +155,7 @@ class JaxLoop(Loop):
         x, y, v = self._padded(_dense(X), Y, w, size)
         total, extra = self._evaluate(trainable, non_trainable, x, y, v, self._pos_weight,
                                       self._l2)
-        return np.atleast_1d(np.asarray(total)), float(extra)
+        return np.atleast_1d(np.asarray(total)), extra_value(extra)
 
     def evaluate_own_rows(self, X, Y, w):
         trainable, non_trainable, _ = self._state
@@ -157,7 +163,7 @@ class JaxLoop(Loop):
         x, y, v = self._padded(X, Y, w, size)
         total, extra = self._evaluate_own(trainable, non_trainable, x, y, v,
                                           self._pos_weight, self._l2)
-        return np.atleast_1d(np.asarray(total)), float(extra)
+        return np.atleast_1d(np.asarray(total)), extra_value(extra)
 
     def _padded(self, x, y, w, size):
         """A batch padded to ``size`` rows of weight 0 (where padding is exact)."""

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._keras._backend import get_keras
-from ._loop import Loop, _compact, _dense
+from ._loop import Loop, _compact, _dense, extra_value, member_penalties
 from ._fused_adam import FusedAdam, fusable
 from ._stacked import own_rows_outputs, own_rows_ready
 
@@ -166,11 +166,17 @@ class TensorFlowLoop(Loop):
         return total, self._layer_losses()
 
     def _layer_losses(self):
-        """The layers' own losses and the loop's L2 penalties, summed."""
+        """The layers' own losses and the loop's L2 penalties, summed: one
+        value, or one per member of a stacked ensemble (its own penalty)."""
         import tensorflow as tf
 
         extra = [tf.cast(v, tf.float32) for v in self.model.losses]
         variables = self.model.trainable_variables
+        if self.penalty_parts:
+            penalties = member_penalties([variables[i].value for i in self.penalised],
+                                         tf.unstack(self._l2), self.penalty_parts,
+                                         self.members)
+            return (tf.add_n(extra) if extra else 0.0) + penalties
         extra += [self._l2[j] * tf.reduce_sum(tf.square(tf.cast(variables[i].value,
                                                                 tf.float32)))
                   for j, i in enumerate(self.penalised)]
@@ -182,7 +188,7 @@ class TensorFlowLoop(Loop):
         rows = tf.cast(tf.shape(x)[0], tf.float32)
         with tf.GradientTape() as tape:
             total, extra = self._objective(x, y, w, training=True)
-            value = tf.reduce_sum(total) / rows + extra
+            value = tf.reduce_sum(total) / rows + tf.reduce_sum(extra)
         variables = self.model.trainable_variables
         self.optimizer.apply(tape.gradient(value, variables), variables)
         return total / rows + extra
@@ -245,11 +251,11 @@ class TensorFlowLoop(Loop):
         evaluate = (self._sparse_evaluate if sp.issparse(X) and self.sparse_batches
                     else self._evaluate)
         total, extra = evaluate(self._feed(X), Y, w)
-        return np.atleast_1d(total.numpy()), float(extra)
+        return np.atleast_1d(total.numpy()), extra_value(extra)
 
     def evaluate_own_rows(self, X, Y, w):
         total, extra = self._evaluate_own(X, Y, w)
-        return np.atleast_1d(total.numpy()), float(extra)
+        return np.atleast_1d(total.numpy()), extra_value(extra)
 
     def values(self):
         return [v.numpy() for v in self.model.variables]
@@ -268,3 +274,4 @@ class TensorFlowLoop(Loop):
         if not sp.issparse(block):
             return np.asarray(block, dtype=np.float32)
         return _sparse_tensor(block) if self.sparse_batches else _dense(block)
+

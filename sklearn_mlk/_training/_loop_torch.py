@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._keras._backend import get_keras, to_numpy, torch_fit_threads
-from ._loop import Loop, _compact, _dense
+from ._loop import Loop, _compact, _dense, extra_value, member_penalties
 from ._fused_adam import fusable
 from ._stacked import own_rows_outputs, own_rows_ready
 from .._keras._inference import _PROBE_ROWS
@@ -118,9 +118,13 @@ class TorchLoop(Loop):
         return total, self._layer_losses()
 
     def _layer_losses(self):
-        """The layers' own losses and the loop's L2 penalties, summed."""
+        """The layers' own losses and the loop's L2 penalties, summed: one
+        value, or one per member of a stacked ensemble (its own penalty)."""
         extra = sum((v.float() for v in self.model.losses), 0.0)
         variables = self.model.trainable_variables
+        if self.penalty_parts:
+            return extra + member_penalties([variables[i].value for i in self.penalised],
+                                            self._l2, self.penalty_parts, self.members)
         for strength, i in zip(self._l2, self.penalised):
             extra = extra + strength * (variables[i].value.float() ** 2).sum()
         return extra
@@ -133,7 +137,8 @@ class TorchLoop(Loop):
             variable.value.grad = None
         rows = x.shape[0]
         total, extra = self._objective(x, y, w, training=True)
-        (total.sum() / rows + extra).backward()
+        # (a stacked ensemble's penalties, one per member, add up to the whole)
+        (total.sum() / rows + (extra.sum() if self.penalty_parts else extra)).backward()
         with torch.no_grad():
             self.optimizer.apply([v.value.grad for v in variables], variables)
         return (total + extra * rows).detach()
@@ -187,7 +192,7 @@ class TorchLoop(Loop):
         with torch.no_grad():
             total, extra = self._objective(tensor(_dense(X)), tensor(Y), tensor(w),
                                            training=False)
-        return np.atleast_1d(to_numpy(total)), float(extra)
+        return np.atleast_1d(to_numpy(total)), extra_value(to_numpy(extra))
 
     def evaluate_own_rows(self, X, Y, w):
         import torch
@@ -197,7 +202,7 @@ class TorchLoop(Loop):
             outputs = own_rows_outputs(self.model, tensor(X)).float()
             total = (self._loss(tensor(Y), outputs) * tensor(w)).sum(dim=0)
             extra = self._layer_losses()
-        return np.atleast_1d(to_numpy(total)), float(extra)
+        return np.atleast_1d(to_numpy(total)), extra_value(to_numpy(extra))
 
     def values(self):
         for dropout in self._dropouts:

@@ -25,7 +25,7 @@ sequential training would); :func:`unstack` copies the trained weights back.
 """
 
 from .._keras._backend import get_keras, to_numpy
-from ._loop import take
+from ._loop import member_parts, take
 
 keras = get_keras()  # the backend starts quietly, with its thread limits
 layers = keras.layers
@@ -113,22 +113,6 @@ def own_rows_outputs(model, x):
         if isinstance(layer, layers.EinsumDense):
             hidden = layer(hidden, training=False)
     return hidden
-
-
-def member_parts(model):
-    """For each of the stacked model's variables, ``(axis, width)`` of one
-    member's slice, or None for a variable no member owns (dropout seeds)."""
-    k = model.outputs[0].shape[1]
-    owned = {}
-    for layer in model.layers:
-        if isinstance(layer, layers.Dense):
-            width = layer.units // k
-            owned[id(layer.kernel)] = (1, width)
-            owned[id(layer.bias)] = (0, width)
-        elif isinstance(layer, layers.EinsumDense):
-            owned[id(layer.kernel)] = (0, 1)
-            owned[id(layer.bias)] = (0, 1)
-    return [owned.get(id(v)) for v in model.variables]
 
 
 def unstack(model, members):

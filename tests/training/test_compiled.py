@@ -792,3 +792,70 @@ def test_only_a_stacked_network_runs_members_on_their_own_rows():
         np.testing.assert_allclose(got[:, j], expected, rtol=1e-5, atol=1e-6)
         alone = keras.ops.convert_to_numpy(members[j](x[:, j]))
         np.testing.assert_allclose(got[:, j], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_member_penalties_are_each_members_own_and_add_up_to_the_whole():
+    rng = np.random.default_rng(0)
+    first = rng.normal(size=(5, 3 * 4)).astype(np.float32)  # 3 members of 4 units
+    later = rng.normal(size=(3, 4, 2)).astype(np.float32)  # a kernel per member
+    got = keras.ops.convert_to_numpy(_loop.member_penalties(
+        [keras.ops.convert_to_tensor(first), keras.ops.convert_to_tensor(later)],
+        [0.5, 2.0], [(1, 4), (0, 1)], 3))
+    expected = [0.5 * np.sum(first[:, 4 * j : 4 * j + 4] ** 2) + 2.0 * np.sum(later[j] ** 2)
+                for j in range(3)]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_allclose(got.sum(), 0.5 * np.sum(first ** 2) + 2.0 * np.sum(later ** 2),
+                               rtol=1e-6)
+
+
+def _own_losses(clf, X, Y, masks, k):
+    """Each fold network's cross-entropy on the rows it held out, and its own
+    penalty as the stacked loop counts it: its layers' L2 scaled by the
+    stacked ensemble's ``(k - 1) / k`` (``_trainer.stacked_l2``)."""
+    from sklearn_mlk._training._losses import weighted_binary_crossentropy
+
+    loss = weighted_binary_crossentropy(np.ones(Y.shape[1]), from_logits=True)
+    found = []
+    for j in range(k):
+        (member,) = [layer for layer in clf.model_.layers if layer.name == f"fold_{j}"]
+        held = ~masks[0][:, j]
+        logits = member(X[held].astype(np.float32))
+        cross_entropy = float(np.mean(keras.ops.convert_to_numpy(loss(Y[held], logits))))
+        penalty = sum(float(keras.ops.convert_to_numpy(v)) for v in member.losses)
+        found.append((cross_entropy, penalty * (k - 1) / k))
+    return found
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("in_place", [False, True])
+def test_each_stacked_member_stops_on_its_own_penalty(data, monkeypatch, in_place):
+    """With an L2 penalty, a fold network's validation loss is its own
+    cross-entropy plus its own penalty, not the penalty of every member:
+    at its best epoch, the loss it reports is what its kept weights give.
+    A stacked network too large to copy for the cache trains on an uncached
+    copy and reports the same."""
+    from sklearn_mlk._training import _trainer
+
+    X, Y = data
+    masks = []
+    train_members = _compiled.train_members
+
+    def spy(model, loss, X, Y, w, mask, **kwargs):
+        masks.append(mask.copy())
+        return train_members(model, loss, X, Y, w, mask, **kwargs)
+
+    monkeypatch.setattr(_compiled, "train_members", spy)
+    if in_place:
+        monkeypatch.setattr(_compiled, "_CACHE_MAX_VALUES", 10)
+    assert _trainer.Trainer.stacking
+    clf = tiny(threshold="f1", threshold_cv=3, refit=False, epochs=30, learning_rate=0.05,
+               early_stopping=True, n_iter_no_change=3, alpha=30.0).fit(X, Y)
+    assert len(masks) == 1
+    own = _own_losses(clf, X, Y, masks, 3)
+    penalties = [penalty for _, penalty in own]
+    assert min(penalties) > 0.01  # large enough to matter
+    for j, (cross_entropy, penalty) in enumerate(own):
+        curve = clf.history_[f"fold_{j}_val_loss"]
+        assert min(curve) == pytest.approx(cross_entropy + penalty, rel=1e-4)
+        # ... where every member's penalty would have been far above it
+        assert min(curve) < cross_entropy + sum(penalties) - 0.5 * penalty
