@@ -33,9 +33,9 @@ def dense_plan(model, n_features, seed=0, expected=None):
     The plan is checked against the model on random inputs and rejected if
     the outputs differ by more than float32 rounding. ``expected``, where
     given, is ``(probe, outputs)``: rows of :func:`probe_rows` and the outputs
-    the plan must give on them, computed elsewhere (by a stacked network that
-    holds this model's weights beside others', in one call for all of them:
-    :func:`sklearn_mlk._training._trainer.Trainer.train_folds`).
+    the plan must give on them, computed elsewhere (by the stacked network
+    that trained this model beside its fold siblings,
+    :mod:`sklearn_mlk._training._stacked`, in one call for all of them).
     """
     import keras
 

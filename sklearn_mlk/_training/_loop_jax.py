@@ -82,8 +82,7 @@ class JaxLoop(Loop):
 
         extra = jnp.float32(extra)
         if self.penalty_parts:
-            return extra + member_penalties([trainable[i] for i in self.penalised],
-                                            [l2[j] for j in range(len(self.penalised))],
+            return extra + member_penalties([trainable[i] for i in self.penalised], l2,
                                             self.penalty_parts, self.members)
         for j, i in enumerate(self.penalised):
             extra = extra + l2[j] * jnp.sum(jnp.square(trainable[i].astype(jnp.float32)))
