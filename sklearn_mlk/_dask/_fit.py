@@ -258,7 +258,7 @@ class _Training:
         from .._training import _compiled, _stacked
         from .._training._fit import (compile_model, learning_rate_of, make_optimizer,
                                       rows_per_batch)
-        from .._training._loop import Members
+        from .._training._loop import Members, member_parts
         from .._training._losses import positive_weights
 
         est, trainer, blocks, summary = self.est, self.trainer, self.blocks, self.summary
@@ -288,7 +288,7 @@ class _Training:
                   f"{summary.n_rows} rows"
                   + (", stopping early on held-out blocks" if stopping else "") + ":",
                   flush=True)
-        parts = Members.of_rows(train_rows, val_rows, _stacked.member_parts(model))
+        parts = Members.of_rows(train_rows, val_rows, member_parts(model))
 
         def run_epochs(loop):
             loop.begin(model, loss)

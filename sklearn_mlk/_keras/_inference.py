@@ -55,8 +55,7 @@ def dense_plan(model, n_features, seed=0, expected=None):
     if not plan or plan[0][0].shape[0] != n_features:
         return None
     if expected is None:
-        probe = probe_rows(n_features, seed)
-        expected = probe, model_outputs(model, probe)
+        expected = _probed(model, n_features, seed)
     return plan if _reproduces(plan, *expected) else None
 
 
@@ -72,6 +71,13 @@ def model_outputs(model, probe):
     the fourth digit."""
     with full_precision_matmul():
         return to_numpy(model(probe, training=False))
+
+
+def _probed(model, n_features, seed):
+    """``(probe, outputs)``: the probe rows of ``seed`` and the model's outputs
+    on them."""
+    probe = probe_rows(n_features, seed)
+    return probe, model_outputs(model, probe)
 
 
 def _reproduces(plan, probe, expected):
@@ -104,8 +110,7 @@ def fuse_plans(plans, model, n_features, seed=0):
         if fused is None:
             continue
         if expected is None:
-            probe = probe_rows(n_features, seed)
-            expected = probe, model_outputs(model, probe)
+            expected = _probed(model, n_features, seed)
         if _reproduces(fused, *expected):
             return fused
     return None

@@ -41,7 +41,7 @@ import threading
 import numpy as np
 
 from .._keras._backend import get_keras
-from ._loop import Members, is_l2_kernel, l2_layers
+from ._loop import Members, is_l2_kernel, l2_layers, member_parts, stacked_members
 
 # How many compiled copies are kept, most recently used first, and the
 # largest network (in weight values) that gets one.
@@ -118,9 +118,8 @@ def _with_loop(model, loss, run):
         # ensemble with L2 penalties trains a copy all the same (not kept):
         # in place, Keras's regularizers would give every member the penalty
         # of all, where the loop gives each its own.
-        stacked = len(model.outputs[0].shape) == 3
         loop = loop_class()(model, model.optimizer, loss,
-                            private=stacked and bool(l2_layers(model)))
+                            private=bool(stacked_members(model) and l2_layers(model)))
         try:
             return run(loop)
         finally:
@@ -162,8 +161,6 @@ def train_members(model, loss, X, Y, w, mask, *, epochs, batch_size, early_stopp
     each member keeps the weights of its own best epoch. Returns None, having
     changed nothing, when the compiled loop cannot train ``model``.
     """
-    from ._stacked import member_parts
-
     w = np.asarray(w, dtype=np.float32)[:, None]
     validation = (X, Y, w * ~mask) if early_stopping else None
     members = Members(mask, member_parts(model))

@@ -89,12 +89,19 @@ class Members:
                 take(value, part, j)[...] = weight
 
 
+def stacked_members(model):
+    """The members of a stacked ensemble (:mod:`sklearn_mlk._training._stacked`),
+    whose output is ``(batch, k, labels)``: ``k``, or 0 for one network."""
+    output_shape = model.outputs[0].shape
+    return output_shape[1] if len(output_shape) == 3 else 0
+
+
 def member_parts(model):
     """For each of a stacked model's variables
     (:mod:`sklearn_mlk._training._stacked`), ``(axis, width)`` of one member's
     slice, or None for a variable no member owns (dropout seeds)."""
     layers = get_keras().layers
-    k = model.outputs[0].shape[1]
+    k = stacked_members(model)
     owned = {}
     for layer in model.layers:
         if isinstance(layer, layers.Dense):
@@ -260,9 +267,7 @@ class Loop:
         (``penalty_parts``, for :func:`member_penalties`)."""
         # (its options; the positive weights are given at each fit)
         self._loss_spec = loss
-        # A stacked ensemble (sklearn_mlk._training._stacked) outputs (batch, k, labels).
-        output_shape = model.outputs[0].shape
-        self.members = output_shape[1] if len(output_shape) == 3 else 0
+        self.members = stacked_members(model)
         self.n_features = int(np.prod(model.inputs[0].shape[1:]))
         # Positions among the trainable variables of the kernels penalised by
         # an L2 regularizer; on a private copy the loop adds their penalty,

@@ -274,4 +274,3 @@ class TensorFlowLoop(Loop):
         if not sp.issparse(block):
             return np.asarray(block, dtype=np.float32)
         return _sparse_tensor(block) if self.sparse_batches else _dense(block)
-
