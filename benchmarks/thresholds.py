@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
+from sklearn.base import clone  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler  # noqa: E402
 
@@ -36,44 +36,16 @@ GLOROT = "glorot"
 SIZED = "sized"
 SCALED_PENALTY = "input-scaled penalty"
 LOGITS = "logits averaged"
-CANDIDATES = "candidates"
 # n_iter_no_change="auto"'s (floor, ceiling) of the patience
 # (sklearn_mlk._tuning.AUTO_PATIENCE).
 AUTO_PATIENCE = "auto patience"
 
 
-class OutOfFoldChoice(ClassifierMixin, BaseEstimator):
-    """The one of ``candidates`` (unfitted estimators) whose learned
-    thresholds score best on its own out-of-fold predictions: the mean of its
-    ``threshold_scores_`` over the labels. Every candidate is fitted; the
-    chosen one predicts. A study's stand-in for a selection the estimator
-    does not make itself."""
-
-    def __init__(self, candidates=()):
-        self.candidates = candidates
-
-    def fit(self, X, y):
-        fitted = [clone(candidate).fit(X, y) for candidate in self.candidates]
-        self.scores_ = [float(np.nanmean(c.threshold_scores_)) for c in fitted]
-        self.chosen_ = int(np.argmax(self.scores_))
-        self.best_ = fitted[self.chosen_]
-        return self
-
-    def predict(self, X):
-        return self.best_.predict(X)
-
-    def predict_proba(self, X):
-        return self.best_.predict_proba(X)
-
-
 def _model(seed, params):
-    """The study's estimator for ``params``: ``peers.mlk``, or the
-    out-of-fold choice among its ``CANDIDATES``."""
-    params = dict(params)
-    candidates = params.pop(CANDIDATES, None)
-    if candidates is None:
-        return peers.mlk(seed, **params)
-    return OutOfFoldChoice([peers.mlk(seed, **{**params, **c}) for c in candidates])
+    """The study's estimator for ``params`` (``peers.mlk``)."""
+    return peers.mlk(seed, **params)
+
+
 VARIANTS = {
     "default": {},
     "epochs 50": {"epochs": 50},
@@ -94,12 +66,11 @@ VARIANTS = {
     # SCALE_PENALTY_TO_INPUT).
     "alpha 3, input-scaled": {"alpha": 3.0, SCALED_PENALTY: True},
     "alpha 10, input-scaled": {"alpha": 10.0, SCALED_PENALTY: True},
-    # Chosen per fit from the out-of-fold scores: each candidate is fitted,
-    # and the one whose thresholds score best on its own out-of-fold
-    # predictions (mean of threshold_scores_) predicts (OutOfFoldChoice).
-    "alpha 0 or 3, by out-of-fold F1": {CANDIDATES: ({}, {"alpha": 3.0})},
-    "alpha 0, 3 or 10, by out-of-fold F1": {
-        CANDIDATES: ({}, {"alpha": 3.0}, {"alpha": 10.0})},
+    # Chosen per fit from the out-of-fold scores (alpha as a list): each value
+    # is fitted, and the one whose thresholds score best on its own
+    # out-of-fold predictions (mean of threshold_scores_) predicts.
+    "alpha 0 or 3, by out-of-fold F1": {"alpha": [0.0, 3.0]},
+    "alpha 0, 3 or 10, by out-of-fold F1": {"alpha": [0.0, 3.0, 10.0]},
     # The fold networks' logits averaged, not their probabilities
     # (sklearn_mlk._keras._network.AVERAGE_PROBABILITIES off): the default
     # before. The same fits and thresholds; only the ensemble's output differs.

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _dask, _memory
+from . import _choice, _dask, _memory
 from ._keras import _backend
 from ._decisions import class_proba, indicator, label_proba, margins
 from ._meta import input_power, meta_of
@@ -140,7 +140,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``partial_fit``, whose rows are not known in advance. A model
         callable whose signature names ``dropout`` is given the rate
         ``"auto"`` resolves to.
-    alpha : float >= 0 or "auto", default="auto"
+    alpha : float >= 0, "auto" or array-like of floats, default="auto"
         L2 penalty on the default MLP's weights (its kernels, not its biases),
         as MLPClassifier's ``alpha``: ``alpha / 2`` times their sum of squares
         is added to the loss summed over the training rows and outputs. A
@@ -149,6 +149,16 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         of LogisticRegression's default ``C=1``, and 0 for a multi-label
         target and for a model callable's network (which, where its signature
         names ``alpha``, is given that 0).
+        A list of values (``alpha=[0, 3]``) is chosen among, as RidgeCV's
+        ``alphas`` are: the estimator is fitted once per value, from one seed
+        on the same folds, and keeps the fit whose learned thresholds score
+        best on its out-of-fold scores (the mean of ``threshold_scores_``;
+        for a multiclass target, the macro-F1 of the out-of-fold argmax),
+        the first value on a tie. ``alpha_`` and ``alpha_scores_`` say which
+        and why. That costs one fit per value, where ``GridSearchCV`` costs
+        one per value and fold plus a refit. It needs learned thresholds (not
+        a fixed ``threshold``) and the default MLP; ``warm_start`` and
+        ``partial_fit`` continue with the value chosen.
     optimizer : str, keras optimizer class or instance, default="adam"
         Optimizer; an instance is copied, never reused. Its arguments can be
         routed as ``optimizer__<name>``.
@@ -353,6 +363,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     thresholds_ : ndarray of shape (n_labels,)
         Decision threshold of each label on its probability (one, of the
         second class, for a binary target; unused, 0.5, for a multiclass one).
+    alpha_ : float
+        The value of a list of ``alpha`` that the fit chose; only after a fit
+        with a list.
+    alpha_scores_ : ndarray of shape (n_values,)
+        The out-of-fold score of each value of a list of ``alpha``, in its
+        order (see ``alpha``); NaN where the fit learned no thresholds (too
+        few rows). Only after a fit with a list.
     threshold_scores_ : ndarray of shape (n_labels,)
         Each label's objective at its threshold on the tuning data (its F1 for
         ``"micro_f1"`` and ``"samples_f1"``); NaN for fixed thresholds.
@@ -417,7 +434,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
-        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"}), "array-like"],
         "optimizer": [str, type, HasMethods(["get_config"])],
         "learning_rate": [None, StrOptions({"auto"}),
                           Interval(Real, 0, None, closed="neither")],
@@ -733,9 +750,17 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         from ._incremental import partial_fit
 
         self._check_fit_params(fit_params, "partial_fit")
+        chosen = {}
+        if _choice.candidates(self.alpha) is not None:
+            if not hasattr(self, "alpha_"):
+                raise ValueError(
+                    f"alpha={list(self.alpha)!r} is chosen by out-of-fold scores, which "
+                    "partial_fit does not compute; give alpha one value, or fit first "
+                    "(partial_fit then continues with the alpha_ that fit chose).")
+            chosen = {"alpha": self.alpha_}
         with _one_fit_at_a_time(self), \
                 _as_before_on_failure(self, getattr(self, "model_", None)), \
-                _backend.fresh_names():
+                _for_this_fit(self, chosen), _backend.fresh_names():
             return partial_fit(self, X, y, classes, sample_weight, fit_params)
 
     def _check_fit_params(self, fit_params, method):
@@ -815,7 +840,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         included (scikeras's name); 0 before any."""
         return len(getattr(self, "history_", {}).get("loss", ()))
 
-    def _fit(self, X, y, sample_weight, fit_params=None):
+    def _fit(self, X, y, sample_weight, fit_params=None, out_of_fold=None):
+        values = _choice.candidates(self.alpha)
+        if values is not None:
+            return self._choose_alpha(values, X, y, sample_weight, fit_params)
         routed = self._routed_with(fit_params)
         self._holdout_fraction()  # validation_split checked, used or not
         if not isinstance(self.alpha, str) and self.alpha and self._builder() is not None:
@@ -892,6 +920,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     status=np.full(len(labels), why))
             elif encoder.kind_ == "multiclass":
                 tuned = argmax_thresholds(len(labels))
+                if out_of_fold is not None:  # what a choice of alpha scores
+                    out_of_fold.append((tuning.scores, tuning.Y, tuning.w))
             else:
                 tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
 
@@ -910,9 +940,58 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             constant = _warn_constant_labels(Y, classes)
         return self._keep(encoder, net, tuned, history, n_iter, best, constant)
 
+    def _choose_alpha(self, values, X, y, sample_weight, fit_params):
+        """Fit once per value of a list of ``alpha`` and keep the fit whose
+        out-of-fold score is highest (:mod:`sklearn_mlk._choice`)."""
+        shown = f"alpha={list(self.alpha)!r}"
+        if is_fixed(self.threshold):
+            raise ValueError(
+                f"{shown} chooses by the out-of-fold scores of learned thresholds, "
+                f"but threshold={self.threshold!r} is fixed and learns none; give "
+                "alpha one value, or let the thresholds be learned.")
+        if self._builder() is not None:
+            raise ValueError(
+                f"{shown} chooses among penalties of the default MLP, but model builds "
+                "a network of its own; give its layers kernel_regularizer="
+                "keras.regularizers.L2(...) instead.")
+        if self.warm_start and hasattr(self, "model_"):
+            if not hasattr(self, "alpha_"):
+                raise ValueError(
+                    f"warm_start=True continues the fitted network, but it was not "
+                    f"fitted with a list of alpha and {shown} would choose among fresh "
+                    "ones; set warm_start=False to choose, or give alpha one value.")
+            chosen, scores = self.alpha_, self.alpha_scores_
+            with _for_this_fit(self, {"alpha": chosen}):
+                self._fit(X, y, sample_weight, fit_params)
+            self.alpha_, self.alpha_scores_ = chosen, scores
+            return self
+        # One seed for every value: the same folds, first weights and batches.
+        same = {"warm_start": False, "random_state": _choice.shared_seed(self.random_state)}
+        scores, kept = [], None
+        for i, value in enumerate(values):
+            if self.verbose:
+                print(f"Fitting with alpha={value:g} ({i + 1} of {len(values)}):", flush=True)
+            out_of_fold = []
+            with _for_this_fit(self, {**same, "alpha": value}), _backend.fresh_names():
+                self._fit(X, y, sample_weight, fit_params, out_of_fold)
+            scores.append(_choice.score(self.threshold_scores_,
+                                        out_of_fold[0] if out_of_fold else None))
+            if _choice.best(scores) == len(scores) - 1:
+                kept = dict(self.__dict__)  # the best so far; the others are freed
+        self.__dict__.clear()
+        self.__dict__.update(kept)
+        chosen = _choice.best(scores)
+        self.alpha_, self.alpha_scores_ = values[chosen], np.asarray(scores)
+        if self.verbose:
+            print(_choice.describe(values, scores, chosen), flush=True)
+        return self
+
     def _keep(self, encoder, net, tuned, history, n_iter, best, constant):
         """Set the fitted attributes from the trained network ``net`` and the
         thresholds ``tuned``: the last step of every fit."""
+        # A fit with one alpha chooses none (_choose_alpha sets them after).
+        self.__dict__.pop("alpha_", None)
+        self.__dict__.pop("alpha_scores_", None)
         self._constant_labels = constant
         self._target_encoder = encoder
         self._from_probability = net.from_probability

@@ -519,37 +519,6 @@ def test_the_heap_measure_follows_memory_held_and_given_back():
     assert held - after > 60
 
 
-def test_the_out_of_fold_choice_passes_over_a_memoriser():
-    """The study's selection reads each candidate's threshold_scores_, which
-    come from out-of-fold predictions: a wide network trained without dropout
-    or early stopping on labels with flipped entries fits its training rows
-    best, and scores worse out of fold, so it is not chosen."""
-    from sklearn.datasets import make_multilabel_classification
-    from sklearn.metrics import f1_score
-    from thresholds import OutOfFoldChoice
-
-    from sklearn_mlk import KerasMultiLabelClassifier
-
-    X, Y = make_multilabel_classification(n_samples=300, n_features=20, n_classes=4,
-                                          random_state=0)
-    flips = np.random.default_rng(0).random(Y.shape) < 0.15
-    Y = np.where(flips, 1 - Y, Y)
-    common = dict(threshold="f1", threshold_cv=3, random_state=0)
-    sensible = KerasMultiLabelClassifier(hidden_layer_sizes=(64,), epochs=200, **common)
-    memoriser = KerasMultiLabelClassifier(hidden_layer_sizes=(512, 512), dropout=0.0,
-                                          early_stopping=False, epochs=500, **common)
-    choice = OutOfFoldChoice([memoriser, sensible]).fit(X, Y)
-    assert choice.chosen_ == 1 and choice.scores_[1] > choice.scores_[0]
-    fitted = [memoriser.fit(X, Y), sensible.fit(X, Y)]
-    in_sample = [f1_score(Y, m.predict(X), average="macro") for m in fitted]
-    # Chosen on training rows, it would win: it fits them far more closely,
-    # and its ensemble's F1 on them is higher (by less than each network's:
-    # each row is one the third network never saw, and it weighs a third of
-    # the mean of probabilities).
-    assert fitted[0].history_["loss"][-1] < 0.5 * fitted[1].history_["loss"][-1]
-    assert in_sample[0] > in_sample[1]
-
-
 def test_the_threshold_search_report_times_both_searches(tmp_path, monkeypatch):
     """benchmarks/threshold_search.py times the unit-weight and the weighted
     search on the same scores, checks they agree, and reports their ratio."""

@@ -1,0 +1,79 @@
+"""Choosing ``alpha`` among several values by out-of-fold scores.
+
+``alpha=[0, 3]`` trains the estimator once per value, each from the same seed
+on the same folds, and keeps the fit whose learned thresholds score best on
+the scores its networks gave to rows they were not trained on: the mean of
+its ``threshold_scores_`` (the objective each label's threshold reaches), or,
+for a multiclass target, the macro-F1 of its out-of-fold argmax. That is the
+score the estimator computes anyway to learn its thresholds, so the choice
+costs one fit per value, where ``GridSearchCV`` costs one per value and fold,
+and a refit. A network that fits its training rows better but generalises
+worse scores worse here, as its out-of-fold scores come from rows it was
+not trained on.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.metrics import f1_score
+from sklearn.utils import check_random_state
+
+
+def candidates(alpha):
+    """The values of a list of ``alpha``, as floats; None for one value
+    (a number or ``"auto"``). An empty list, or one holding anything but
+    finite non-negative numbers, is a ``ValueError`` naming it."""
+    if isinstance(alpha, (str, Real)):
+        return None
+    values = list(np.asarray(alpha, dtype=object).ravel()) if np.ndim(alpha) else [alpha]
+    if not values:
+        raise ValueError("alpha=[] holds no value to choose from; give one number, "
+                         "'auto', or a list of non-negative numbers.")
+    bad = [v for v in values
+           if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Real, np.number))
+           or not np.isfinite(float(v)) or float(v) < 0]
+    if bad:
+        raise ValueError(f"alpha={list(alpha)!r} holds {bad[0]!r}; a list of alpha "
+                         "holds finite non-negative numbers, the penalties to choose from.")
+    return [float(v) for v in values]
+
+
+def shared_seed(random_state):
+    """The ``random_state`` every candidate fits with: the estimator's own
+    int, which gives each candidate the fit a single value would get; else an
+    int drawn from it once (the global RNG for None), so that the candidates
+    still share their folds and initial draws."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return random_state
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def score(threshold_scores, out_of_fold=None):
+    """A fit's score for the choice: the macro-F1 of the argmax of a
+    multiclass target's ``out_of_fold`` ``(scores, Y, w)``, else the mean of
+    ``threshold_scores`` over its labels; NaN where no label has one (too few
+    rows to learn thresholds)."""
+    if out_of_fold is not None:
+        S, Y, w = out_of_fold
+        return float(f1_score(np.argmax(Y, axis=1), np.argmax(S, axis=1),
+                              average="macro", sample_weight=w,
+                              labels=np.arange(Y.shape[1]), zero_division=0))
+    scores = np.asarray(threshold_scores, dtype=np.float64)
+    return float(np.nanmean(scores)) if np.isfinite(scores).any() else float("nan")
+
+
+def best(scores):
+    """The index of the highest score, the first on a tie; NaN scores lose
+    to any number, and where all are NaN the first value is kept."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if not np.isfinite(scores).any():
+        return 0
+    return int(np.nanargmax(np.where(np.isnan(scores), -np.inf, scores)))
+
+
+def describe(values, scores, chosen):
+    """The line ``verbose`` prints after the choice."""
+    others = ", ".join(f"alpha={v:g}: {s:.4f}" for i, (v, s) in enumerate(zip(values, scores))
+                       if i != chosen)
+    return (f"alpha={values[chosen]:g} chosen, its out-of-fold score "
+            f"{scores[chosen]:.4f} the highest ({others}).")
