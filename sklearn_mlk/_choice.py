@@ -21,21 +21,27 @@ from sklearn.utils import check_random_state
 
 def candidates(alpha):
     """The values of a list of ``alpha``, as floats; None for one value
-    (a number or ``"auto"``). An empty list, or one holding anything but
-    finite non-negative numbers, is a ``ValueError`` naming it."""
-    if isinstance(alpha, (str, Real)):
+    (a number, a 0-d array or ``"auto"``). An empty list, or one holding
+    anything but finite non-negative numbers, is a ``ValueError`` naming it."""
+    if isinstance(alpha, (str, Real)) or np.ndim(alpha) == 0:
         return None
-    values = list(np.asarray(alpha, dtype=object).ravel()) if np.ndim(alpha) else [alpha]
+    values = shown(alpha)
     if not values:
         raise ValueError("alpha=[] holds no value to choose from; give one number, "
                          "'auto', or a list of non-negative numbers.")
-    bad = [v for v in values
-           if isinstance(v, (bool, np.bool_)) or not isinstance(v, (Real, np.number))
-           or not np.isfinite(float(v)) or float(v) < 0]
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, Real)
+           or not np.isfinite(v) or v < 0]
     if bad:
-        raise ValueError(f"alpha={list(alpha)!r} holds {bad[0]!r}; a list of alpha "
+        raise ValueError(f"alpha={values!r} holds {bad[0]!r}; a list of alpha "
                          "holds finite non-negative numbers, the penalties to choose from.")
     return [float(v) for v in values]
+
+
+def shown(alpha):
+    """A list of ``alpha``'s values as Python objects (NumPy scalars as the
+    numbers they hold), for messages."""
+    return [v.item() if isinstance(v, np.generic) else v
+            for v in np.asarray(alpha, dtype=object).ravel()]
 
 
 def shared_seed(random_state):

@@ -754,7 +754,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         if _choice.candidates(self.alpha) is not None:
             if not hasattr(self, "alpha_"):
                 raise ValueError(
-                    f"alpha={list(self.alpha)!r} is chosen by out-of-fold scores, which "
+                    f"alpha={_choice.shown(self.alpha)!r} is chosen by out-of-fold scores, which "
                     "partial_fit does not compute; give alpha one value, or fit first "
                     "(partial_fit then continues with the alpha_ that fit chose).")
             chosen = {"alpha": self.alpha_}
@@ -943,7 +943,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     def _choose_alpha(self, values, X, y, sample_weight, fit_params):
         """Fit once per value of a list of ``alpha`` and keep the fit whose
         out-of-fold score is highest (:mod:`sklearn_mlk._choice`)."""
-        shown = f"alpha={list(self.alpha)!r}"
+        shown = f"alpha={_choice.shown(self.alpha)!r}"
         if is_fixed(self.threshold):
             raise ValueError(
                 f"{shown} chooses by the out-of-fold scores of learned thresholds, "

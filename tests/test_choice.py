@@ -1,4 +1,5 @@
-"""alpha as a list: one fit per value, the best out-of-fold score kept."""
+"""alpha as a list: one fit per value, the best out-of-fold score kept
+(the rules themselves, without a network: tests/test_choice_rules.py)."""
 
 import warnings
 
@@ -9,6 +10,8 @@ from sklearn.datasets import make_multilabel_classification
 from sklearn.metrics import f1_score
 
 from sklearn_mlk import KerasMultiLabelClassifier, _choice
+
+pytestmark = pytest.mark.network
 
 SMALL = dict(hidden_layer_sizes=(16,), epochs=5, random_state=0)
 
@@ -45,21 +48,25 @@ def test_the_choice_passes_over_a_network_that_memorises_its_rows():
     assert memoriser.history_["loss"][-1] < 0.1 * chosen.history_["loss"][-1]
 
 
-def test_the_chosen_fit_is_the_fit_of_its_value_alone(data):
+@pytest.mark.parametrize("values", [[0.0, 100.0], [100.0, 0.0]])
+def test_the_chosen_fit_is_the_fit_of_its_value_alone(data, values):
     """With an int random_state every value fits as it would alone: the
     chosen estimator predicts as the one fitted with alpha_, and each score
-    is the mean of that value's own threshold_scores_."""
+    is the mean of that value's own threshold_scores_. In one of the two
+    orders the first value wins, whose fit is put back after the second."""
     X, Y = data
-    chosen = KerasMultiLabelClassifier(alpha=[0.0, 5.0], **SMALL).fit(X, Y)
-    alone = [KerasMultiLabelClassifier(alpha=a, **SMALL).fit(X, Y) for a in (0.0, 5.0)]
+    chosen = KerasMultiLabelClassifier(alpha=values, **SMALL).fit(X, Y)
+    alone = [KerasMultiLabelClassifier(alpha=a, **SMALL).fit(X, Y) for a in values]
 
     expected = [np.nanmean(a.threshold_scores_) for a in alone]
+    assert expected[0] != expected[1]
     np.testing.assert_allclose(chosen.alpha_scores_, expected, rtol=0, atol=0)
-    assert chosen.alpha_ == (0.0, 5.0)[int(np.argmax(expected))]
+    assert chosen.alpha_ == values[int(np.argmax(expected))]
     twin = alone[int(np.argmax(expected))]
     np.testing.assert_array_equal(chosen.predict_proba(X), twin.predict_proba(X))
     np.testing.assert_array_equal(chosen.thresholds_, twin.thresholds_)
-    assert chosen.alpha == [0.0, 5.0]  # the parameter is left as given
+    assert chosen.history_ == twin.history_
+    assert chosen.alpha == values  # the parameter is left as given
 
 
 def test_clone_and_refit_make_the_same_choice(data):
@@ -90,13 +97,6 @@ def test_an_unseeded_choice_fits_every_value_from_one_seed(data, monkeypatch):
     assert est.random_state is None
 
 
-def test_the_shared_seed():
-    assert _choice.shared_seed(7) == 7
-    assert _choice.shared_seed(np.int64(7)) == 7
-    drawn = _choice.shared_seed(np.random.RandomState(3))
-    assert drawn == np.random.RandomState(3).randint(np.iinfo(np.int32).max)
-
-
 def test_a_multiclass_choice_scores_the_out_of_fold_argmax(data, monkeypatch):
     """On a multiclass target the thresholds are the argmax, which has no
     score of its own: each value is scored by the macro-F1 of its
@@ -119,23 +119,6 @@ def test_a_multiclass_choice_scores_the_out_of_fold_argmax(data, monkeypatch):
         f1_score(y, np.argmax(S, axis=1), average="macro"))
 
 
-def test_the_score_of_a_fit():
-    assert _choice.score([0.2, np.nan, 0.6]) == pytest.approx(0.4)
-    assert np.isnan(_choice.score([np.nan, np.nan]))
-    S = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.7, 0.3]])
-    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])
-    w = np.array([1.0, 1.0, 1.0, 0.0])
-    assert _choice.score(None, (S, Y, w)) == pytest.approx(
-        f1_score([0, 0, 1], [0, 1, 1], average="macro"))
-
-
-def test_the_best_score_wins_the_first_on_a_tie_and_nan_loses():
-    assert _choice.best([0.3, 0.5, 0.4]) == 1
-    assert _choice.best([0.5, 0.5]) == 0
-    assert _choice.best([np.nan, 0.1]) == 1
-    assert _choice.best([np.nan, np.nan]) == 0
-
-
 @pytest.mark.parametrize("alpha, names", [
     ([], "holds no value"), ([0, -1], "-1"), ([0, "a"], "'a'"),
     ([0, np.nan], "nan"), ([0, np.inf], "inf"), ([True], "True"),
@@ -144,12 +127,6 @@ def test_a_bad_list_names_its_value(data, alpha, names):
     X, Y = data
     with pytest.raises(ValueError, match=names):
         KerasMultiLabelClassifier(alpha=alpha, **SMALL).fit(X, Y)
-
-
-def test_values_are_read_from_any_sequence():
-    assert _choice.candidates((0, 1.5)) == [0.0, 1.5]
-    assert _choice.candidates(np.array([3, 1])) == [3.0, 1.0]
-    assert _choice.candidates(2.0) is None and _choice.candidates("auto") is None
 
 
 def test_a_fixed_threshold_or_a_model_of_its_own_cannot_choose(data):
