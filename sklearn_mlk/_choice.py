@@ -74,7 +74,7 @@ def best(scores):
     scores = np.asarray(scores, dtype=np.float64)
     if not np.isfinite(scores).any():
         return 0
-    return int(np.nanargmax(np.where(np.isnan(scores), -np.inf, scores)))
+    return int(np.nanargmax(scores))  # NaN left out; the first of the highest
 
 
 def describe(values, scores, chosen):

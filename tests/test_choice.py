@@ -48,6 +48,7 @@ def test_the_choice_passes_over_a_network_that_memorises_its_rows():
     assert memoriser.history_["loss"][-1] < 0.1 * chosen.history_["loss"][-1]
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("values", [[0.0, 100.0], [100.0, 0.0]])
 def test_the_chosen_fit_is_the_fit_of_its_value_alone(data, values):
     """With an int random_state every value fits as it would alone: the

@@ -283,3 +283,21 @@ def test_auto_dropout_counts_every_streamed_row(problem, monkeypatch):
              if isinstance(member, keras.Model)
              for layer in member.layers if isinstance(layer, keras.layers.Dropout)]
     assert rates == [_fit.LARGE_DROPOUT] * 3
+
+
+def test_a_list_of_alpha_chooses_on_the_streamed_out_of_fold_scores(problem):
+    """Each value streams a fit of its own, from one seed, and the one whose
+    thresholds score best on its streamed out-of-fold scores is kept, as the
+    fit of that value alone."""
+    X, Y = problem
+    Xd, Yd = da.from_array(X, chunks=(64, 8)), da.from_array(Y, chunks=(64, 3))
+    params = dict(epochs=2, threshold_cv=3)
+    chosen = _small(alpha=[0.0, 300.0], **params).fit(Xd, Yd)
+    alone = [_small(alpha=a, **params).fit(Xd, Yd) for a in (0.0, 300.0)]
+    scores = [np.nanmean(a.threshold_scores_) for a in alone]
+    assert scores[0] != scores[1]
+    np.testing.assert_array_equal(chosen.alpha_scores_, scores)
+    best = alone[int(np.argmax(scores))]
+    assert chosen.alpha_ == (0.0, 300.0)[int(np.argmax(scores))]
+    np.testing.assert_array_equal(chosen.thresholds_, best.thresholds_)
+    np.testing.assert_array_equal(chosen.predict_proba(X), best.predict_proba(X))
