@@ -83,3 +83,4 @@ def describe(values, scores, chosen):
                        if i != chosen)
     return (f"alpha={values[chosen]:g} chosen, its out-of-fold score "
             f"{scores[chosen]:.4f} the highest ({others}).")
+

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _choice, _dask, _memory
+from . import _choice, _dask, _memory, _notes
 from ._keras import _backend
 from ._decisions import class_proba, indicator, label_proba, margins
 from ._meta import input_power, meta_of
@@ -968,16 +968,18 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         # One seed for every value: the same folds, first weights and batches.
         same = {"warm_start": False, "random_state": _choice.shared_seed(self.random_state)}
         scores, kept = [], None
-        for i, value in enumerate(values):
-            if self.verbose:
-                print(f"Fitting with alpha={value:g} ({i + 1} of {len(values)}):", flush=True)
-            out_of_fold = []
-            with _for_this_fit(self, {**same, "alpha": value}), _backend.fresh_names():
-                self._fit(X, y, sample_weight, fit_params, out_of_fold)
-            scores.append(_choice.score(self.threshold_scores_,
-                                        out_of_fold[0] if out_of_fold else None))
-            if _choice.best(scores) == len(scores) - 1:
-                kept = dict(self.__dict__)  # the best so far; the others are freed
+        with _notes.once_per_choice():  # each note once, not once per value
+            for i, value in enumerate(values):
+                if self.verbose:
+                    print(f"Fitting with alpha={value:g} ({i + 1} of {len(values)}):",
+                          flush=True)
+                out_of_fold = []
+                with _for_this_fit(self, {**same, "alpha": value}), _backend.fresh_names():
+                    self._fit(X, y, sample_weight, fit_params, out_of_fold)
+                scores.append(_choice.score(self.threshold_scores_,
+                                            out_of_fold[0] if out_of_fold else None))
+                if _choice.best(scores) == len(scores) - 1:
+                    kept = dict(self.__dict__)  # the best so far; the others are freed
         self.__dict__.clear()
         self.__dict__.update(kept)
         chosen = _choice.best(scores)

@@ -1,13 +1,29 @@
 """Warnings a fit gives once: at the user's line, and once per search."""
 
+import contextvars
 import sys
 import warnings
 import weakref
+from contextlib import contextmanager
 
 import numpy as np
 
 # The messages each running search has shown, by search.
 _SHOWN_IN_SEARCH = weakref.WeakKeyDictionary()
+# The messages shown in the running choice among values of alpha, if any.
+_SHOWN_IN_CHOICE = contextvars.ContextVar("sklearn_mlk_shown_in_choice", default=None)
+
+
+@contextmanager
+def once_per_choice():
+    """Within the block, each note of :func:`_warn_once_per_search` is given
+    once: the fits of a choice among values of ``alpha`` check the same data.
+    A context variable, so that fits in other threads are not affected."""
+    token = _SHOWN_IN_CHOICE.set(set())
+    try:
+        yield
+    finally:
+        _SHOWN_IN_CHOICE.reset(token)
 
 
 def _warn_once_per_search(message):
@@ -34,6 +50,11 @@ def _warn_once_per_search(message):
         if message in shown:
             return
         shown.add(message)
+    in_choice = _SHOWN_IN_CHOICE.get()
+    if in_choice is not None:
+        if message in in_choice:
+            return
+        in_choice.add(message)
     warnings.warn(message, UserWarning, stacklevel=user_level or 2)
 
 

@@ -223,3 +223,35 @@ def test_the_choice_is_saved_and_loaded(data, tmp_path):
     assert loaded.alpha == [0.0, 1.0] and loaded.alpha_ == est.alpha_
     np.testing.assert_array_equal(loaded.alpha_scores_, est.alpha_scores_)
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_each_note_is_given_once_not_once_per_value(data):
+    """Every value's fit checks the same data: a note on it (here, too few
+    rows to stop early) reaches the user once, from their fit's line."""
+    X, Y = data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        KerasMultiLabelClassifier(alpha=[0.0, 1.0, 2.0], **SMALL).fit(X, Y)
+    notes = [w for w in caught if "Few training samples" in str(w.message)]
+    assert len(notes) == 1
+    assert notes[0].filename == __file__
+
+
+def test_a_choice_in_one_thread_silences_no_note_of_another():
+    """The notes a choice has given are kept per thread: a fit in another
+    thread, meanwhile, still gives its own."""
+    import threading
+
+    from sklearn_mlk import _notes
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with _notes.once_per_choice():
+            _notes._warn_once_per_search("a note")
+            _notes._warn_once_per_search("a note")
+            thread = threading.Thread(target=_notes._warn_once_per_search,
+                                      args=("a note",))
+            thread.start()
+            thread.join()
+        _notes._warn_once_per_search("a note")  # after the choice, as before
+    assert [str(w.message) for w in caught] == ["a note"] * 3

@@ -90,3 +90,4 @@ def test_the_verbose_line():
     assert _choice.describe([0.0, 3.0, 10.0], [0.5, 0.61234, 0.6], 1) == (
         "alpha=3 chosen, its out-of-fold score 0.6123 the highest "
         "(alpha=0: 0.5000, alpha=10: 0.6000).")
+
