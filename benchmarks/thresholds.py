@@ -41,11 +41,6 @@ LOGITS = "logits averaged"
 AUTO_PATIENCE = "auto patience"
 
 
-def _model(seed, params):
-    """The study's estimator for ``params`` (``peers.mlk``)."""
-    return peers.mlk(seed, **params)
-
-
 VARIANTS = {
     "default": {},
     "epochs 50": {"epochs": 50},
@@ -193,11 +188,11 @@ def _study(variants, sets, seeds, learning_rate):
             train = splits[0][0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                make_pipeline(clone(scaler), _model(0, {**params, "epochs": 1})).fit(
+                make_pipeline(clone(scaler), peers.mlk(0, **{**params, "epochs": 1})).fit(
                     X[train], Y[train])
             runs = [
                 run.evaluate(name, X, Y, splits, seed=seed, factory=lambda s: make_pipeline(
-                    clone(scaler), _model(s, params)))
+                    clone(scaler), peers.mlk(s, **params)))
                 for seed in range(seeds)
             ]
             errors = [r["error"] for r in runs if "error" in r]

@@ -49,6 +49,8 @@ def shared_seed(random_state):
     int, which gives each candidate the fit a single value would get; else an
     int drawn from it once (the global RNG for None), so that the candidates
     still share their folds and initial draws."""
+    # Not _backend.draw_seed: it turns an int into another draw (the fit does
+    # that itself, from the int given here) and leaves None unseeded.
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
         return random_state
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))

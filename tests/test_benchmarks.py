@@ -664,7 +664,7 @@ def test_the_study_switches_the_ensembles_mean_per_variant_and_puts_it_back(monk
     X, Y = np.random.default_rng(0).normal(size=(40, 3)), np.eye(2, dtype=int)[[0, 1] * 20]
     monkeypatch.setattr(thresholds.datasets, "load",
                         lambda name: (X, Y, [(np.arange(30), np.arange(30, 40))]))
-    monkeypatch.setattr(thresholds, "_model", lambda seed, params: DummyClassifier())
+    monkeypatch.setattr(thresholds.peers, "mlk", lambda seed, **params: DummyClassifier())
     seen = []
 
     def evaluate(name, *args, **kwargs):
