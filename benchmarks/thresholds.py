@@ -41,6 +41,28 @@ LOGITS = "logits averaged"
 AUTO_PATIENCE = "auto patience"
 
 
+def wide_and_deep(meta):
+    """The default MLP (256 ReLU units, dropout 0.5, biases at the label
+    priors) with a linear path from the input to the logits beside it: a
+    linear model and the network, trained together. As a model callable it
+    trains its fold networks one after the other, from Keras's draws under
+    the fit's seed, at the default MLP's learning rate (given by the
+    variant)."""
+    from scipy.special import logit
+
+    from sklearn_mlk._keras._backend import get_keras
+
+    keras = get_keras()
+    prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)
+    inputs = keras.Input(shape=(meta["n_features_in_"],))
+    hidden = keras.layers.Dense(256, activation="relu")(inputs)
+    hidden = keras.layers.Dropout(0.5)(hidden)
+    deep = keras.layers.Dense(meta["n_labels_"],
+                              bias_initializer=keras.initializers.Constant(logit(prior)))(hidden)
+    wide = keras.layers.Dense(meta["n_labels_"], use_bias=False)(inputs)
+    return keras.Model(inputs, keras.layers.Add()([deep, wide]))
+
+
 VARIANTS = {
     "default": {},
     "epochs 50": {"epochs": 50},
@@ -131,7 +153,12 @@ VARIANTS = {
     "alpha 1": {"alpha": 1.0},
     "alpha 3": {"alpha": 3.0},
     "alpha 10": {"alpha": 10.0},
+    # A linear (logistic) network: no hidden layer.
+    "linear, no hidden layer": {"hidden_layer_sizes": ()},
+    "linear, alpha 1": {"hidden_layer_sizes": (), "alpha": 1.0},
+    "wide and deep": {"model": wide_and_deep, "learning_rate": 3e-3},
 }
+
 FIGURES = ("macro_f1", "micro_f1", "hamming_loss", "fit_seconds")
 
 
