@@ -77,6 +77,7 @@ BLOCKS = {
     "memory": (DOCS / "guide" / "speed.md", "memory", _call("memory", "block")),
     "cost": (DOCS / "guide" / "speed.md", "cost", _report_body("cost")),
     "fit-parts": (DOCS / "guide" / "speed.md", "fit_parts", _report_body("fit_parts")),
+    "distill": (DOCS / "guide" / "speed.md", "distill", _report_body("distill")),
     "splits": (DOCS / "guide" / "speed.md", "splits", _report_body("splits")),
     "threshold-search": (DOCS / "guide" / "speed.md", "threshold_search",
                          _report_body("threshold_search")),

@@ -817,3 +817,54 @@ def test_splits_benchmark_times_both_and_compares_their_parts(monkeypatch):
     # A different part anywhere is reported.
     monkeypatch.setattr(splits, "own_parts", lambda Y, split, seed: np.zeros(len(Y), int))
     assert not any(r["same"] for r in splits.measure(rounds=1))
+
+
+def test_the_distill_students_imitate_the_ensemble_at_its_thresholds(tmp_path, monkeypatch):
+    """benchmarks/distill.py: each student trains on the scaled training rows
+    with the ensemble's probabilities on them as its targets, and predicts
+    at the ensemble's learned thresholds; the report holds every model."""
+    from scipy.special import logit
+    from sklearn.datasets import make_multilabel_classification
+
+    import distill
+
+    X, Y = make_multilabel_classification(150, 10, n_classes=3, random_state=0)
+    X = X.astype(np.float64) * 7.0 + 3.0  # far from standardised
+    splits = [(np.arange(100), np.arange(100, 150))]
+    monkeypatch.setattr(distill.datasets, "load", lambda name: (X, Y, splits))
+    monkeypatch.setattr(distill, "STUDENTS", {"recipe": (0.5, 1, 2), "none": (0.0, 1, 3)})
+    ensembles, targets, thresholds = [], [], []
+    fit = distill.KerasMultiLabelClassifier.fit
+
+    def spied_fit(self, *args, **kwargs):
+        ensembles.append(self)
+        return fit(self, *args, **kwargs)
+
+    def constant_student(X_train, P, seed, dropout, patience, epochs):
+        np.testing.assert_allclose(X_train.mean(axis=0), 0, atol=1e-9)  # scaled
+        targets.append(P)
+        ensemble = ensembles[-1]
+        np.testing.assert_allclose(P, ensemble.predict_proba(X_train))
+        thresholds.append(ensemble.thresholds_)
+
+        class Student:  # gives every row the thresholds themselves: all positive
+            def predict(self, X, verbose=0):
+                return np.tile(logit(np.clip(ensemble.thresholds_, 1e-6, 1 - 1e-6)) + 1e-3,
+                               (X.shape[0], 1))
+
+        return Student(), epochs
+
+    monkeypatch.setattr(distill.KerasMultiLabelClassifier, "fit", spied_fit)
+    monkeypatch.setattr(distill, "train_student", constant_student)
+    results = distill.main(["--datasets", "tiny", "--seeds", "2", "--out", str(tmp_path)])
+    assert len(targets) == 4 and all(P.shape == (100, 3) for P in targets)
+    cells = results["tiny"]
+    every_label = distill._macro_f1(Y[100:], np.ones_like(Y[100:]))
+    assert cells["recipe"]["macro_f1"] == cells["none"]["macro_f1"] == pytest.approx(every_label)
+    assert cells["recipe"]["epochs"] == 2 and cells["none"]["epochs"] == 3
+    assert cells["none"]["fit_ratio"] > 0
+    saved = json.loads((tmp_path / "distill.json").read_text())
+    assert saved["results"]["tiny"]["ensemble"]["macro_f1_range"][0] <= \
+        cells["ensemble"]["macro_f1"]
+    text = (tmp_path / "distill.md").read_text()
+    assert "| tiny |" in text and "recipe | epochs | fit" in text
