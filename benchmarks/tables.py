@@ -101,6 +101,8 @@ BLOCKS = {
                     "loso_alpha_scaled"),
     **_study_blocks("alpha-oof-study", "thresholds_alpha_oof", "loso-alpha-oof",
                     "loso_alpha_oof"),
+    **_study_blocks("alpha-per-label-study", "thresholds_alpha_per_label",
+                    "loso-alpha-per-label", "loso_alpha_per_label"),
     **_study_blocks("linear-study", "thresholds_linear", "loso-linear", "loso_linear"),
     "holdout-study": (DOCS / "guide" / "thresholds.md", "thresholds_holdout",
                       _call("loso", "study_beside_peers")),

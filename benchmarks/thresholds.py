@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
-from sklearn.base import clone  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler  # noqa: E402
 
@@ -39,6 +39,8 @@ LOGITS = "logits averaged"
 # n_iter_no_change="auto"'s (floor, ceiling) of the patience
 # (sklearn_mlk._tuning.AUTO_PATIENCE).
 AUTO_PATIENCE = "auto patience"
+# A list of alpha chosen per label (PerLabelChoice), not per set.
+PER_LABEL = "per label"
 
 
 def wide_and_deep(meta):
@@ -61,6 +63,31 @@ def wide_and_deep(meta):
                               bias_initializer=keras.initializers.Constant(logit(prior)))(hidden)
     wide = keras.layers.Dense(meta["n_labels_"], use_bias=False)(inputs)
     return keras.Model(inputs, keras.layers.Add()([deep, wide]))
+
+
+class PerLabelChoice(ClassifierMixin, BaseEstimator):
+    """One fit of the default per value of ``alpha``, from one seed (the same
+    folds), each label predicted by the fit whose learned threshold scores
+    best on that label's out-of-fold predictions (its ``threshold_scores_``;
+    the first value on a tie or where no fit learned one). Every fit that
+    wins a label is kept for prediction."""
+
+    def __init__(self, seed, params):
+        self.seed, self.params = seed, params
+
+    def fit(self, X, Y):
+        self.fits_ = [peers.mlk(self.seed, **{**self.params, "alpha": value}).fit(X, Y)
+                      for value in self.params["alpha"]]
+        scores = np.vstack([fit.threshold_scores_ for fit in self.fits_])
+        self.choice_ = np.argmax(np.where(np.isfinite(scores), scores, -np.inf), axis=0)
+        return self
+
+    def predict(self, X):
+        chosen = sorted(set(self.choice_.tolist()))
+        predictions = {i: self.fits_[i].predict(X) for i in chosen}
+        first = predictions[chosen[0]]
+        return np.column_stack([predictions[i][:, j] for j, i in enumerate(self.choice_)]) \
+            if len(chosen) > 1 else first
 
 
 VARIANTS = {
@@ -88,6 +115,9 @@ VARIANTS = {
     # out-of-fold predictions (mean of threshold_scores_) predicts.
     "alpha 0 or 3, by out-of-fold F1": {"alpha": [0.0, 3.0]},
     "alpha 0, 3 or 10, by out-of-fold F1": {"alpha": [0.0, 3.0, 10.0]},
+    "alpha 0 or 3, per label by out-of-fold F1": {"alpha": [0.0, 3.0], PER_LABEL: True},
+    "alpha 0, 3 or 10, per label by out-of-fold F1": {"alpha": [0.0, 3.0, 10.0],
+                                                      PER_LABEL: True},
     # The fold networks' logits averaged, not their probabilities
     # (sklearn_mlk._keras._network.AVERAGE_PROBABILITIES off): the default
     # before. The same fits and thresholds; only the ensemble's output differs.
@@ -201,6 +231,7 @@ def _study(variants, sets, seeds, learning_rate):
             scaled = params.pop(SCALED_PENALTY, False)
             logits = params.pop(LOGITS, False)
             auto_patience = params.pop(AUTO_PATIENCE, None)
+            per_label = params.pop(PER_LABEL, False)
             # The places a study reaches into the estimator's internals.
             from sklearn_mlk._keras import _network
             from sklearn_mlk._training import _trainer
@@ -219,7 +250,8 @@ def _study(variants, sets, seeds, learning_rate):
                     X[train], Y[train])
             runs = [
                 run.evaluate(name, X, Y, splits, seed=seed, factory=lambda s: make_pipeline(
-                    clone(scaler), peers.mlk(s, **params)))
+                    clone(scaler),
+                    PerLabelChoice(s, params) if per_label else peers.mlk(s, **params)))
                 for seed in range(seeds)
             ]
             errors = [r["error"] for r in runs if "error" in r]

@@ -868,3 +868,37 @@ def test_the_distill_students_imitate_the_ensemble_at_its_thresholds(tmp_path, m
         cells["ensemble"]["macro_f1"]
     text = (tmp_path / "distill.md").read_text()
     assert "| tiny |" in text and "recipe | epochs | fit" in text
+
+
+def test_the_per_label_choice_predicts_each_label_from_its_best_fit(monkeypatch):
+    """benchmarks/thresholds.py's PerLabelChoice: one fit per alpha from one
+    seed; each label's column comes from the fit whose threshold score on it
+    is highest (the first on a tie, and where a score is NaN it loses)."""
+    import thresholds
+
+    scores = {0.0: [0.5, 0.7, np.nan, 0.4], 3.0: [0.6, 0.7, 0.2, np.nan],
+              10.0: [0.1, 0.1, 0.1, np.nan]}
+    seeds = []
+
+    class Fit:
+        def __init__(self, seed, alpha, **params):
+            seeds.append(seed)
+            self.alpha, self.threshold_scores_ = alpha, np.array(scores[alpha])
+
+        def fit(self, X, Y):
+            return self
+
+        def predict(self, X):  # each column holds the fit's alpha
+            return np.full((len(X), 4), self.alpha)
+
+    monkeypatch.setattr(thresholds.peers, "mlk", lambda seed, **params: Fit(seed, **params))
+    choice = thresholds.PerLabelChoice(7, {"alpha": [0.0, 3.0, 10.0]}).fit(np.zeros((5, 2)), None)
+    assert seeds == [7, 7, 7]
+    assert choice.choice_.tolist() == [1, 0, 1, 0]
+    np.testing.assert_array_equal(choice.predict(np.zeros((2, 2))), [[3.0, 0.0, 3.0, 0.0]] * 2)
+    scores[3.0] = [0.1, 0.1, 0.1, 0.1]  # one fit wins every label: its predictions alone
+    choice = thresholds.PerLabelChoice(7, {"alpha": [0.0, 3.0]}).fit(np.zeros((5, 2)), None)
+    assert choice.choice_.tolist() == [0, 0, 1, 0]
+    scores[0.0] = [0.5, 0.7, 0.3, 0.4]
+    choice = thresholds.PerLabelChoice(7, {"alpha": [0.0, 3.0]}).fit(np.zeros((5, 2)), None)
+    np.testing.assert_array_equal(choice.predict(np.zeros((2, 2))), np.zeros((2, 4)))
