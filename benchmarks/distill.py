@@ -24,7 +24,8 @@ epochs), which imitates more closely. Each predicts the test rows at the
 ensemble's ``thresholds_``. Reported: the test macro-F1 of the ensemble and
 of each student, each student's epochs, and its training seconds over the
 ensemble's fit seconds (the student's ``Model.fit``, not the estimator's
-compiled loop: an upper bound of its cost). Writes
+compiled loop; a student is trained on top of the ensemble's fit in any
+case). Writes
 benchmarks/results/distill.{md,json}.
 """
 
