@@ -300,7 +300,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         fit starts; None trains without the check.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
-        split. Process-wide random state is restored after the fit.
+        split. Process-wide random state is restored after the fit. A seeded
+        fit repeats exactly with the same libraries on the same machine; on
+        another machine or library version, floating-point rounding may
+        differ in the last digits, and so may a prediction near a threshold.
     verbose : int, default=0
         Progress output: 0 silent; 1 a Keras progress bar over the epochs of
         each training, 2 one line per epoch. Each training (a tuning network,
