@@ -76,18 +76,18 @@ class PerLabelChoice(ClassifierMixin, BaseEstimator):
         self.seed, self.params = seed, params
 
     def fit(self, X, Y):
+        from sklearn_mlk import _choice
+
         self.fits_ = [peers.mlk(self.seed, **{**self.params, "alpha": value}).fit(X, Y)
                       for value in self.params["alpha"]]
         scores = np.vstack([fit.threshold_scores_ for fit in self.fits_])
-        self.choice_ = np.argmax(np.where(np.isfinite(scores), scores, -np.inf), axis=0)
+        # The estimator's own rule, label by label: NaN loses, a tie keeps the first.
+        self.choice_ = np.array([_choice.best(column) for column in scores.T])
         return self
 
     def predict(self, X):
-        chosen = sorted(set(self.choice_.tolist()))
-        predictions = {i: self.fits_[i].predict(X) for i in chosen}
-        first = predictions[chosen[0]]
-        return np.column_stack([predictions[i][:, j] for j, i in enumerate(self.choice_)]) \
-            if len(chosen) > 1 else first
+        predictions = {i: self.fits_[i].predict(X) for i in set(self.choice_.tolist())}
+        return np.column_stack([predictions[i][:, j] for j, i in enumerate(self.choice_)])
 
 
 VARIANTS = {

@@ -833,7 +833,7 @@ def test_the_distill_students_imitate_the_ensemble_at_its_thresholds(tmp_path, m
     splits = [(np.arange(100), np.arange(100, 150))]
     monkeypatch.setattr(distill.datasets, "load", lambda name: (X, Y, splits))
     monkeypatch.setattr(distill, "STUDENTS", {"recipe": (0.5, 1, 2), "none": (0.0, 1, 3)})
-    ensembles, targets, thresholds = [], [], []
+    ensembles, targets = [], []
     fit = distill.KerasMultiLabelClassifier.fit
 
     def spied_fit(self, *args, **kwargs):
@@ -845,7 +845,6 @@ def test_the_distill_students_imitate_the_ensemble_at_its_thresholds(tmp_path, m
         targets.append(P)
         ensemble = ensembles[-1]
         np.testing.assert_allclose(P, ensemble.predict_proba(X_train))
-        thresholds.append(ensemble.thresholds_)
 
         class Student:  # gives every row the thresholds themselves: all positive
             def predict(self, X, verbose=0):
