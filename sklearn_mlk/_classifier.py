@@ -262,7 +262,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         macro-F1, ``threshold_cv=0.2, refit=False`` trains and predicts
         through one network instead of five (measured in
         ``benchmarks/cost.py`` and on the thresholds page of the guide).
-    refit : bool or "auto", default="auto"
+    refit : bool, "auto" or "average", default="auto"
         Whether the kept network is trained again on all rows, for the number
         of epochs early stopping chose (the hold-out's, or the folds' median);
         the thresholds carry over. Otherwise, with ``k`` folds the ``k`` fold
@@ -272,7 +272,14 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         of ``k + 1``);
         with a hold-out the network trained without it is kept (one training
         instead of two). ``"auto"`` keeps the ensemble of folds and refits
-        after a hold-out.
+        after a hold-out. ``"average"`` (``k`` folds only) starts every fold
+        network from the same weights and keeps one network holding the mean
+        of their trained weights, which predicts at one network's cost where
+        the ensemble costs ``k``; each label's learned threshold is moved to
+        it so that it predicts the label for as many training rows as the
+        fold networks did. It trains what the ensemble trains, and scores a
+        little below it on most of the shared data sets (the thresholds page
+        of the guide).
     min_positives : int >= 0, default=3
         Labels with fewer positives in the tuning data (or none, or no
         negatives, or constant scores) get the threshold tuned on all labels
@@ -348,8 +355,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     history_ : dict of list
         Per-epoch curves of every network the fit trained, extended by
         warm-started fits: ``loss`` (and ``val_loss`` with early stopping) of
-        the kept network; for an ensemble, each fold network's as
-        ``fold_<i>_loss`` and ``fold_<i>_val_loss``, and their mean over the
+        the kept network; for an ensemble (or their average), each fold
+        network's as ``fold_<i>_loss`` and ``fold_<i>_val_loss``, and their mean over the
         epochs every member trained as ``loss`` and ``val_loss`` (it ends
         where the first fold network stopped early); for a refit, the
         tuning networks' as ``tuning_loss`` and ``tuning_val_loss`` (hold-out)
@@ -357,11 +364,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         :class:`sklearn_mlk.TrainingHistoryDisplay`.
     n_iter_ : int or ndarray of shape (n_folds,)
         Epochs the kept network trained in the last fit; one per fold network
-        for an ensemble.
+        for an ensemble and for their average (``refit="average"``).
     best_epoch_ : int, ndarray of shape (n_folds,) or None
         The epoch (from 1) whose weights early stopping kept, one per fold
-        network for an ensemble; for a refit, the tuning run's best epoch,
-        which the refit trained for (the median over folds for k folds).
+        network for an ensemble or their average; for a refit, the tuning
+        run's best epoch, which the refit trained for (the median over folds
+        for k folds).
         None without early stopping.
     thresholds_ : ndarray of shape (n_labels,)
         Decision threshold of each label on its probability (one, of the
@@ -462,7 +470,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             Interval(Integral, 2, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="neither"),
         ],
-        "refit": ["boolean", StrOptions({"auto"})],
+        "refit": ["boolean", StrOptions({"auto", "average"})],
         "min_positives": [Interval(Integral, 0, None, closed="left")],
         "fbr": [None, Interval(Real, 0, 1, closed="both")],
         "min_labels": [Interval(Integral, 0, None, closed="left")],
@@ -927,6 +935,18 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     out_of_fold.append((tuning.scores, tuning.Y, tuning.w))
             else:
                 tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
+            if plan.average:
+                from ._training._average import averaged
+
+                net, moved = averaged(net, X, sample_weight,
+                                      None if encoder.kind_ == "multiclass" else tuned,
+                                      warm_model)
+                tuned = moved or tuned
+                if self.verbose:
+                    print(f"Kept one network holding the mean of the {plan.k} fold "
+                          "networks' weights, each label's threshold moved to predict it "
+                          "for as many training rows as the fold networks did.",
+                          flush=True)
 
         from ._training._divergence import warn_if_diverged
         from ._tuning import epochs_run

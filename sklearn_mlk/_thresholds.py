@@ -619,6 +619,46 @@ def fixed(threshold, n_labels):
                  np.full(n_labels, FIXED))
 
 
+def matched_thresholds(reference, scores, thresholds, w):
+    """Per label, the threshold on ``scores`` that predicts the label for the
+    same weight of rows as ``thresholds`` do on ``reference``.
+
+    Parameters
+    ----------
+    reference, scores : ndarray of shape (n_samples, n_labels)
+        Two networks' scores on the same rows.
+    thresholds : ndarray of shape (n_labels,)
+        The thresholds of the ``reference`` scores.
+    w : ndarray of shape (n_samples,)
+        Sample weights.
+
+    Returns
+    -------
+    ndarray of shape (n_labels,)
+        Each label's highest cut at which the rows scored at or above it
+        weigh at least what the reference predicts (a cut on a tie takes the
+        whole tie); a label the reference predicts for no row gets a cut just
+        above its highest score.
+    """
+    reference = np.asarray(reference, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    out = np.empty(scores.shape[1])
+    for k in range(scores.shape[1]):
+        wanted = w[reference[:, k] >= thresholds[k]].sum()
+        order = np.argsort(-scores[:, k], kind="stable")
+        ranked = scores[order, k]
+        if wanted <= 0:
+            out[k] = np.nextafter(ranked[0], np.inf)
+            continue
+        weight = np.cumsum(w[order])
+        # The first row whose cumulative weight reaches the reference's, up
+        # to the rounding of the two sums.
+        i = np.searchsorted(weight, wanted * (1 - 1e-12))
+        out[k] = ranked[min(i, len(ranked) - 1)]
+    return out
+
+
 def _score_at(curve, objective, threshold):
     """The objective of ``curve`` at ``threshold``; 0 where it is undefined."""
     value = float(np.asarray(objective(*curve.counts(curve.index(threshold)))))

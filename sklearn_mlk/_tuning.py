@@ -13,6 +13,10 @@ Thresholds are tuned on scores the network gave rows it was not trained on.
   networks give out-of-fold scores for every row and are kept, averaged: one
   Keras model whose output is the mean of theirs, predicted through one fused
   NumPy plan.
+- **k-fold weight average** (``threshold_cv=k``, ``refit="average"``): the
+  ``k`` fold networks start from the same weights and give out-of-fold scores
+  as the ensemble's do; the kept network is one network holding the mean of
+  their weights (:mod:`sklearn_mlk._training._average`).
 
 This module plans: it picks the scheme from the parameters and the number of
 rows, and reads a fit's epochs from its histories; it is pure NumPy.
@@ -59,8 +63,10 @@ MIN_TUNE_ROWS = 10
 
 class Scheme(NamedTuple):
     """How a fit gets its tuning scores: ``k`` folds (None for a hold-out of
-    ``fraction``), the kept network (``ensemble`` of folds, or ``refit``),
-    whether the networks stop early, and what was changed for small data."""
+    ``fraction``), the kept network (``ensemble`` of folds, or ``refit``;
+    with ``average`` the ensemble's fold networks start alike and are kept as
+    the mean of their weights), whether the networks stop early, and what was
+    changed for small data."""
 
     k: object
     fraction: object
@@ -69,6 +75,7 @@ class Scheme(NamedTuple):
     early_stopping: bool
     notes: tuple
     fixed: bool = False
+    average: bool = False
 
 
 def scheme(threshold_cv, refit, early_stopping, n_samples):
@@ -77,11 +84,19 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     ``threshold_cv="auto"`` is ``AUTO_FOLDS`` folds (``LARGE_FOLDS`` from
     ``LARGE`` rows), and the fixed threshold 0.5 below ``MIN_TUNE_ROWS``.
     ``refit="auto"`` keeps the fold networks as an ensemble, and refits after
-    a hold-out. Early stopping ``"auto"`` is on unless its tuning rows would
+    a hold-out; ``refit="average"`` needs folds, as it averages the fold
+    networks. Early stopping ``"auto"`` is on unless its tuning rows would
     be fewer than ``MIN_STOP_ROWS``.
     """
     from ._splits import holdout_size
 
+    average = refit == "average"
+    if average and not (threshold_cv == "auto" or isinstance(threshold_cv, numbers.Integral)):
+        raise ValueError(
+            f"refit='average' averages the weights of the fold networks, but "
+            f"threshold_cv={threshold_cv!r} holds out one share of the rows for one "
+            "network; give threshold_cv a number of folds (or 'auto'), or set "
+            "refit=False to keep that network.")
     notes = []
     if threshold_cv == "auto" and n_samples < MIN_TUNE_ROWS:
         notes.append(f"Few training samples: fewer than {MIN_TUNE_ROWS}, so the "
@@ -115,7 +130,7 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
                          f"{MIN_STOP_ROWS} rows in each, from {need}; every network "
                          "trains for all epochs")
     return Scheme(k, fraction, ensemble, refit is not False and not ensemble,
-                  bool(stop), tuple(notes))
+                  bool(stop), tuple(notes), average=average and k is not None)
 
 
 def patience(n_iter_no_change, best_epoch):

@@ -170,6 +170,7 @@ def test_every_tuning_scheme_streams(problem, params):
 
 @pytest.mark.parametrize("change, match", [
     ({"threshold": "samples_f1"}, "samples_f1"),
+    ({"refit": "average"}, "refit other than 'average'"),
     ({"model": lambda meta: None}, "model=None"),
     ({"compile__jit_compile": False}, "compile__"),
 ])

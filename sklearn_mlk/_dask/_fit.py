@@ -44,6 +44,9 @@ def check_supported(est, routed):
     if est.threshold == "samples_f1":
         problems.append("a threshold other than 'samples_f1', which needs every "
                         "sample's scores together")
+    if est.refit == "average":
+        problems.append("refit other than 'average', whose thresholds are matched on "
+                        "every training sample's scores together")
     if problems:
         raise ValueError(f"{_UNSUPPORTED}; it needs " + "; ".join(problems)
                          + ". Fit in memory for the others.")

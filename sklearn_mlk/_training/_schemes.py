@@ -29,7 +29,7 @@ def run(plan, trainer, X, Y, w, warm, seed):
         return Tuning(trainer.train(X, Y, w, warm, seed), None, None, None)
     if plan.k is not None:
         return kfold(trainer, X, Y, w, warm, seed, k=plan.k, ensemble=plan.ensemble,
-                     early_stopping=plan.early_stopping)
+                     early_stopping=plan.early_stopping, average=plan.average)
     return holdout(trainer, X, Y, w, warm, seed, fraction=plan.fraction,
                    refit=plan.refit, early_stopping=plan.early_stopping)
 
@@ -56,15 +56,23 @@ def holdout(trainer, X, Y, w, warm, seed, *, fraction, refit, early_stopping):
     return Tuning(net, scores, held[1], held[2], runs)
 
 
-def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
+def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping, average=False):
     """Out-of-fold scores from ``k`` fold networks, then a refit or their ensemble.
 
     Each fold's tuning rows double as its early-stopping data. With
     ``ensemble``, a warm start continues each fold network on its own fold.
+    With ``average`` (an ensemble whose weights the fit averages next), the
+    fold networks start from the same weights: one seed for all, or copies
+    of the warm averaged network.
     """
     from .._splits import kfold_splits
 
-    members = members_of(warm) if ensemble and warm is not None else None
+    if average and warm is not None:
+        from ._average import copies
+
+        members = [(copy, warm[1]) for copy in copies(warm[0], k)]
+    else:
+        members = members_of(warm) if ensemble and warm is not None else None
     if members is not None and len(members) != k:
         raise ValueError(
             f"warm_start=True with threshold_cv={k} and refit=False continues "
@@ -75,12 +83,17 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping):
     scores = np.empty(Y.shape, dtype=np.float64)
     folds = list(kfold_splits(Y, k, seed))
     seeds = [None if seed is None else seed + 1 + i for i in range(k)]
+    if average:
+        # Unseeded, one drawn seed still gives every fold network one start.
+        start = seed + 1 if seed is not None else int(
+            np.random.SeedSequence().entropy % np.iinfo(np.int32).max)
+        seeds = [start] * k
     if ensemble:
         kept = trainer.train_folds(X, Y, w, folds, members, seeds)
         for fold, (_, test) in zip(kept, folds):
             scores[test] = proba(fold, X[test])
         net = ensemble_of(kept, X.shape[1:])
-        if members is not None and all(
+        if members is not None and not average and all(
                 fold.model is member for fold, (member, _) in zip(kept, members)):
             # A warm start continued the same fold networks: the fitted model
             # stays the one object (scikeras's warm_start contract).
