@@ -41,6 +41,9 @@ LOGITS = "logits averaged"
 AUTO_PATIENCE = "auto patience"
 # A list of alpha chosen per label (PerLabelChoice), not per set.
 PER_LABEL = "per label"
+# Whether the fold networks start from the same weights
+# (sklearn_mlk._training._schemes.FOLDS_START_ALIKE), against the scheme's own.
+STARTS_ALIKE = "starts alike"
 
 
 def wide_and_deep(meta):
@@ -131,6 +134,10 @@ VARIANTS = {
     # The fold networks started alike and kept as the mean of their weights,
     # each label's threshold matched to the ensemble's share of rows.
     "5-fold, averaged weights": {"refit": "average"},
+    # Its two halves apart: the mean of fold networks started apart, and the
+    # ensemble of fold networks started alike.
+    "5-fold, averaged weights, started apart": {"refit": "average", STARTS_ALIKE: False},
+    "5-fold ensemble, started alike": {STARTS_ALIKE: True},
     "3-fold ensemble": {"threshold_cv": 3, "refit": False},
     "5-fold ensemble": {"threshold_cv": 5, "refit": False},
     "10-fold ensemble": {"threshold_cv": 10, "refit": False},
@@ -202,17 +209,17 @@ def study(variants, sets, seeds, learning_rate=None):
     them as they were). The estimator's study switches are put back after."""
     from sklearn_mlk import _tuning
     from sklearn_mlk._keras import _network
-    from sklearn_mlk._training import _trainer
+    from sklearn_mlk._training import _schemes, _trainer
 
     switches = (_trainer.Trainer.stacking, _network.SIZE_FIRST_LAYER,
                 _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES,
-                _tuning.AUTO_PATIENCE)
+                _tuning.AUTO_PATIENCE, _schemes.FOLDS_START_ALIKE)
     try:
         return _study(variants, sets, seeds, learning_rate)
     finally:
         (_trainer.Trainer.stacking, _network.SIZE_FIRST_LAYER,
          _network.SCALE_PENALTY_TO_INPUT, _network.AVERAGE_PROBABILITIES,
-         _tuning.AUTO_PATIENCE) = switches
+         _tuning.AUTO_PATIENCE, _schemes.FOLDS_START_ALIKE) = switches
 
 
 def _study(variants, sets, seeds, learning_rate):
@@ -235,9 +242,12 @@ def _study(variants, sets, seeds, learning_rate):
             logits = params.pop(LOGITS, False)
             auto_patience = params.pop(AUTO_PATIENCE, None)
             per_label = params.pop(PER_LABEL, False)
+            starts_alike = params.pop(STARTS_ALIKE, None)
             # The places a study reaches into the estimator's internals.
             from sklearn_mlk._keras import _network
-            from sklearn_mlk._training import _trainer
+            from sklearn_mlk._training import _schemes, _trainer
+
+            _schemes.FOLDS_START_ALIKE = starts_alike
 
             _tuning.AUTO_PATIENCE = auto_patience or patience_before
             _trainer.Trainer.stacking = not sequential

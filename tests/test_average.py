@@ -272,3 +272,16 @@ def test_a_model_callable_is_averaged_when_its_folds_agree_in_shape(data):
     with pytest.raises(ValueError, match="weights differ in shape from fold to fold"):
         clf.fit(X, Y)
     assert not hasattr(clf, "model_")
+
+
+@pytest.mark.parametrize("refit, alike", [(False, True), ("average", False)])
+def test_the_study_switch_sets_the_fold_networks_starts_for_either_scheme(
+        data, monkeypatch, refit, alike):
+    from sklearn_mlk._training import _schemes
+
+    X, Y = data
+    monkeypatch.setattr(_schemes, "FOLDS_START_ALIKE", alike)
+    starts = _spy_on_starts(monkeypatch)
+    tiny(**dict(AVERAGE, refit=refit)).fit(X, Y)
+    assert len(starts) == 3
+    assert np.array_equal(starts[0][0], starts[1][0]) == alike

@@ -463,13 +463,14 @@ def test_every_shared_set_trains_networks_that_stop_early(name):
 
 def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
     """benchmarks/cost.py's report: each ratio is the default's (or the
-    hold-out's) median over MLPClassifier's, and the per-round range comes
-    from paired rounds."""
+    hold-out's, or the averaged network's) median over MLPClassifier's, and
+    the per-round range comes from paired rounds."""
     import cost
 
     warm = {name: {"shape": [100, 5], "labels": 3,
                    "seconds": {cost.DEFAULT: [2.0, 4.0, 3.0], cost.MLP: [1.0, 1.0, 2.0],
-                               cost.HOLDOUT: [0.5, 0.75, 1.0]}}
+                               cost.HOLDOUT: [0.5, 0.75, 1.0],
+                               cost.AVERAGE: [2.5, 3.5, 5.0]}}
             for name in cost.SETS}
     figures = {"latency_median_ms": 0.2, "latency_p90_ms": 0.4, "rows_per_second": 1000.0}
     results = {
@@ -477,7 +478,9 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
         "prediction": {cost.DEFAULT: dict(figures, rows_per_second=250.0),
                        cost.MLP: figures,
                        cost.HOLDOUT: dict(figures, latency_median_ms=0.1,
-                                          rows_per_second=2000.0)},
+                                          rows_per_second=2000.0),
+                       cost.AVERAGE: dict(figures, latency_p90_ms=0.3,
+                                          rows_per_second=900.0)},
         "memory": {m: [{"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5,
                         "highest_mb": 130.0, "heap_growth_mb": 0.5},
                        {"first_mb": 90.0, "last_mb": 85.0, "growth_mb": -5.0,
@@ -493,10 +496,11 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
     text = cost.markdown(results, meta)
     # medians 3.0 and 1.0; rounds 2x, 4x, 1.5x
     assert ("| 3.00 | 2.00 to 4.00 | 1.00 | 1.00 to 2.00 | 3.00x | 1.50x to 4.00x "
-            "| 0.75 | 0.50 to 1.00 | 0.75x |") in text
+            "| 0.75 | 0.50 to 1.00 | 0.75x | 3.50 | 2.50 to 5.00 | 3.50x |") in text
     # latency, p90, throughput
     assert "| ratio (default / MLPClassifier) | 1.00x | 1.00x | 0.25x |" in text
     assert "| ratio (hold-out / MLPClassifier) | 0.50x | 1.00x | 2.00x |" in text
+    assert "| ratio (averaged / MLPClassifier) | 1.00x | 0.75x | 0.90x |" in text
     # medians 100 MB and +12.5 MB, range -5.0 to +20.0, highest 130 - 100; the
     # heap's median and range over the processes that could tell it
     assert f"| {cost.DEFAULT} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.5 | -0.2 to +2.0 |" in text
@@ -901,3 +905,33 @@ def test_the_per_label_choice_predicts_each_label_from_its_best_fit(monkeypatch)
     scores[0.0] = [0.5, 0.7, 0.3, 0.4]
     choice = thresholds.PerLabelChoice(7, {"alpha": [0.0, 3.0]}).fit(np.zeros((5, 2)), None)
     np.testing.assert_array_equal(choice.predict(np.zeros((2, 2))), np.zeros((2, 4)))
+
+
+def test_the_study_switches_the_fold_networks_starts_per_variant_and_puts_them_back(
+        monkeypatch):
+    """benchmarks/thresholds.py: the two variants that swap the fold
+    networks' starts set the switch for their fits only."""
+    import run
+    import thresholds
+    from sklearn.dummy import DummyClassifier
+
+    from sklearn_mlk._training import _schemes
+
+    X, Y = np.random.default_rng(0).normal(size=(40, 3)), np.eye(2, dtype=int)[[0, 1] * 20]
+    monkeypatch.setattr(thresholds.datasets, "load",
+                        lambda name: (X, Y, [(np.arange(30), np.arange(30, 40))]))
+    monkeypatch.setattr(thresholds.peers, "mlk", lambda seed, **params: DummyClassifier())
+    seen = []
+
+    def evaluate(name, *args, **kwargs):
+        seen.append((name, _schemes.FOLDS_START_ALIKE))
+        return {f: 0.5 for f in thresholds.FIGURES}
+
+    monkeypatch.setattr(run, "evaluate", evaluate)
+    monkeypatch.setattr(_schemes, "FOLDS_START_ALIKE", "as it was")
+    thresholds.study(["5-fold ensemble, started alike", "5-fold, averaged weights",
+                      "5-fold, averaged weights, started apart"], ["yeast"], 1)
+    assert seen == [("5-fold ensemble, started alike", True),
+                    ("5-fold, averaged weights", None),
+                    ("5-fold, averaged weights, started apart", False)]
+    assert _schemes.FOLDS_START_ALIKE == "as it was"

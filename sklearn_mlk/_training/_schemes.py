@@ -10,6 +10,12 @@ import numpy as np
 from .._tuning import best_epoch
 from ._trainer import ensemble_of, members_of, proba
 
+# Whether the fold networks start from the same weights: None leaves it to
+# the scheme (alike for refit="average", whose mean of weights needs it; apart
+# for the ensemble, whose members differ the more for it). True or False is
+# a study switch (benchmarks/thresholds.py) for either scheme.
+FOLDS_START_ALIKE = None
+
 
 class Tuning(NamedTuple):
     """The kept network and the data its thresholds are tuned on, with the
@@ -83,7 +89,7 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping, average=
     scores = np.empty(Y.shape, dtype=np.float64)
     folds = list(kfold_splits(Y, k, seed))
     seeds = [None if seed is None else seed + 1 + i for i in range(k)]
-    if average:
+    if average if FOLDS_START_ALIKE is None else FOLDS_START_ALIKE:
         # Unseeded, one drawn seed still gives every fold network one start.
         start = seed + 1 if seed is not None else int(
             np.random.SeedSequence().entropy % np.iinfo(np.int32).max)
