@@ -635,10 +635,11 @@ def matched_thresholds(reference, scores, thresholds, w):
     Returns
     -------
     ndarray of shape (n_labels,)
-        Each label's highest cut at which the rows scored at or above it
-        weigh at least what the reference predicts (a cut on a tie takes the
-        whole tie); a label the reference predicts for no row gets a cut just
-        above its highest score.
+        Each label's cut predicting the fewest of its highest ``scores`` (a
+        tie whole) that weigh at least what the reference predicts, placed
+        as the threshold search places its cuts (:func:`_cuts`): halfway on
+        the logit scale to the next lower score. A label the reference
+        predicts for no row gets a cut above every score.
     """
     reference = np.asarray(reference, dtype=np.float64)
     scores = np.asarray(scores, dtype=np.float64)
@@ -648,14 +649,12 @@ def matched_thresholds(reference, scores, thresholds, w):
         wanted = w[reference[:, k] >= thresholds[k]].sum()
         order = np.argsort(-scores[:, k], kind="stable")
         ranked = scores[order, k]
-        if wanted <= 0:
-            out[k] = np.nextafter(ranked[0], np.inf)
-            continue
-        weight = np.cumsum(w[order])
-        # The first row whose cumulative weight reaches the reference's, up
-        # to the rounding of the two sums.
-        i = np.searchsorted(weight, wanted * (1 - 1e-12))
-        out[k] = ranked[min(i, len(ranked) - 1)]
+        ends = _tie_ends(ranked)
+        # Cut i + 1 predicts the tie groups 0 to i; cut 0 predicts none. The
+        # weight compared allows for the rounding of the two sums.
+        weight = np.cumsum(w[order])[ends]
+        i = np.searchsorted(weight, wanted * (1 - 1e-12)) + 1 if wanted > 0 else 0
+        out[k] = _cuts(ranked, ends)[min(i, len(ends))]
     return out
 
 

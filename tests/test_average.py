@@ -1,81 +1,11 @@
 """refit="average": one network holding the mean of the fold networks'
-weights, its thresholds matched to the fold networks' predictions."""
+weights, its thresholds matched to the fold networks' predictions (the
+matching itself, pure NumPy, is tested in tests/test_thresholds.py)."""
 
 import numpy as np
 import pytest
 from conftest import tiny
 from scipy.special import expit
-
-from sklearn_mlk._thresholds import matched_thresholds
-
-# -- matched_thresholds (pure NumPy) -------------------------------------------
-
-
-def _predicted(scores, thresholds, w):
-    return (w[:, None] * (scores >= thresholds)).sum(axis=0)
-
-
-def test_matched_thresholds_predict_each_label_for_the_reference_weight():
-    rng = np.random.default_rng(0)
-    reference = rng.random((200, 4))
-    scores = rng.random((200, 4))
-    thresholds = np.array([0.1, 0.5, 0.9, 0.35])
-    w = np.ones(200)
-    moved = matched_thresholds(reference, scores, thresholds, w)
-    np.testing.assert_array_equal(_predicted(scores, moved, w),
-                                  _predicted(reference, thresholds, w))
-    # The highest such cut: a row's score, so the next one down is not in.
-    for k in range(4):
-        assert moved[k] in scores[:, k]
-
-
-def test_matched_thresholds_count_sample_weights():
-    reference = np.array([[0.9], [0.8], [0.1], [0.05]])
-    scores = np.array([[0.2], [0.7], [0.6], [0.1]])
-    w = np.array([3.0, 0.5, 1.0, 1.0])
-    # The reference predicts rows 0 and 1: a weight of 3.5. The scores rank
-    # rows 1 (0.5), 2 (1.0), 0 (3.0): the weight reaches 3.5 only with row 0.
-    moved = matched_thresholds(reference, scores, np.array([0.5]), w)
-    assert moved[0] == 0.2
-    # Without row 0's weight the first two rows suffice.
-    moved = matched_thresholds(reference, scores, np.array([0.5]), np.ones(4))
-    assert moved[0] == 0.6
-
-
-def test_matched_thresholds_keep_the_predictions_of_a_monotone_transform():
-    rng = np.random.default_rng(1)
-    reference = rng.random((300, 3))
-    scores = expit(3.0 * np.log(reference / (1 - reference)) - 1.0)  # sharper, shifted
-    thresholds = np.array([0.2, 0.5, 0.7])
-    moved = matched_thresholds(reference, scores, thresholds, np.ones(300))
-    np.testing.assert_array_equal(scores >= moved, reference >= thresholds)
-
-
-def test_matched_thresholds_for_a_label_predicted_for_none_or_all():
-    reference = np.array([[0.1, 0.9], [0.2, 0.8], [0.3, 0.7]])
-    scores = np.array([[0.4, 0.6], [1.0, 0.5], [0.2, 0.4]])
-    moved = matched_thresholds(reference, scores, np.array([0.5, 0.1]), np.ones(3))
-    assert moved[0] > 1.0 and not (scores[:, 0] >= moved[0]).any()  # above every score
-    assert moved[1] == 0.4 and (scores[:, 1] >= moved[1]).all()
-
-
-def test_matched_thresholds_take_a_whole_tie():
-    reference = np.array([[0.9], [0.1], [0.1], [0.1]])
-    scores = np.array([[0.5], [0.5], [0.5], [0.2]])
-    moved = matched_thresholds(reference, scores, np.array([0.5]), np.ones(4))
-    assert moved[0] == 0.5  # one row wanted, the tie of three predicted
-
-
-def test_matched_thresholds_leave_out_rows_of_no_weight():
-    reference = np.array([[0.9], [0.8], [0.1]])
-    scores = np.array([[0.7], [0.9], [0.3]])
-    w = np.array([1.0, 0.0, 1.0])
-    # Row 1 weighs nothing: the one row the reference's weight asks for is row 0.
-    moved = matched_thresholds(reference, scores, np.array([0.5]), w)
-    assert moved[0] == 0.7
-
-
-# -- the estimator -----------------------------------------------------------
 
 keras = pytest.importorskip("keras")
 from sklearn_mlk._training import _average, _trainer  # noqa: E402

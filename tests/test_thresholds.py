@@ -717,3 +717,91 @@ def test_only_unit_weights_take_the_search_by_sorted_scores(monkeypatch):
     for w in (np.full(3, 2.0), np.array([1.0, 1.0, 0.5])):
         T.label_curves(S, Y, w)
     assert calls == [(3, 2)]
+
+
+# -- matched_thresholds: refit="average"'s thresholds ------------------------
+
+
+def _predicted(scores, thresholds, w):
+    return (w[:, None] * (scores >= thresholds)).sum(axis=0)
+
+
+def _logit(p):
+    return np.log(p / (1 - p))
+
+
+def test_matched_thresholds_predict_each_label_for_the_reference_weight():
+    rng = np.random.default_rng(0)
+    reference = rng.random((200, 4))
+    scores = rng.random((200, 4))
+    thresholds = np.array([0.1, 0.5, 0.9, 0.35])
+    w = np.ones(200)
+    moved = T.matched_thresholds(reference, scores, thresholds, w)
+    wanted = _predicted(reference, thresholds, w)
+    np.testing.assert_array_equal(_predicted(scores, moved, w), wanted)
+    # Halfway on the logit scale between the last score predicted and the next.
+    for k in range(4):
+        ranked = np.sort(scores[:, k])[::-1]
+        c = int(wanted[k])
+        np.testing.assert_allclose(_logit(moved[k]),
+                                   (_logit(ranked[c - 1]) + _logit(ranked[c])) / 2)
+
+
+def test_matched_thresholds_count_sample_weights():
+    reference = np.array([[0.9], [0.8], [0.1], [0.05]])
+    scores = np.array([[0.2], [0.7], [0.6], [0.1]])
+    w = np.array([3.0, 0.5, 1.0, 1.0])
+    # The reference predicts rows 0 and 1: a weight of 3.5. The scores rank
+    # rows 1 (0.5), 2 (1.0), 0 (3.0): the weight reaches 3.5 only with row 0.
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), w)
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [True, True, True, False])
+    # Without row 0's weight the first two rows suffice.
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), np.ones(4))
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [False, True, True, False])
+
+
+def test_matched_thresholds_keep_the_predictions_of_a_monotone_transform():
+    rng = np.random.default_rng(1)
+    reference = rng.random((300, 3))
+    scores = 1 / (1 + (reference / (1 - reference)) ** -3.0 * np.e)  # sharper, shifted
+    thresholds = np.array([0.2, 0.5, 0.7])
+    moved = T.matched_thresholds(reference, scores, thresholds, np.ones(300))
+    np.testing.assert_array_equal(scores >= moved, reference >= thresholds)
+
+
+def test_matched_thresholds_for_a_label_predicted_for_none_or_all():
+    reference = np.array([[0.1, 0.9, 0.1], [0.2, 0.8, 0.2], [0.3, 0.7, 0.3]])
+    scores = np.array([[0.4, 0.6, 0.4], [1.0, 0.5, 0.9], [0.2, 0.4, 0.2]])
+    moved = T.matched_thresholds(reference, scores, np.array([0.5, 0.1, 0.5]), np.ones(3))
+    # Above every score: halfway to 1, or just above 1 for a score of 1.
+    assert moved[0] > 1.0 and moved[2] == 0.95
+    assert not (scores[:, [0, 2]] >= moved[[0, 2]]).any()
+    assert moved[1] == 0.2 and (scores[:, 1] >= moved[1]).all()  # halfway to 0
+
+
+def test_matched_thresholds_take_a_whole_tie():
+    reference = np.array([[0.9], [0.1], [0.1], [0.1]])
+    scores = np.array([[0.5], [0.5], [0.5], [0.2]])
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), np.ones(4))
+    # One row wanted: the tie of three is predicted, the row below it not.
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [True, True, True, False])
+
+
+def test_matched_thresholds_leave_out_rows_of_no_weight():
+    reference = np.array([[0.9], [0.8], [0.1]])
+    scores = np.array([[0.7], [0.9], [0.3]])
+    w = np.array([1.0, 0.0, 1.0])
+    # Row 1 weighs nothing: the weight of one row asks for row 0 too.
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), w)
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [True, True, False])
+
+
+def test_matched_thresholds_of_a_sum_rounded_below_the_reference_s_weight():
+    """Weights whose sums round differently in the two orders still match."""
+    reference = np.array([[0.9], [0.8], [0.7], [0.1]])
+    scores = np.array([[0.3], [0.2], [0.9], [0.1]])
+    w = np.array([0.1, 0.2, 0.6, 1.0])
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), w)
+    # The reference's weight sums rows 0, 1, 2; the ranked scores rows 2, 0, 1.
+    assert np.cumsum(w[[2, 0, 1]])[-1] < w[:3].sum()
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [True, True, True, False])

@@ -16,7 +16,11 @@ training rows, it predicts the label for the same weight of rows as the
 ensemble does at its own threshold
 (:func:`sklearn_mlk._thresholds.matched_thresholds`). Both networks'
 scores on the training rows are in-sample, so the comparison is like for
-like.
+like. The cut sits halfway on the logit scale between the last training
+score it predicts and the next lower one, as the threshold search places
+its cuts: in-sample scores of positives run high, and a cut at the last
+score predicted would sit at the top of the gap, missing new rows that
+score a little lower.
 """
 
 import numpy as np
