@@ -151,6 +151,21 @@ def test_warm_start_continues_every_fold_network_from_the_averaged_one(data):
     assert not np.allclose(clf.predict_proba(X), before)
 
 
+def test_warm_start_between_an_ensemble_and_an_average_is_refused(data):
+    X, Y = data
+    ensemble = tiny(**dict(AVERAGE, refit=False)).fit(X, Y)
+    before = ensemble.predict_proba(X)
+    with pytest.raises(ValueError, match="refit='average' continues every fold network "
+                                         "from the fitted network, but the fitted model "
+                                         "holds 3 fold networks"):
+        ensemble.set_params(warm_start=True, refit="average").fit(X, Y)
+    np.testing.assert_array_equal(ensemble.predict_proba(X), before)
+    average = tiny(**AVERAGE).fit(X, Y)
+    with pytest.raises(ValueError, match="continues each of 3 fold networks, but the "
+                                         "fitted model holds no fold networks"):
+        average.set_params(warm_start=True, refit=False).fit(X, Y)
+
+
 def test_average_needs_folds(data):
     X, Y = data
     clf = tiny(**dict(AVERAGE, threshold_cv=0.2))

@@ -6,7 +6,8 @@ networks that start from the same weights and train on overlapping rows
 stay close enough in weight space that the mean of their weights is itself
 a good network (a "model soup"), which predicts at one network's cost; from
 different starting weights their hidden units are not aligned, and the mean
-is not (``benchmarks/thresholds.py``, variant "5-fold, averaged weights").
+scores well below (``benchmarks/thresholds.py``, the variants "5-fold,
+averaged weights" and "5-fold, averaged weights, started apart").
 
 The averaged network's outputs are not the ensemble's: averaging weights is
 not averaging outputs, and its scores come out sharper or flatter by label.

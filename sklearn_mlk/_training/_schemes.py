@@ -76,6 +76,12 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping, average=
     if average and warm is not None:
         from ._average import copies
 
+        if members_of(warm):
+            raise ValueError(
+                f"warm_start=True with refit='average' continues every fold network "
+                f"from the fitted network, but the fitted model holds "
+                f"{len(members_of(warm))} fold networks (an ensemble, refit=False); "
+                "fit it afresh with warm_start=False first.")
         members = [(copy, warm[1]) for copy in copies(warm[0], k)]
     else:
         members = members_of(warm) if ensemble and warm is not None else None
