@@ -482,12 +482,15 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
                        cost.AVERAGE: dict(figures, latency_p90_ms=0.3,
                                           rows_per_second=900.0)},
         "memory": {m: [{"first_mb": 100.0, "last_mb": 112.5, "growth_mb": 12.5,
-                        "highest_mb": 130.0, "heap_growth_mb": 0.5},
+                        "highest_mb": 130.0, "heap_growth_mb": 0.5,
+                        "late_heap_growth_mb": 0.25},
                        {"first_mb": 90.0, "last_mb": 85.0, "growth_mb": -5.0,
-                        "highest_mb": 95.0, "heap_growth_mb": -0.25},
+                        "highest_mb": 95.0, "heap_growth_mb": -0.25,
+                        "late_heap_growth_mb": -1.0},
                        {"first_mb": 110.0, "last_mb": 130.0, "growth_mb": 20.0,
                         "highest_mb": 125.0,
-                        "heap_growth_mb": 2.0 if m == cost.DEFAULT else None}]
+                        "heap_growth_mb": 2.0 if m == cost.DEFAULT else None,
+                        "late_heap_growth_mb": 1.5 if m == cost.DEFAULT else None}]
                    for m in (cost.DEFAULT, cost.MLP)},
         "first_fit": {cost.DEFAULT: [1.0, 3.0, 2.0], cost.SCIKERAS: [4.0, 4.0, 4.0]},
     }
@@ -502,9 +505,12 @@ def test_the_cost_report_gives_ratios_of_medians_and_per_round_ranges():
     assert "| ratio (hold-out / MLPClassifier) | 0.50x | 1.00x | 2.00x |" in text
     assert "| ratio (averaged / MLPClassifier) | 1.00x | 0.75x | 0.90x |" in text
     # medians 100 MB and +12.5 MB, range -5.0 to +20.0, highest 130 - 100; the
-    # heap's median and range over the processes that could tell it
-    assert f"| {cost.DEFAULT} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.5 | -0.2 to +2.0 |" in text
-    assert f"| {cost.MLP} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.1 | -0.2 to +0.5 |" in text
+    # heap's median and range over the processes that could tell it, over
+    # all the fits and over their second half
+    assert (f"| {cost.DEFAULT} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.5 | -0.2 to +2.0 "
+            "| +0.2 | -1.0 to +1.5 |") in text
+    assert (f"| {cost.MLP} | 100 | +12.5 | -5.0 to +20.0 | 30 | +0.1 | -0.2 to +0.5 "
+            "| -0.4 | -1.0 to +0.2 |") in text
     assert "| 2.00 | 1.00 to 3.00 | 4.00 | 4.00 to 4.00 | 0.50x |" in text
 
 
