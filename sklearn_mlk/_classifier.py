@@ -260,7 +260,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``"auto"`` is 5 folds (3 from 50,000 rows, and at most one per row).
         Where fit or prediction time matters more than the last of the
         macro-F1, ``threshold_cv=0.2, refit=False`` trains and predicts
-        through one network instead of five (measured in
+        through one network instead of five, and ``refit="average"``
+        predicts through one after the default's training (measured in
         ``benchmarks/cost.py`` and on the thresholds page of the guide).
     refit : bool, "auto" or "average", default="auto"
         Whether the kept network is trained again on all rows, for the number
@@ -277,8 +278,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         of their trained weights, which predicts at one network's cost where
         the ensemble costs ``k``; each label's learned threshold is moved to
         it so that it predicts the label for as many training rows as the
-        fold networks did. It trains what the ensemble trains, and scores a
-        little below it on most of the shared data sets (the thresholds page
+        fold networks did. It fits in about the ensemble's time and scores a
+        little below it; ``refit=True`` also predicts through one network,
+        closer to the ensemble's scores in a longer fit (the thresholds page
         of the guide).
     min_positives : int >= 0, default=3
         Labels with fewer positives in the tuning data (or none, or no

@@ -641,13 +641,17 @@ def matched_thresholds(reference, scores, thresholds, w):
         the logit scale to the next lower score. A label the reference
         predicts for no row gets a cut above every score.
     """
-    reference = np.asarray(reference, dtype=np.float64)
+    reference = np.asarray(reference)  # compared with float64 thresholds
+    # In float64: float32 weights sum to different values in two orders, and
+    # the cut is halfway between the scores' float64 values.
     scores = np.asarray(scores, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     out = np.empty(scores.shape[1])
     for k in range(scores.shape[1]):
         wanted = w[reference[:, k] >= thresholds[k]].sum()
-        order = np.argsort(-scores[:, k], kind="stable")
+        # Only the weight at each tie group's end is read, which does not
+        # depend on the order within a tie: any sort will do.
+        order = np.argsort(-scores[:, k])
         ranked = scores[order, k]
         ends = _tie_ends(ranked)
         # Cut i + 1 predicts the tie groups 0 to i; cut 0 predicts none. The

@@ -61,6 +61,7 @@ def _spy_on_starts(monkeypatch):
     return starts
 
 
+@pytest.mark.smoke  # the scheme on every backend
 @pytest.mark.parametrize("stacked", [True, False])
 def test_fold_networks_start_alike_and_the_kept_network_holds_their_mean(
         data, monkeypatch, stacked):
@@ -99,6 +100,7 @@ def test_the_fold_networks_of_an_ensemble_start_apart(data, monkeypatch):
     assert len(starts) == 3 and not np.array_equal(starts[0][0], starts[1][0])
 
 
+@pytest.mark.smoke
 def test_thresholds_predict_each_label_for_as_many_training_rows_as_the_folds(data,
                                                                               monkeypatch):
     X, Y = data

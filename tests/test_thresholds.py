@@ -779,6 +779,14 @@ def test_matched_thresholds_for_a_label_predicted_for_none_or_all():
     assert moved[1] == 0.2 and (scores[:, 1] >= moved[1]).all()  # halfway to 0
 
 
+def test_matched_thresholds_count_a_reference_score_at_its_threshold():
+    """A score equal to its threshold is predicted, as decisions are made."""
+    reference = np.array([[0.5], [0.2], [0.1]])
+    scores = np.array([[0.3], [0.9], [0.6]])
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), np.ones(3))
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [False, True, False])
+
+
 def test_matched_thresholds_take_a_whole_tie():
     reference = np.array([[0.9], [0.1], [0.1], [0.1]])
     scores = np.array([[0.5], [0.5], [0.5], [0.2]])
@@ -805,3 +813,19 @@ def test_matched_thresholds_of_a_sum_rounded_below_the_reference_s_weight():
     # The reference's weight sums rows 0, 1, 2; the ranked scores rows 2, 0, 1.
     assert np.cumsum(w[[2, 0, 1]])[-1] < w[:3].sum()
     np.testing.assert_array_equal(scores[:, 0] >= moved[0], [True, True, True, False])
+
+
+def test_matched_thresholds_of_float32_scores_and_weights_are_computed_in_float64():
+    """The estimator's sample weights are float32, and a Keras network's
+    scores may be: their sums in two orders differ in float32 by more than
+    the rounding the match allows for, and the cut is halfway between the
+    float64 values of the two scores around it."""
+    reference = np.array([[0.9], [0.8], [0.7], [0.1]])
+    scores = np.array([[0.3], [0.2], [0.9], [0.1]], dtype=np.float32)
+    w = np.array([0.4, 0.2, 0.09, 0.58], dtype=np.float32)
+    assert np.cumsum(w[[2, 0, 1]])[-1] < w[:3].sum()  # in float32
+    moved = T.matched_thresholds(reference, scores, np.array([0.5]), w)
+    np.testing.assert_array_equal(scores[:, 0] >= moved[0], [True, True, True, False])
+    low, high = np.float64(scores[3, 0]), np.float64(scores[1, 0])
+    np.testing.assert_allclose(_logit(moved[0]), (_logit(low) + _logit(high)) / 2, rtol=1e-12)
+
