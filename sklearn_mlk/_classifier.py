@@ -940,10 +940,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             if plan.average:
                 from ._training._average import averaged
 
-                net, moved = averaged(net, X, sample_weight,
-                                      None if encoder.kind_ == "multiclass" else tuned,
+                # A multiclass target's class is the argmax: no threshold to move.
+                matched = encoder.kind_ != "multiclass"
+                net, moved = averaged(net, X, sample_weight, tuned if matched else None,
                                       warm_model)
-                tuned = moved or tuned
+                tuned = moved if matched else tuned
                 if self.verbose:
                     print(f"Kept one network holding the mean of the {plan.k} fold "
                           "networks' weights, each label's threshold moved to predict it "

@@ -232,3 +232,12 @@ def test_the_study_switch_sets_the_fold_networks_starts_for_either_scheme(
     tiny(**dict(AVERAGE, refit=refit)).fit(X, Y)
     assert len(starts) == 3
     assert np.array_equal(starts[0][0], starts[1][0]) == alike
+
+
+def test_verbose_says_the_fold_networks_were_averaged(data, capsys):
+    X, Y = data
+    tiny(**dict(AVERAGE, verbose=1)).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "Kept one network holding the mean of the 3 fold networks' weights" in out
+    tiny(**dict(AVERAGE, refit=False, verbose=1)).fit(X, Y)
+    assert "Kept one network" not in capsys.readouterr().out
