@@ -59,10 +59,16 @@ STUDENTS = {
 
 def train_student(X, P, seed, dropout, patience, epochs):
     """A network trained to give the probabilities ``P`` on the rows ``X``."""
-    from sklearn_mlk._keras._backend import get_keras
+    from sklearn_mlk._keras._backend import get_keras, seeded, tensorflow_seeded
 
     keras = get_keras()
-    keras.utils.set_random_seed(seed)
+    # What keras.utils.set_random_seed seeds, for this student only: the
+    # generators are put back after, as the estimator's own fits leave them.
+    with seeded(seed), tensorflow_seeded(seed):
+        return _trained_student(keras, X, P, seed, dropout, patience, epochs)
+
+
+def _trained_student(keras, X, P, seed, dropout, patience, epochs):
     X = X.toarray() if sp.issparse(X) else np.asarray(X)
     order = np.random.default_rng(seed).permutation(X.shape[0])
     held = order[: max(1, X.shape[0] // 10)]
