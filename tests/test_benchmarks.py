@@ -661,15 +661,12 @@ def test_a_merged_study_keeps_the_sets_in_their_order():
     assert list(thresholds.in_set_order(merged)) == ["yeast", "cal500", "genbase", "extra"]
 
 
-def test_the_study_switches_the_ensembles_mean_per_variant_and_puts_it_back(monkeypatch):
-    """benchmarks/thresholds.py: the variant "fold logits averaged" fits with
-    the ensemble's logits averaged, the default with its probabilities, and
-    the switch is as it was after the study, also when a fit fails."""
+def _study_recording(monkeypatch, read):
+    """benchmarks/thresholds.py's study on a tiny stub set, its fits
+    replaced by a record of each variant's name and ``read()`` at the time."""
     import run
     import thresholds
     from sklearn.dummy import DummyClassifier
-
-    from sklearn_mlk._keras import _network
 
     X, Y = np.random.default_rng(0).normal(size=(40, 3)), np.eye(2, dtype=int)[[0, 1] * 20]
     monkeypatch.setattr(thresholds.datasets, "load",
@@ -678,10 +675,23 @@ def test_the_study_switches_the_ensembles_mean_per_variant_and_puts_it_back(monk
     seen = []
 
     def evaluate(name, *args, **kwargs):
-        seen.append((name, _network.AVERAGE_PROBABILITIES))
+        seen.append((name, read()))
         return {f: 0.5 for f in thresholds.FIGURES}
 
     monkeypatch.setattr(run, "evaluate", evaluate)
+    return seen
+
+
+def test_the_study_switches_the_ensembles_mean_per_variant_and_puts_it_back(monkeypatch):
+    """benchmarks/thresholds.py: the variant "fold logits averaged" fits with
+    the ensemble's logits averaged, the default with its probabilities, and
+    the switch is as it was after the study, also when a fit fails."""
+    import run
+    import thresholds
+
+    from sklearn_mlk._keras import _network
+
+    seen = _study_recording(monkeypatch, lambda: _network.AVERAGE_PROBABILITIES)
     thresholds.study(["default", "fold logits averaged", "default"], ["yeast"], 1)
     assert seen == [("default", True), ("fold logits averaged", False), ("default", True)]
     monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", "as it was")
@@ -917,23 +927,11 @@ def test_the_study_switches_the_fold_networks_starts_per_variant_and_puts_them_b
         monkeypatch):
     """benchmarks/thresholds.py: the two variants that swap the fold
     networks' starts set the switch for their fits only."""
-    import run
     import thresholds
-    from sklearn.dummy import DummyClassifier
 
     from sklearn_mlk._training import _schemes
 
-    X, Y = np.random.default_rng(0).normal(size=(40, 3)), np.eye(2, dtype=int)[[0, 1] * 20]
-    monkeypatch.setattr(thresholds.datasets, "load",
-                        lambda name: (X, Y, [(np.arange(30), np.arange(30, 40))]))
-    monkeypatch.setattr(thresholds.peers, "mlk", lambda seed, **params: DummyClassifier())
-    seen = []
-
-    def evaluate(name, *args, **kwargs):
-        seen.append((name, _schemes.FOLDS_START_ALIKE))
-        return {f: 0.5 for f in thresholds.FIGURES}
-
-    monkeypatch.setattr(run, "evaluate", evaluate)
+    seen = _study_recording(monkeypatch, lambda: _schemes.FOLDS_START_ALIKE)
     monkeypatch.setattr(_schemes, "FOLDS_START_ALIKE", "as it was")
     thresholds.study(["5-fold ensemble, started alike", "5-fold, averaged weights",
                       "5-fold, averaged weights, started apart"], ["yeast"], 1)

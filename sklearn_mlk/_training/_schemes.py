@@ -76,12 +76,13 @@ def kfold(trainer, X, Y, w, warm, seed, *, k, ensemble, early_stopping, average=
     if average and warm is not None:
         from ._average import copies
 
-        if members_of(warm):
+        held = len(members_of(warm))
+        if held:
             raise ValueError(
                 f"warm_start=True with refit='average' continues every fold network "
-                f"from the fitted network, but the fitted model holds "
-                f"{len(members_of(warm))} fold networks (an ensemble, refit=False); "
-                "fit it afresh with warm_start=False first.")
+                f"from the fitted network, but the fitted model holds {held} fold "
+                "networks (an ensemble, refit=False); fit it afresh with "
+                "warm_start=False first.")
         members = [(copy, warm[1]) for copy in copies(warm[0], k)]
     else:
         members = members_of(warm) if ensemble and warm is not None else None
