@@ -38,7 +38,7 @@ from ._routing import (
     split_routed,
 )
 from ._targets import MultiLabelTargetEncoder, column_weights, known_entries, label_totals
-from ._thresholds import OBJECTIVES, argmax_thresholds, fixed, is_fixed
+from ._thresholds import AUTO, OBJECTIVES, argmax_thresholds, fixed, is_fixed, objective_for
 from ._training._trainer import Trainer
 
 # The estimators being fitted now, by id: a second fit of one of them, from
@@ -229,13 +229,20 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
     focal_gamma : float >= 0, default=0.0
         Focusing parameter of the focal loss; 0 is plain binary cross-entropy.
     threshold : str, callable, float or array-like of shape (n_labels,), \
-            default="f1"
+            default="auto"
         How the probabilities become labels. A float (or one per label) is a
         fixed cut. Otherwise thresholds are learned per label, on scores the
         network gave to data it was not trained on (see ``threshold_cv``), to
         maximise:
 
-        - ``"f1"``: each label's F1 (what macro-F1 rewards);
+        - ``"auto"``: ``"f1"`` for a multi-label target; for a binary 1-D
+          target, ``"balanced_accuracy"``, which does not depend on which
+          class sorts second (the default of scikit-learn's
+          ``TunedThresholdClassifierCV``; chosen set by set in
+          ``benchmarks/binary_targets.py``). A multiclass target's class is
+          the most probable one, whatever the objective;
+        - ``"f1"``: each label's F1 (what macro-F1 rewards); for a binary
+          target, the second class's F1;
         - ``"jaccard"`` or ``"balanced_accuracy"``: each label's score;
         - :class:`~sklearn_mlk.FBeta` or a callable ``f(tp, fp, fn, tn)`` on
           the weighted counts: each label's score;
@@ -464,7 +471,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "threshold": [
             Interval(Real, 0, 1, closed="both"),
             "array-like",
-            StrOptions(set(OBJECTIVES)),
+            StrOptions(set(OBJECTIVES) | {AUTO}),
             callable,
         ],
         "threshold_cv": [
@@ -502,7 +509,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         loss="binary_crossentropy",
         focal_gamma=0.0,
-        threshold="f1",
+        threshold="auto",
         threshold_cv="auto",
         refit="auto",
         min_positives=3,
@@ -936,7 +943,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 if out_of_fold is not None:  # what a choice of alpha scores
                     out_of_fold.append((tuning.scores, tuning.Y, tuning.w))
             else:
-                tuned = self._tune(tuning.scores, tuning.Y, tuning.w)
+                tuned = self._tune(tuning.scores, tuning.Y, tuning.w, encoder.kind_)
             if plan.average:
                 from ._training._average import averaged
 
@@ -1031,10 +1038,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
 
-    def _tune(self, S, Y, w):
+    def _tune(self, S, Y, w, kind):
+        """Thresholds learned on scores S of targets Y (of the encoder's
+        ``kind``) with weights w."""
         from ._thresholds import tune
 
-        return tune(S, Y, w, self.threshold,
+        return tune(S, Y, w, objective_for(self.threshold, kind),
                     min_positives=self.min_positives, fbr=self.fbr)
 
     def tune_thresholds(self, X, y, sample_weight=None):
@@ -1078,7 +1087,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             check_consistent_length(P, Y)
             w = _check_sample_weight(sample_weight, P, dtype=np.float64,
                                      ensure_non_negative=True)
-            tuned = self._tune(P, Y, w)
+            tuned = self._tune(P, Y, w, self._target_encoder.kind_)
         self.thresholds_, self.threshold_scores_, self.threshold_status_ = tuned
         return self
 

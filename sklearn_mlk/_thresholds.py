@@ -7,7 +7,7 @@ score predicted positive and the next lower distinct score, halfway on the
 logit scale (the network's decision scale), so it does not sit on a tuning
 score.
 
-Objectives:
+Objectives (``"auto"`` is resolved by :func:`objective_for` before a search):
 
 - per label: ``"f1"``, ``"jaccard"``, ``"balanced_accuracy"``, :class:`FBeta`
   or a callable ``objective(tp, fp, fn, tn) -> score`` on weighted counts;
@@ -34,6 +34,13 @@ from ._targets import known_entries
 PER_LABEL_OBJECTIVES = ("f1", "jaccard", "balanced_accuracy")
 JOINT_OBJECTIVES = ("micro_f1", "samples_f1")
 OBJECTIVES = PER_LABEL_OBJECTIVES + JOINT_OBJECTIVES
+# What ``threshold="auto"`` tunes: each label's F1 (macro-F1) for a multi-label
+# target; for a binary 1-D target, whose two classes neither is the positive
+# one, balanced accuracy, as scikit-learn's TunedThresholdClassifierCV
+# (chosen set by set in benchmarks/binary_targets.py).
+AUTO = "auto"
+AUTO_MULTILABEL = "f1"
+AUTO_BINARY = "balanced_accuracy"
 
 TUNED = "tuned"
 FLOORED = "floored"
@@ -219,6 +226,15 @@ def fixed_thresholds(threshold, n_labels):
     if not np.all((values >= 0) & (values <= 1)):
         raise ValueError(f"threshold values must lie in [0, 1], got {values}.")
     return values.copy()
+
+
+def objective_for(threshold, kind):
+    """The objective that ``threshold`` tunes on a target of ``kind`` (the
+    target encoder's: ``"binary"``, ``"multiclass"``, ``"indicator"``, ...):
+    ``"auto"`` resolved, any other value as it is."""
+    if isinstance(threshold, str) and threshold == AUTO:
+        return AUTO_BINARY if kind == "binary" else AUTO_MULTILABEL
+    return threshold
 
 
 def check_objective(threshold):

@@ -8,6 +8,7 @@ import pytest
 from conftest import sparse_products, tiny
 
 keras = pytest.importorskip("keras")
+from sklearn.datasets import make_multilabel_classification
 from sklearn.metrics import f1_score
 
 from sklearn_mlk import FBeta, KerasMultiLabelClassifier
@@ -739,3 +740,32 @@ def test_a_clone_refitted_makes_the_same_choices(target, capsys):
     np.testing.assert_array_equal(again.best_epoch_, first.best_epoch_)
     np.testing.assert_array_equal(again.thresholds_, first.thresholds_)
     np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+
+
+def test_a_binary_target_tunes_balanced_accuracy_by_default():
+    X, Y = make_multilabel_classification(n_samples=300, n_features=10, n_classes=3,
+                                          random_state=1)
+    y = np.where(Y[:, 0] == 1, "yes", "no")  # about a third positive
+    params = dict(threshold_cv=3, refit=False, epochs=4, dropout=0.0)
+    auto = tiny(threshold="auto", **params).fit(X, y)
+    balanced = tiny(threshold="balanced_accuracy", **params).fit(X, y)
+    f1 = tiny(threshold="f1", **params).fit(X, y)
+    assert KerasMultiLabelClassifier().threshold == "auto"
+    np.testing.assert_array_equal(auto.thresholds_, balanced.thresholds_)
+    np.testing.assert_array_equal(auto.threshold_scores_, balanced.threshold_scores_)
+    # The two objectives cut these scores differently, so the test can tell.
+    assert auto.thresholds_[0] != f1.thresholds_[0]
+
+
+def test_a_multilabel_target_tunes_each_labels_f1_by_default(data):
+    X, Y = data
+    params = dict(threshold_cv=3, refit=False, epochs=4)
+    auto = tiny(threshold="auto", **params).fit(X, Y)
+    f1 = tiny(threshold="f1", **params).fit(X, Y)
+    balanced = tiny(threshold="balanced_accuracy", **params).fit(X, Y)
+    np.testing.assert_array_equal(auto.thresholds_, f1.thresholds_)
+    assert not np.array_equal(auto.thresholds_, balanced.thresholds_)
+    # tune_thresholds resolves "auto" by the fitted target as fit does.
+    retuned = auto.tune_thresholds(X[:100], Y[:100]).thresholds_.copy()
+    np.testing.assert_array_equal(
+        retuned, f1.tune_thresholds(X[:100], Y[:100]).thresholds_)

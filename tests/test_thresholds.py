@@ -829,3 +829,23 @@ def test_matched_thresholds_of_float32_scores_and_weights_are_computed_in_float6
     low, high = np.float64(scores[3, 0]), np.float64(scores[1, 0])
     np.testing.assert_allclose(_logit(moved[0]), (_logit(low) + _logit(high)) / 2, rtol=1e-12)
 
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("binary", "balanced_accuracy"), ("multiclass", "f1"), ("indicator", "f1"),
+    ("sparse", "f1"), ("label_sets", "f1"), ("dataframe", "f1")])
+def test_auto_tunes_balanced_accuracy_only_for_a_binary_target(kind, expected):
+    assert T.objective_for("auto", kind) == expected
+
+
+@pytest.mark.parametrize("threshold", ["f1", "micro_f1", "balanced_accuracy", 0.3,
+                                       FBeta(2)])
+def test_an_objective_other_than_auto_is_kept_for_every_target(threshold):
+    for kind in ("binary", "multiclass", "indicator"):
+        assert T.objective_for(threshold, kind) is threshold
+
+
+def test_auto_is_not_a_searchable_objective_by_itself():
+    # The estimator resolves it first: tune() on "auto" is a programming error.
+    with pytest.raises(ValueError, match="one of"):
+        T.tune(np.array([[0.2], [0.8]]), np.array([[0], [1]]), np.ones(2), "auto")

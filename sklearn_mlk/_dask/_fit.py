@@ -56,7 +56,7 @@ def fit(est, X, y, sample_weight, routed):
     """Fit ``est`` on Dask collections X and y; return ``est``."""
     from .._notes import _warn_constant_labels_of, _warn_once_per_search
     from .._targets import column_weights
-    from .._thresholds import fixed, is_fixed, tune_curves
+    from .._thresholds import fixed, is_fixed, objective_for, tune_curves
     from .._training._trainer import Trainer, ensemble_of
     from .. import _tuning
 
@@ -110,7 +110,8 @@ def fit(est, X, y, sample_weight, routed):
             nets = train.members(~held[:, None], held[:, None] if stopping else None,
                                  "the tuning network" if plan.refit else "the network")
             scorer = np.where(held, 0, -1)
-        tuned = tune_curves(*_streamed_curves(blocks, nets, scorer), est.threshold,
+        tuned = tune_curves(*_streamed_curves(blocks, nets, scorer),
+                            objective_for(est.threshold, encoder.kind_),
                             min_positives=est.min_positives, fbr=est.fbr)
         runs = {}
         if plan.ensemble:
@@ -144,7 +145,7 @@ def tune_thresholds(est, X, y, sample_weight):
     """The thresholds of the fitted ``est`` learned again on Dask collections:
     its scores streamed block by block into a histogram, then searched."""
     from .._histogram import ScoreHistogram
-    from .._thresholds import tune_curves
+    from .._thresholds import objective_for, tune_curves
     from ._predict import _predictor
 
     kind = est._target_encoder.kind_
@@ -164,7 +165,8 @@ def tune_thresholds(est, X, y, sample_weight):
     histogram = ScoreHistogram(n_labels)
     for _, X_block, Y_block, w in blocks.stream(range(blocks.n_blocks)):
         histogram.add(scores(X_block), Y_block, w)
-    return tune_curves(histogram.curves(), histogram.pooled_curve, est.threshold,
+    return tune_curves(histogram.curves(), histogram.pooled_curve,
+                       objective_for(est.threshold, kind),
                        min_positives=est.min_positives, fbr=est.fbr)
 
 
