@@ -127,6 +127,9 @@ BLOCKS = {
     "single-label": (DOCS / "benchmarks.md", "single_label",
                      lambda results, meta: body(_call("single_label", "markdown")(
                          results["results"], meta))),
+    "binary-targets": (DOCS / "benchmarks.md", "binary_targets",
+                       lambda results, meta: body(_call("binary_targets", "markdown")(
+                           results["results"], results["leave_one_out"], meta))),
 }
 
 

@@ -380,6 +380,72 @@ def test_single_label_leave_one_out_chooses_on_the_other_sets():
     assert {row["chosen"] for row in only_two.values()} == {"default"}
 
 
+def test_binary_targets_benchmark_scores_every_objective_and_metric(tmp_path):
+    import binary_targets
+
+    results = binary_targets.main(["--quick", "--out", str(tmp_path)])
+    assert list(results) == ["breast_cancer"]
+    models = results["breast_cancer"]
+    assert set(models) == set(binary_targets.MODELS)
+    for runs in models.values():
+        assert all(set(run) == set(binary_targets.METRICS) for run in runs)
+        assert all(0.9 < run["balanced accuracy"] <= 1.0 for run in runs)
+    saved = json.loads((tmp_path / "binary_targets_quick.json").read_text())
+    assert saved["results"]["results"] == results
+    text = (tmp_path / "binary_targets_quick.md").read_text()
+    assert text.count("| breast_cancer |") == len(binary_targets.METRICS)
+
+
+def test_the_two_classes_f1_is_scikit_learns_macro_f1_at_every_cut():
+    import binary_targets
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 40)
+    y[:2] = [0, 1]
+    scores = rng.random(40)
+    for cut in np.unique(scores):
+        predicted = (scores >= cut).astype(int)
+        tp = np.sum((predicted == 1) & (y == 1))
+        fp = np.sum((predicted == 1) & (y == 0))
+        fn = np.sum((predicted == 0) & (y == 1))
+        tn = np.sum((predicted == 0) & (y == 0))
+        assert binary_targets.two_classes_f1(tp, fp, fn, tn) == pytest.approx(
+            f1_score(y, predicted, average="macro"))
+    # Every row one class: scikit-learn's 0 for the absent class's F1.
+    assert binary_targets.two_classes_f1(5, 0, 0, 0) == 0.5
+
+
+def test_binary_targets_leave_one_set_out_chooses_on_the_other_sets():
+    """A set's tasks are left out together; the score of an objective on a
+    set is its tasks' mean, and ties go to "f1"."""
+    import binary_targets
+
+    def run(**by_model):
+        models = {m: [{"balanced accuracy": 0.5}] for m in binary_targets.MODELS}
+        for model, score in by_model.items():
+            models[model] = [{"balanced accuracy": score}]
+        return models
+
+    ba, f1 = "sklearn-mlk (balanced_accuracy)", "sklearn-mlk (f1)"
+    results = {"a1": run(**{ba: 0.8, f1: 0.6}), "a2": run(**{ba: 0.6, f1: 0.7}),
+               "b": run(**{ba: 0.9, f1: 0.6, "MLPClassifier": 0.95}),
+               "c": run(**{ba: 0.4, f1: 0.6})}
+    sets = {"a": ["a1", "a2"], "b": ["b"], "c": ["c"]}
+    rows = binary_targets.leave_one_set_out(results, sets, "balanced accuracy")
+    assert rows["a"]["scores"]["balanced_accuracy"] == pytest.approx(0.7)
+    assert rows["a"]["scores"]["f1"] == pytest.approx(0.65)
+    # Left out a: f1 ranks first on c and second on b, balanced accuracy
+    # first and last, the two classes' F1 (0.5 everywhere) below f1 on both.
+    assert rows["a"]["chosen"] == "f1"
+    # On a (0.7 over 0.65) and b, balanced accuracy ranks first: chosen for
+    # c, where it scores below f1.
+    assert rows["c"]["chosen"] == "balanced_accuracy"
+    assert rows["c"]["chosen_score"] == pytest.approx(0.4)
+    assert rows["b"]["best_peer"] == "MLPClassifier"
+    assert rows["b"]["best_peer_score"] == pytest.approx(0.95)
+
+
 def test_the_noisy_iris_set_is_scikit_learns_roc_example():
     import single_label
 

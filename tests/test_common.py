@@ -42,7 +42,8 @@ EXPECTED_FAILED_CHECKS = {
     "check_class_weight_classifiers": (
         "On a binary target it asserts that class weights of 1000 to 0.0001 make "
         "the classifier predict the first class; the learned threshold is tuned "
-        "for F1 after training, which undoes what the weights did to the scores. "
+        "(for balanced accuracy) after training, which undoes what the weights did "
+        "to the scores. "
         "With threshold=0.5 and epochs=200 (the check gives iterative estimators "
         "max_iter=1000) it passes (tests/test_classifier.py)."
     ),
