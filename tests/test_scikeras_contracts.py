@@ -213,9 +213,9 @@ def test_searches_over_routed_parameters():
 
 _ONE_EPOCH_BOOSTING = pytest.mark.xfail(
     strict=True, raises=ValueError, reason="After one epoch the network's scores are "
-    "noise, and the F1-optimal threshold then predicts the positive class everywhere: "
-    "an error of exactly 0.5, which AdaBoost refuses as no better than chance (with "
-    "threshold=0.5, or a network trained for more epochs, it fits).")
+    "noise, and the threshold learned on them out of fold then predicts one class "
+    "everywhere: an error of exactly 0.5, which AdaBoost refuses as no better than "
+    "chance (with threshold=0.5, or a network trained for more epochs, it fits).")
 
 
 @pytest.mark.parametrize("ensemble", [
