@@ -35,9 +35,9 @@ PER_LABEL_OBJECTIVES = ("f1", "jaccard", "balanced_accuracy")
 JOINT_OBJECTIVES = ("micro_f1", "samples_f1")
 OBJECTIVES = PER_LABEL_OBJECTIVES + JOINT_OBJECTIVES
 # What ``threshold="auto"`` tunes: each label's F1 (macro-F1) for a multi-label
-# target; for a binary 1-D target, whose two classes neither is the positive
-# one, balanced accuracy, as scikit-learn's TunedThresholdClassifierCV
-# (chosen set by set in benchmarks/binary_targets.py).
+# target; for a binary 1-D target, where neither class is the positive one,
+# balanced accuracy, as scikit-learn's TunedThresholdClassifierCV does (chosen
+# set by set in benchmarks/binary_targets.py).
 AUTO = "auto"
 AUTO_MULTILABEL = "f1"
 AUTO_BINARY = "balanced_accuracy"

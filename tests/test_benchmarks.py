@@ -356,6 +356,18 @@ def test_single_label_benchmark_scores_every_model_on_every_set(tmp_path):
     assert "| iris |" in text and text.count("**") >= 4  # one best per row
 
 
+def test_single_label_benchmark_runs_only_the_sets_named(tmp_path, monkeypatch):
+    import single_label
+
+    monkeypatch.setattr(single_label, "MODELS", {
+        "LogisticRegression": single_label.MODELS["LogisticRegression"]})
+    results = single_label.main(["--sets", "wine", "--seeds", "2", "--out", str(tmp_path)])
+    assert list(results) == ["wine"] and len(results["wine"]["LogisticRegression"]) == 2
+    saved = json.loads((tmp_path / "single_label_sets.json").read_text())
+    assert saved["results"]["leave_one_out"] == {}  # no other set to choose on
+    assert "| wine |" in (tmp_path / "single_label_sets.md").read_text()
+
+
 def test_single_label_leave_one_out_chooses_on_the_other_sets():
     import single_label
 
