@@ -61,10 +61,15 @@ def two_classes_f1(tp, fp, fn, tn):
 # (loso.choose's "default", which wins ties).
 OBJECTIVES = {"f1": "f1", "balanced_accuracy": "balanced_accuracy",
               "two classes' F1": two_classes_f1}
+
+
+def _tuned_for(objective):
+    """The default estimator with ``threshold=objective``, by seed."""
+    return lambda seed: KerasMultiLabelClassifier(threshold=objective, random_state=seed)
+
+
 MODELS = {
-    **{f"sklearn-mlk ({name})": (lambda objective: lambda seed: KerasMultiLabelClassifier(
-        threshold=objective, random_state=seed))(objective)
-       for name, objective in OBJECTIVES.items()},
+    **{f"sklearn-mlk ({name})": _tuned_for(objective) for name, objective in OBJECTIVES.items()},
     "LogisticRegression": lambda seed: LogisticRegression(max_iter=1000),
     "MLPClassifier": lambda seed: MLPClassifier(random_state=seed),
 }

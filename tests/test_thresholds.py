@@ -851,30 +851,31 @@ def test_auto_is_not_a_searchable_objective_by_itself():
         T.tune(np.array([[0.2], [0.8]]), np.array([[0], [1]]), np.ones(2), "auto")
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_balanced_accuracy_decides_the_same_whichever_class_is_positive(seed):
-    """What ``"auto"`` tunes on a binary target: swapping the classes (the
-    scores become 1 - s) gives the complementary decision on every row. 67
-    positives and 133 negatives, coprime counts, so that no two cuts tie."""
+def _two_classes(seed):
+    """Scores of 67 positives and 133 negatives (coprime counts, so that no
+    two cuts tie on balanced accuracy), and a function giving the rows a
+    threshold tuned for an objective predicts."""
     rng = np.random.default_rng(seed)
     y = np.r_[np.ones(67, int), np.zeros(133, int)]
     s = 1 / (1 + np.exp(-(y + rng.normal(0, 1.2, y.size))))
-    w = np.ones(y.size)
 
     def decide(scores, target, objective):
-        cut = T.tune(scores[:, None], target[:, None], w, objective).thresholds[0]
-        return scores >= cut
+        tuned = T.tune(scores[:, None], target[:, None], np.ones(y.size), objective)
+        return scores >= tuned.thresholds[0]
 
+    return s, y, decide
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_balanced_accuracy_decides_the_same_whichever_class_is_positive(seed):
+    """What ``"auto"`` tunes on a binary target: swapping the classes (the
+    scores become 1 - s) gives the complementary decision on every row."""
+    s, y, decide = _two_classes(seed)
     np.testing.assert_array_equal(decide(s, y, "balanced_accuracy"),
                                   ~decide(1 - s, 1 - y, "balanced_accuracy"))
 
 
 def test_f1_decides_differently_whichever_class_is_positive():
     # The reason "auto" does not tune F1 on a binary target.
-    rng = np.random.default_rng(0)
-    y = np.r_[np.ones(67, int), np.zeros(133, int)]
-    s = 1 / (1 + np.exp(-(y + rng.normal(0, 1.2, y.size))))
-    w = np.ones(y.size)
-    cut = T.tune(s[:, None], y[:, None], w, "f1").thresholds[0]
-    flipped = T.tune(1 - s[:, None], 1 - y[:, None], w, "f1").thresholds[0]
-    assert not np.array_equal(s >= cut, ~(1 - s >= flipped))
+    s, y, decide = _two_classes(0)
+    assert not np.array_equal(decide(s, y, "f1"), ~decide(1 - s, 1 - y, "f1"))
