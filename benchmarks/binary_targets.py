@@ -45,16 +45,14 @@ import loso  # noqa: E402
 import report  # noqa: E402
 
 from sklearn_mlk import KerasMultiLabelClassifier  # noqa: E402
+from sklearn_mlk._thresholds import _f1  # noqa: E402
 
 
 def two_classes_f1(tp, fp, fn, tn):
-    """The mean of the positive and the negative class's F1 at each cut."""
-    tp, fp, fn, tn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn, tn))
-    positive = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp),
-                         where=2 * tp + fp + fn > 0)
-    negative = np.divide(2 * tn, 2 * tn + fn + fp, out=np.zeros_like(tn),
-                         where=2 * tn + fn + fp > 0)
-    return (positive + negative) / 2
+    """The mean of the positive and the negative class's F1 at each cut: the
+    library's per-label F1 of the counts, and of the counts with the classes
+    swapped."""
+    return (_f1(tp, fp, fn, tn) + _f1(tn, fn, fp, tp)) / 2
 
 
 # The objectives compared; "f1" is the one binary targets had before "auto"
@@ -122,7 +120,7 @@ def leave_one_set_out(results, sets, metric):
         return float(np.mean([np.mean([seed[metric] for seed in results[t][model]])
                               for t in task_names]))
 
-    study = {data: {("default" if name == "f1" else name): mean(names, f"sklearn-mlk ({name})")
+    study = {data: {(loso.DEFAULT if name == "f1" else name): mean(names, f"sklearn-mlk ({name})")
                     for name in OBJECTIVES}
              for data, names in sets.items()}
     rows = {}
@@ -130,9 +128,9 @@ def leave_one_set_out(results, sets, metric):
         chosen, _ = loso.choose(study, data)
         peers = {p: mean(names, p) for p in ("LogisticRegression", "MLPClassifier")}
         best = max(peers, key=peers.get)
-        rows[data] = {"chosen": "f1" if chosen == "default" else chosen,
+        rows[data] = {"chosen": "f1" if chosen == loso.DEFAULT else chosen,
                       "chosen_score": study[data][chosen],
-                      "scores": {("f1" if v == "default" else v): s
+                      "scores": {("f1" if v == loso.DEFAULT else v): s
                                  for v, s in study[data].items()},
                       "best_peer": best, "best_peer_score": peers[best]}
     return rows
