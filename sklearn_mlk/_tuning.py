@@ -54,6 +54,10 @@ MIN_STOP_ROWS = 64
 # (docs/guide/thresholds.md, "How long to wait"); lower floors stopped some
 # networks before a later, better epoch.
 AUTO_PATIENCE = (7, 10)
+# tol with n_iter_no_change="auto": a network that does not stop early on
+# held-out rows stops once this many epochs in a row lower its lowest
+# training loss by at most tol (MLPClassifier's n_iter_no_change).
+SETTLE_PATIENCE = 10
 # With threshold_cv="auto", fewer rows than this get one network on every row
 # and the fixed threshold 0.5: from 10 rows on, out-of-fold thresholds beat
 # 0.5 on yeast, scene and emotions (benchmarks/small_data.py), and below it
@@ -142,6 +146,16 @@ def patience(n_iter_no_change, best_epoch):
         return n_iter_no_change
     floor, ceiling = AUTO_PATIENCE
     return min(ceiling, max(floor, best_epoch))
+
+
+def settle(tol, n_iter_no_change, stopping):
+    """``(tol, patience)`` on the training loss for a network that does not
+    stop early on held-out rows (``stopping`` False), or None where it trains
+    every epoch (``tol`` None) or stops on held-out rows. The patience is
+    ``n_iter_no_change``, ``"auto"`` being :data:`SETTLE_PATIENCE`."""
+    if tol is None or stopping:
+        return None
+    return float(tol), SETTLE_PATIENCE if n_iter_no_change == "auto" else n_iter_no_change
 
 
 def patience_note(n_iter_no_change):

@@ -22,6 +22,7 @@ thresholds. Only one block (and the next, prefetched) is in memory at a time.
 import numpy as np
 
 from .._keras import _backend
+from .._tuning import settle
 from ._blocks import Blocks
 
 _UNSUPPORTED = "A fit on Dask collections trains the default MLP"
@@ -302,7 +303,9 @@ class _Training:
                 model, source, train_rows, val_rows if stopping else None,
                 epochs=n_epochs, batch_size=rows_per_batch(est.batch_size, summary.n_rows),
                 patience=est.n_iter_no_change, shuffle=routed["fit"].get("shuffle", True),
-                verbose=est.verbose, seed=seeds[0], members=parts)
+                verbose=est.verbose, seed=seeds[0], members=parts,
+                settle=(settle(est.tol, est.n_iter_no_change, stopping)
+                        if epochs is None else None))
 
         histories = _compiled._with_loop(model, loss, run_epochs)
         if histories is None:  # pragma: no cover - the default MLP always compiles

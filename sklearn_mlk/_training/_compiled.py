@@ -73,7 +73,7 @@ def applies(model, callbacks, fit_params, compile_params):
 
 
 def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
-          shuffle, verbose, seed):
+          shuffle, verbose, seed, settle=None):
     """Train ``model`` (compiled with ``loss``) in place; return its history.
 
     Returns None, having changed nothing, when the network cannot be
@@ -84,12 +84,13 @@ def train(model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
     ``restore_best_weights=True``: given ``validation`` rows ``(X, Y, w)``,
     training stops once their loss has not improved for ``patience`` epochs
     (``"auto"``: see :func:`sklearn_mlk._tuning.patience`), and the weights
-    of the epoch with the lowest loss are kept.
+    of the epoch with the lowest loss are kept. Without them, ``settle``
+    stops it once its training loss settles (:meth:`Loop.run_epochs`).
     """
     return _with_loop(model, loss, lambda loop: loop.run(
         model, loss, X, Y, w, epochs=epochs, batch_size=batch_size,
         validation=validation, patience=patience, shuffle=shuffle,
-        verbose=verbose, seed=seed))
+        verbose=verbose, seed=seed, settle=settle))
 
 
 def loop_class():
@@ -153,12 +154,14 @@ def _with_loop(model, loss, run):
 
 
 def train_members(model, loss, X, Y, w, mask, *, epochs, batch_size, early_stopping,
-                  patience, shuffle, verbose, seed):
+                  patience, shuffle, verbose, seed, settle=None):
     """Train a stacked ensemble ``model`` in place; return one history per member.
 
     ``mask[i, j]`` is True where row ``i`` trains member ``j``; with
     ``early_stopping`` the other rows are member ``j``'s validation rows, and
-    each member keeps the weights of its own best epoch. Returns None, having
+    each member keeps the weights of its own best epoch; without it,
+    ``settle`` ends training once every member's training loss settles.
+    Returns None, having
     changed nothing, when the compiled loop cannot train ``model``.
     """
     w = np.asarray(w, dtype=np.float32)[:, None]
@@ -167,7 +170,7 @@ def train_members(model, loss, X, Y, w, mask, *, epochs, batch_size, early_stopp
     return _with_loop(model, loss, lambda loop: loop.run(
         model, loss, X, Y, w * mask, epochs=epochs, batch_size=batch_size,
         validation=validation, patience=patience, shuffle=shuffle, verbose=verbose,
-        seed=seed, members=members))
+        seed=seed, members=members, settle=settle))
 
 
 def _key(model, optimizer, loss):

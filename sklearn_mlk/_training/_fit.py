@@ -225,7 +225,8 @@ def _dense(Y):
 
 
 def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_change,
-          callbacks, verbose, seed, fit_params, compile_params, compiled=True):
+          callbacks, verbose, seed, fit_params, compile_params, compiled=True,
+          settle=None):
     """Train a compiled model; return the per-epoch history as a dict of lists.
 
     Plain networks train through the compiled loop of
@@ -236,7 +237,8 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
     takes ``Model.fit``, whose optimizer keeps its state from one call to the
     next (the compiled loop starts each fit afresh). Given ``validation`` rows
     ``(X, Y, w)``, training stops early on their loss and keeps the best
-    epoch's weights.
+    epoch's weights; without them, ``settle`` (``(min_delta, patience)``)
+    stops it once the training loss settles.
     """
     check_arguments(fit_params, "fit", keyword_names(type(model).fit), "Model.fit")
     batch_size = rows_per_batch(batch_size, X.shape[0])
@@ -245,7 +247,7 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
             model, loss, X, Y, w,
             epochs=epochs, batch_size=batch_size, validation=validation,
             patience=n_iter_no_change, shuffle=fit_params.get("shuffle", True),
-            verbose=verbose, seed=seed,
+            verbose=verbose, seed=seed, settle=settle,
         )
         if history is not None:
             return history
@@ -261,6 +263,10 @@ def train(model, X, Y, w, *, loss, epochs, batch_size, validation, n_iter_no_cha
             if sparse else (X_val, _dense(Y_val), w_val)
         )
         callbacks.append(early_stopping(n_iter_no_change))
+    elif settle is not None:
+        min_delta, idle_epochs = settle
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="loss", min_delta=min_delta,
+                                                       patience=idle_epochs))
     if sparse:
         data = {"x": SparseBatches(X, Y, w, batch_size, seed, shuffle)}
     else:

@@ -312,7 +312,7 @@ class Loop:
                         dtype=np.float32)
 
     def run(self, model, loss, X, Y, w, *, epochs, batch_size, validation, patience,
-            shuffle, verbose, seed, members=None):
+            shuffle, verbose, seed, members=None, settle=None):
         """Train; return the history, or one history per member of a stacked
         ensemble (``members``: its :class:`Members`)."""
         self.begin(model, loss)
@@ -327,17 +327,26 @@ class Loop:
                          None if members is None else members.owner)
         return self.run_epochs(model, source, train_rows, val_rows, epochs=epochs,
                                batch_size=batch_size, patience=patience, shuffle=shuffle,
-                               verbose=verbose, seed=seed, members=members)
+                               verbose=verbose, seed=seed, members=members,
+                               settle=settle)
 
     def run_epochs(self, model, source, train_rows, val_rows, *, epochs, batch_size,
-                   patience, shuffle, verbose, seed, members=None):
+                   patience, shuffle, verbose, seed, members=None, settle=None):
         """The epochs of :meth:`run` over any ``source`` of batches (after
         :meth:`begin`): in-memory arrays, or blocks streamed one at a time
         (:mod:`sklearn_mlk._dask`). ``source.train(rng, batch_size, shuffle)``
         runs one epoch and returns each member's loss summed over its rows;
         ``source.validate()`` returns ``(summed losses, layer losses)``, and is
         called only where ``val_rows`` (each member's validation rows) is
-        given."""
+        given.
+
+        Without validation rows, ``settle`` (``(min_delta, patience)``, see
+        :func:`sklearn_mlk._tuning.settle`) ends training once no member's
+        training loss has fallen below its lowest by more than ``min_delta``
+        for ``patience`` epochs, as ``keras.callbacks.EarlyStopping(
+        monitor="loss")`` would for each; the members train on together
+        until the last of them settles, and keep their last weights.
+        """
         rng = np.random.default_rng(seed)
         k = self.members or 1
         histories = [{"loss": []} for _ in range(k)]
@@ -349,6 +358,9 @@ class Loop:
                 history["val_loss"] = []
             best, wait = np.full(k, np.inf), np.zeros(k, dtype=int)
             best_weights = [None] * k
+        elif settle is not None:
+            min_delta, settle_patience = settle
+            lowest, idle = np.full(k, np.inf), np.zeros(k, dtype=int)
         progress = _Progress(epochs, verbose)
         for epoch in range(epochs):
             losses = np.atleast_1d(source.train(rng, batch_size, shuffle)) / train_rows
@@ -376,6 +388,11 @@ class Loop:
                     if wait[j] >= waited and epoch > 0:
                         ran[j] = epoch + 1
                 stop = stop or (ran <= epoch + 1).all()
+            elif settle is not None:
+                idle += 1
+                lower = losses < lowest - min_delta
+                lowest[lower], idle[lower] = losses[lower], 0
+                stop = stop or (epoch > 0 and (idle >= settle_patience).all())
             progress.update(epoch, shown, last=stop)
             if stop:
                 break

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._keras import _backend
 from .._plan import sigmoid_
-from .._tuning import patience_note
+from .._tuning import patience_note, settle
 
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
@@ -92,11 +92,12 @@ class Trainer:
         self.n_networks = 1
         self._memory_checked = False
 
-    def announce(self, run, X, validation=None):
+    def announce(self, run, X, validation=None, settling=None):
         """With ``verbose``, name the training that starts (before its epochs)."""
         if self.est.verbose:
             held = (f", stopping early on {validation[0].shape[0]} "
-                    f"{patience_note(self.est.n_iter_no_change)}" if validation else "")
+                    f"{patience_note(self.est.n_iter_no_change)}" if validation
+                    else settle_note(settling) if settling else "")
             print(f"Training {run} on {X.shape[0]} rows{held}:", flush=True)
 
     def train(self, X, Y, w, warm_model, seed, validation=None, epochs=None,
@@ -131,7 +132,9 @@ class Trainer:
             self.held_out = True
             validation = (X[val_rows], Y[val_rows], w[val_rows])
             X, Y, w = X[train_rows], Y[train_rows], w[train_rows]
-        self.announce(run, X, validation if early_stopping else None)
+        settling = (settle(est.tol, est.n_iter_no_change, early_stopping)
+                    if epochs is None else None)
+        self.announce(run, X, validation if early_stopping else None, settling)
         pos_weight = positive_weights(self.class_weight, Y, self.classes, w)
         if warm_model is not None:
             model, from_probability = warm_model
@@ -157,6 +160,7 @@ class Trainer:
             seed=seed,
             fit_params=routed["fit"],
             compile_params=routed["compile"],
+            settle=settling,
         )
         self._trained_large = model.count_params() > _COLLECT_ABOVE
         return _checked(model, from_probability, history, X, Y, w, loss, seed, pair)
@@ -453,6 +457,7 @@ class Trainer:
         loss = self._loss(pos_weight, False, self.masked, members[0], Y, w)
         compile_model(model, make_optimizer(est.optimizer, learning_rate_of(est),
                                             routed["optimizer"]), loss, {})
+        settling = settle(est.tol, est.n_iter_no_change, self.early_stopping)
         mask = np.zeros((X.shape[0], len(folds)), dtype=bool)
         for j, (train, _) in enumerate(folds):
             mask[train, j] = True
@@ -461,7 +466,8 @@ class Trainer:
             print(f"Training {len(folds)} fold networks side by side, each on "
                   + (f"{low} rows" if low == high else f"{low} to {high} rows")
                   + (", stopping early on the rest "
-                     + patience_note(est.n_iter_no_change) if self.early_stopping else "")
+                     + patience_note(est.n_iter_no_change) if self.early_stopping
+                     else settle_note(settling) if settling else "")
                   + " (values are their mean):", flush=True)
         histories = _compiled.train_members(
             model, loss, X, Y, w, mask,
@@ -469,7 +475,7 @@ class Trainer:
             batch_size=rows_per_batch(est.batch_size, X.shape[0]),
             early_stopping=self.early_stopping, patience=est.n_iter_no_change,
             shuffle=routed["fit"].get("shuffle", True), verbose=est.verbose,
-            seed=seeds[0],
+            seed=seeds[0], settle=settling,
         )
         if histories is None:
             return None
@@ -486,6 +492,15 @@ class Trainer:
                          loss, seed, expected=(probe, outputs[:, j]))
                 for j, (member, history, (train, _), seed)
                 in enumerate(zip(members, histories, folds, seeds))]
+
+
+def settle_note(settling):
+    """When a network that does not stop early on held-out rows stops, in the
+    words of verbose output (``settling``: :func:`sklearn_mlk._tuning.settle`'s
+    pair)."""
+    min_delta, idle = settling
+    return (f", until its training loss settles ({idle} epochs without lowering it "
+            f"by more than tol={min_delta:g})")
 
 
 def stacked_l2(l2, k):

@@ -859,3 +859,47 @@ def test_each_stacked_member_stops_on_its_own_penalty(data, monkeypatch, in_plac
         assert min(curve) == pytest.approx(cross_entropy + penalty, rel=1e-4)
         # ... where every member's penalty would have been far above it
         assert min(curve) < cross_entropy + sum(penalties) - 0.5 * penalty
+
+
+
+@pytest.mark.parametrize("patience", ["auto", 4])
+def test_tol_stops_as_keras_early_stopping_on_the_training_loss(data, patience):
+    """Without held-out rows, tol stops the network once n_iter_no_change
+    epochs ("auto": 10) lower its lowest training loss by at most tol, as
+    Keras's EarlyStopping(monitor="loss", min_delta=tol) stops Model.fit;
+    tol=None trains every epoch."""
+    X, Y = data
+    params = dict(tol=1e-3, n_iter_no_change=patience, epochs=300, learning_rate=0.05,
+                  fit__shuffle=False, batch_size=40)
+    compiled = tiny(**params).fit(X, Y)
+    reference = _through_model_fit(**params).fit(X, Y)
+    losses = np.array(compiled.history_["loss"])
+    assert len(losses) == len(reference.history_["loss"]) < 300
+    np.testing.assert_allclose(losses, reference.history_["loss"], rtol=1e-4)
+    # The last epoch that lowered the lowest loss by more than tol came
+    # patience epochs before the end.
+    lowest, last = np.inf, 0
+    for epoch, loss in enumerate(losses):
+        if loss < lowest - 1e-3:
+            lowest, last = loss, epoch
+    assert len(losses) == last + 1 + (10 if patience == "auto" else patience)
+    everything = tiny(**dict(params, tol=None)).fit(X, Y)
+    assert len(everything.history_["loss"]) == 300
+
+
+def test_tol_stops_fold_networks_once_the_last_of_them_settles(data, capsys):
+    """Fold networks too small to stop early on their tuning rows train side
+    by side until every member's training loss settles; early stopping on
+    held-out rows does not read tol."""
+    X, Y = data
+    params = dict(threshold="f1", threshold_cv=5, early_stopping=False, epochs=400,
+                  learning_rate=0.05)
+    settled = tiny(tol=1e-3, verbose=1, **params).fit(X, Y)
+    assert "until its training loss settles (10 epochs without lowering it by more " \
+        "than tol=0.001)" in capsys.readouterr().out
+    assert (settled.n_iter_ == settled.n_iter_[0]).all() and settled.n_iter_[0] < 400
+    full = tiny(tol=None, **params).fit(X, Y)
+    assert (full.n_iter_ == 400).all()
+    stopping = dict(params, early_stopping=True, threshold_cv=2)
+    np.testing.assert_array_equal(tiny(tol=1e-3, **stopping).fit(X, Y).n_iter_,
+                                  tiny(**stopping).fit(X, Y).n_iter_)

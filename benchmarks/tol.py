@@ -1,0 +1,128 @@
+"""tol on small data: the default against tol=1e-4, score and fit time.
+
+    python benchmarks/tol.py            # three sets and two gallery examples, 3 seeds
+    python benchmarks/tol.py --quick    # iris, 1 seed
+
+On a few hundred rows the fold networks are too small to stop early on
+their tuning rows, and ``epochs="auto"`` gives each at least 1000 optimizer
+steps. ``tol`` stops a network once its training loss settles. This runs the
+estimator at its defaults and with ``tol=1e-4`` (MLPClassifier's default),
+alternating, on:
+
+- iris, wine and iris with 800 noise features under the single-label
+  benchmark's protocol (``benchmarks/single_label.py``: stratified 5 folds,
+  a scaler, balanced accuracy), each seed's fit seconds summed over the
+  folds;
+- scikit-learn's ``plot_roc`` and ``plot_precision_recall`` examples as
+  ``benchmarks/sklearn_examples.py`` sets them up (one split; the model seed
+  changes with the seed), the seconds of the whole example.
+
+Writes benchmarks/results/tol.{json,md}.
+"""
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import report  # noqa: E402
+import single_label  # noqa: E402
+import sklearn_examples  # noqa: E402
+
+from sklearn_mlk import KerasMultiLabelClassifier  # noqa: E402
+
+MODELS = {"default (tol=None)": {}, "tol=1e-4": {"tol": 1e-4}}
+SETS = ("iris", "wine", "iris + 800 noise features")
+EXAMPLES = {
+    "plot_roc": (sklearn_examples.plot_roc, "micro ROC AUC"),
+    "plot_precision_recall": (sklearn_examples.plot_precision_recall,
+                              "micro AP (predict_proba)"),
+}
+
+
+def _maker(params, seed):
+    return lambda *_: KerasMultiLabelClassifier(random_state=seed, **params)
+
+
+def _timed(function):
+    start = time.perf_counter()
+    value = function()
+    return value, time.perf_counter() - start
+
+
+def study(sets, examples, seeds):
+    """``{case: {model: {"scores": [...], "seconds": [...]}}}``, a value per
+    seed; within a seed the models run one after the other, in an order that
+    alternates with the seed, after one untimed fit of a single epoch (the
+    tracing of the case's network is start-up, not fit time)."""
+    cases = {data: (lambda make, data=data: single_label.evaluate(
+        make, *single_label.SETS[data](), 0)) for data in sets}
+    cases.update({name: (lambda make, run=run, key=key: run(make)[key])
+                  for name, (run, key) in examples.items()})
+    results = {case: {model: {"scores": [], "seconds": []} for model in MODELS}
+               for case in cases}
+    for case, run in cases.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            run(_maker({"epochs": 1}, 0))  # untimed: tracing this case's network
+        for seed in seeds:
+            order = list(MODELS) if seed % 2 == 0 else list(MODELS)[::-1]
+            for model in order:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # small-data notes
+                    score, seconds = _timed(lambda: run(_maker(MODELS[model], seed)))
+                results[case][model]["scores"].append(float(score))
+                results[case][model]["seconds"].append(float(seconds))
+        print(case, {m: (round(float(np.mean(r["scores"])), 4),
+                         round(float(np.median(r["seconds"])), 1))
+                     for m, r in results[case].items()}, flush=True)
+    return results
+
+
+def markdown(results, meta):
+    default, tol = MODELS
+    lines = report.header("tol on small data", meta) + [
+        "Each case's score (balanced accuracy for the sets, the named score for "
+        "the gallery examples): the mean over seeds, with the range over seeds. "
+        "Seconds: the median over seeds of the fits of the 5 folds (the sets) or "
+        "of the whole example; ratio: tol=1e-4's median over the default's.", "",
+        f"| case | score | {default} | range | {tol} | range | {default} s "
+        f"| {tol} s | time ratio |",
+        "|---|---|---|---|---|---|---|---|---|"]
+    for case, models in results.items():
+        measure = ("balanced accuracy" if case not in EXAMPLES else EXAMPLES[case][1])
+        cells = [case, measure]
+        for model in (default, tol):
+            scores = models[model]["scores"]
+            cells += [f"{np.mean(scores):.4f}", f"{min(scores):.4f} to {max(scores):.4f}"]
+        seconds = [float(np.median(models[m]["seconds"])) for m in (default, tol)]
+        cells += [f"{seconds[0]:.1f}", f"{seconds[1]:.1f}", f"{seconds[1] / seconds[0]:.2f}x"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="iris, 1 seed")
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--out", default=str(report.RESULTS))
+    args = parser.parse_args(argv)
+    sets = SETS[:1] if args.quick else SETS
+    examples = {} if args.quick else EXAMPLES
+    seeds = range(args.seeds or (1 if args.quick else 3))
+    results = study(sets, examples, seeds)
+    meta = report.run_meta("tol.py", argv)
+    report.write(args.out, "tol_quick" if args.quick else "tol", meta, results,
+                 markdown(results, meta))
+    return results
+
+
+if __name__ == "__main__":
+    main()
