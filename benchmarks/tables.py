@@ -78,6 +78,7 @@ BLOCKS = {
     "cost": (DOCS / "guide" / "speed.md", "cost", _report_body("cost")),
     "fit-parts": (DOCS / "guide" / "speed.md", "fit_parts", _report_body("fit_parts")),
     "distill": (DOCS / "guide" / "speed.md", "distill", _report_body("distill")),
+    "tol": (DOCS / "guide" / "speed.md", "tol", _report_body("tol")),
     "splits": (DOCS / "guide" / "speed.md", "splits", _report_body("splits")),
     "threshold-search": (DOCS / "guide" / "speed.md", "threshold_search",
                          _report_body("threshold_search")),

@@ -211,9 +211,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         the network keeps its last weights. ``None`` trains for every epoch.
         On a few hundred rows, where ``epochs="auto"`` gives at least 1000
         optimizer steps, ``tol=1e-4`` (MLPClassifier's default) fits in a
-        fraction of the time, at a balanced accuracy within a seed's spread of
-        every epoch's (``benchmarks/tol.py``). Early stopping on held-out
-        rows does not read it.
+        fraction of the time, for some ranking quality (the speed guide's
+        table, ``benchmarks/tol.py``). Early stopping on held-out rows does
+        not read it.
     callbacks : callback instance, callback class, or list or tuple of them, \
             default=None
         Extra callbacks passed to ``Model.fit``; a class is built with the

@@ -408,6 +408,39 @@ def test_binary_targets_benchmark_scores_every_objective_and_metric(tmp_path):
     assert text.count("| breast_cancer |") == len(binary_targets.METRICS)
 
 
+def test_tol_benchmark_scores_and_times_both_models(tmp_path):
+    import tol
+
+    results = tol.main(["--quick", "--out", str(tmp_path)])
+    assert list(results) == ["iris"]
+    assert set(results["iris"]) == set(tol.MODELS)
+    for run in results["iris"].values():
+        assert len(run["scores"]) == len(run["seconds"]) == 1
+        assert 0.8 < run["scores"][0] <= 1.0 and run["seconds"][0] > 0
+    saved = json.loads((tmp_path / "tol_quick.json").read_text())
+    assert saved["results"] == results
+    (row,) = [line for line in (tmp_path / "tol_quick.md").read_text().splitlines()
+              if line.startswith("| iris |")]
+    default, settled = (results["iris"][m]["seconds"][0] for m in tol.MODELS)
+    assert row.endswith(f"| {default:.1f} | {settled:.1f} | {settled / default:.2f}x |")
+
+
+def test_tol_report_names_each_cases_score_and_the_median_seconds():
+    import tol
+
+    def runs(scores, seconds):
+        return {"scores": scores, "seconds": seconds}
+
+    default, settled = tol.MODELS
+    results = {"wine": {default: runs([0.9, 1.0], [4.0, 8.0]),
+                        settled: runs([0.95, 0.95], [1.0, 3.0])},
+               "plot_roc": {default: runs([0.7], [10.0]), settled: runs([0.6], [5.0])}}
+    text = tol.markdown(results, {"command": "c", "machine": "m", "date": "d"})
+    assert ("| wine | balanced accuracy | 0.9500 | 0.9000 to 1.0000 | 0.9500 | "
+            "0.9500 to 0.9500 | 6.0 | 2.0 | 0.33x |") in text
+    assert "| plot_roc | micro ROC AUC | 0.7000 |" in text and "| 0.50x |" in text
+
+
 def test_the_two_classes_f1_is_scikit_learns_macro_f1_at_every_cut():
     import binary_targets
     from sklearn.metrics import f1_score

@@ -168,6 +168,24 @@ def test_every_tuning_scheme_streams(problem, params):
         assert (np.array(est.threshold_status_) == "tuned").all()
 
 
+def test_tol_ends_a_streamed_fit_as_its_training_loss_settles(problem):
+    """A streamed network that does not stop early reads tol as one in
+    memory does: it stops once n_iter_no_change epochs lower its lowest
+    training loss by at most tol; without tol it trains every epoch."""
+    X, Y = problem
+    Xd, Yd = da.from_array(X, chunks=(64, 8)), da.from_array(Y, chunks=(64, 3))
+    params = dict(threshold=0.5, early_stopping=False, epochs=120, learning_rate=0.05,
+                  n_iter_no_change=3)
+    losses = np.array(_small(tol=1e-3, **params).fit(Xd, Yd).history_["loss"])
+    assert len(losses) < 120
+    lowest, last = np.inf, 0
+    for epoch, loss in enumerate(losses):
+        if loss < lowest - 1e-3:
+            lowest, last = loss, epoch
+    assert len(losses) == last + 1 + 3
+    assert len(_small(**params).fit(Xd, Yd).history_["loss"]) == 120
+
+
 @pytest.mark.parametrize("change, match", [
     ({"threshold": "samples_f1"}, "samples_f1"),
     ({"refit": "average"}, "refit other than 'average'"),
