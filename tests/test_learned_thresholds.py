@@ -497,6 +497,19 @@ def test_auto_scheme_follows_the_data_size(threshold_cv, refit, early_stopping, 
         assert len(plan.notes) == 1
 
 
+@pytest.mark.parametrize("tol, n_iter_no_change, stopping, expected", [
+    (None, "auto", False, None),  # every epoch
+    (1e-4, "auto", False, (1e-4, 10)),  # MLPClassifier's patience
+    (1e-3, 3, False, (1e-3, 3)),
+    (1e-4, "auto", True, None),  # early stopping on held-out rows reads no tol
+])
+def test_tol_settles_only_a_network_that_does_not_stop_early(tol, n_iter_no_change,
+                                                             stopping, expected):
+    from sklearn_mlk import _tuning
+
+    assert _tuning.settle(tol, n_iter_no_change, stopping) == expected
+
+
 def test_tiny_data_warns_once_and_seeded_runs_agree():
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
