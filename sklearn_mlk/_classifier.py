@@ -213,7 +213,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         optimizer steps, ``tol=1e-4`` (MLPClassifier's default) fits in a
         fraction of the time, for some ranking quality (the speed guide's
         table, ``benchmarks/tol.py``). Early stopping on held-out rows does
-        not read it.
+        not read it, nor does ``partial_fit`` (an epoch per call).
     callbacks : callback instance, callback class, or list or tuple of them, \
             default=None
         Extra callbacks passed to ``Model.fit``; a class is built with the
@@ -940,7 +940,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             from ._training import _schemes
 
             plan = _tuning.scheme(self.threshold_cv, self.refit, self.early_stopping,
-                                  X.shape[0])
+                                  X.shape[0], self.tol)
             if plan.notes:
                 _warn_once_per_search("; ".join(plan.notes) + ".")
             trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,

@@ -82,7 +82,7 @@ class Scheme(NamedTuple):
     average: bool = False
 
 
-def scheme(threshold_cv, refit, early_stopping, n_samples):
+def scheme(threshold_cv, refit, early_stopping, n_samples, tol=None):
     """Resolve the ``"auto"`` settings for a fit on ``n_samples`` rows.
 
     ``threshold_cv="auto"`` is ``AUTO_FOLDS`` folds (``LARGE_FOLDS`` from
@@ -90,8 +90,12 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     ``refit="auto"`` keeps the fold networks as an ensemble, and refits after
     a hold-out; ``refit="average"`` needs folds, as it averages the fold
     networks. Early stopping ``"auto"`` is on unless its tuning rows would
-    be fewer than ``MIN_STOP_ROWS``.
+    be fewer than ``MIN_STOP_ROWS``. ``tol`` only words the notes on
+    networks that train without stopping early.
     """
+    how_long = ("for all epochs (or, with tol, until its training loss settles)"
+               if tol is None else
+               f"until its training loss settles (tol={float(tol):g})")
     from ._splits import holdout_size
 
     average = refit == "average"
@@ -105,7 +109,7 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
     if threshold_cv == "auto" and n_samples < MIN_TUNE_ROWS:
         notes.append(f"Few training samples: fewer than {MIN_TUNE_ROWS}, so the "
                      "thresholds are fixed at 0.5 (threshold_cv='auto' learns them from "
-                     f"{MIN_TUNE_ROWS}); one network trains on every row for all epochs")
+                     f"{MIN_TUNE_ROWS}); one network trains on every row {how_long}")
         return Scheme(None, None, False, False, early_stopping is True, tuple(notes),
                       fixed=True)
     if threshold_cv == "auto":
@@ -132,7 +136,7 @@ def scheme(threshold_cv, refit, early_stopping, n_samples):
                 need = f"about {int(np.ceil(MIN_STOP_ROWS / fraction))} samples"
             notes.append(f"Few training samples: early stopping on {where} needs "
                          f"{MIN_STOP_ROWS} rows in each, from {need}; every network "
-                         "trains for all epochs")
+                         f"trains {how_long}")
     return Scheme(k, fraction, ensemble, refit is not False and not ensemble,
                   bool(stop), tuple(notes), average=average and k is not None)
 

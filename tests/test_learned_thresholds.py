@@ -727,7 +727,12 @@ def test_a_search_shows_the_small_data_warning_once_at_the_users_line(data):
     assert few[0].filename == __file__
     assert str(few[0].message) == ("Few training samples: early stopping on 5 tuning "
                                    "folds needs 64 rows in each, from 320 samples; every "
-                                   "network trains for all epochs.")
+                                   "network trains for all epochs (or, with tol, until "
+                                   "its training loss settles).")
+    with pytest.warns(UserWarning, match="; every network trains until its training loss "
+                      r"settles \(tol=0.001\)\.$"):
+        tiny(threshold="f1", early_stopping="auto", epochs=1, tol=1e-3).fit(X[:150],
+                                                                            Y[:150])
 
 
 @pytest.mark.parametrize("target", ["multilabel", "multiclass"])

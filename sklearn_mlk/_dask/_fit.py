@@ -67,7 +67,7 @@ def fit(est, X, y, sample_weight, routed):
     n = int(blocks.rows.sum())
     fixed_cut = is_fixed(est.threshold)
     plan = None if fixed_cut else _tuning.scheme(est.threshold_cv, est.refit,
-                                                 est.early_stopping, n)
+                                                 est.early_stopping, n, est.tol)
     if plan is not None and plan.k:
         blocks = blocks.at_least(plan.k)
     summary = blocks.summary()
