@@ -48,6 +48,8 @@ EXAMPLES = {
 
 
 def _maker(params, seed):
+    """The estimator factory both harnesses call: ``single_label.evaluate``
+    passes it a seed (this one is fixed here), the gallery examples none."""
     return lambda *_: KerasMultiLabelClassifier(random_state=seed, **params)
 
 
