@@ -79,6 +79,8 @@ BLOCKS = {
     "fit-parts": (DOCS / "guide" / "speed.md", "fit_parts", _report_body("fit_parts")),
     "distill": (DOCS / "guide" / "speed.md", "distill", _report_body("distill")),
     "tol": (DOCS / "guide" / "speed.md", "tol", _report_body("tol")),
+    "small-data-tol": (DOCS / "guide" / "speed.md", "small_data_tol",
+                       _call("small_data", "block")),
     "splits": (DOCS / "guide" / "speed.md", "splits", _report_body("splits")),
     "threshold-search": (DOCS / "guide" / "speed.md", "threshold_search",
                          _report_body("threshold_search")),

@@ -425,6 +425,31 @@ def test_tol_benchmark_scores_and_times_both_models(tmp_path):
     assert row.endswith(f"| {default:.1f} | {settled:.1f} | {settled / default:.2f}x |")
 
 
+@needs_data
+def test_small_data_benchmark_runs_the_variants_named_and_times_each_fit(tmp_path,
+                                                                        monkeypatch):
+    import small_data
+
+    monkeypatch.setattr(small_data, "SETS", ("emotions",))
+    names = ["the default", "the default, tol=1e-4"]
+    small_data.main(["--sizes", "20", "--draws", "1", "--variants", *names,
+                     "--out", str(tmp_path), "--name", "small"])
+    saved = json.loads((tmp_path / "small.json").read_text())["results"]
+    row = saved["emotions"]["20"]
+    assert list(row) == names
+    for figures in row.values():
+        assert 0.0 < figures["mean"] <= 1.0 and figures["std"] == 0.0
+        assert figures["fit_seconds"] > 0
+    text = (tmp_path / "small.md").read_text()
+    assert "| rows | the default | s | the default, tol=1e-4 | s |" in text
+    cells = [f"{row[n]['mean']:.3f} (0.000) | {row[n]['fit_seconds']:.1f}" for n in names]
+    assert f"| 20 | {cells[0]} | {cells[1]} |" in text
+    meta = json.loads((tmp_path / "small.json").read_text())["meta"]
+    block = small_data.block({"emotions": {20: row}}, meta)
+    assert f"| emotions | 20 | {cells[0]} | {cells[1]} |" in block
+    assert "## " not in block  # one table, no headings inside a page
+
+
 def test_tol_report_names_each_cases_score_and_the_median_seconds():
     import tol
 
