@@ -24,7 +24,6 @@ import argparse
 import os
 import pathlib
 import sys
-import time
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -53,12 +52,6 @@ def _maker(params, seed):
     return lambda *_: KerasMultiLabelClassifier(random_state=seed, **params)
 
 
-def _timed(function):
-    start = time.perf_counter()
-    value = function()
-    return value, time.perf_counter() - start
-
-
 def study(sets, examples, seeds):
     """``{case: {model: {"scores": [...], "seconds": [...]}}}``, a value per
     seed; within a seed the models run one after the other, in an order that
@@ -79,7 +72,8 @@ def study(sets, examples, seeds):
             for model in order:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # small-data notes
-                    score, seconds = _timed(lambda: run(_maker(MODELS[model], seed)))
+                    score, seconds = sklearn_examples.timed(
+                        lambda: run(_maker(MODELS[model], seed)))
                 results[case][model]["scores"].append(float(score))
                 results[case][model]["seconds"].append(float(seconds))
         print(case, {m: (round(float(np.mean(r["scores"])), 4),
