@@ -22,7 +22,6 @@ benchmarks/results/binary_targets.{md,json}. Needs the shared sets
 (``benchmarks/datasets.py``) unless ``--quick``.
 """
 
-import argparse
 import os
 import pathlib
 import sys
@@ -163,12 +162,8 @@ def markdown(results, loso_rows, meta):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="breast_cancer, 1 seed")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--out", default=str(report.RESULTS))
-    args = parser.parse_args(argv)
-    seeds = range(args.seeds or (1 if args.quick else 3))
+    args, n_seeds = report.seeded_arguments(__doc__, argv, 3, "breast_cancer")
+    seeds = range(n_seeds)
     found = tasks(args.quick)
     results, sets = {}, {}
     for task, (data, X, y) in found.items():

@@ -79,18 +79,27 @@ def header(title, meta):
             f"Machine: {meta['machine']}; {meta['date']}", ""]
 
 
-def generated_set_arguments(doc, argv):
-    """``(args, seeds)`` of a benchmark on generated sets described by
-    ``doc``: ``--quick`` (its smallest set, 1 seed), ``--seeds`` (2) and
-    ``--out``."""
+def seeded_arguments(doc, argv, seeds, quick, extra=None):
+    """``(args, seeds)`` of a benchmark described by ``doc``: ``--quick``
+    (``quick`` says what it runs, on 1 seed), ``--seeds`` (``seeds`` unless
+    given, 1 with ``--quick``) and ``--out``; ``extra(parser)`` adds a
+    script's own arguments."""
     import argparse
 
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help=f"{quick}, 1 seed")
+    parser.add_argument("--seeds", type=int, default=None, help=f"default {seeds}")
     parser.add_argument("--out", default=str(RESULTS))
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args(argv)
-    return args, 1 if args.quick else args.seeds
+    return args, args.seeds or (1 if args.quick else seeds)
+
+
+def generated_set_arguments(doc, argv):
+    """:func:`seeded_arguments` of a benchmark on generated sets: ``--quick``
+    runs its smallest set, and the seeds are 2."""
+    return seeded_arguments(doc, argv, 2, "its smallest set")
 
 
 def bold_best(scores):

@@ -15,7 +15,6 @@ breast_cancer, digits, and iris with 800 standard-normal noise features
 benchmarks/results/single_label.{md,json}.
 """
 
-import argparse
 import os
 import pathlib
 import sys
@@ -149,15 +148,15 @@ def leave_one_out(results, variants=VARIANTS):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="iris and wine, 1 seed")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--sets", nargs="+", choices=list(SETS), default=None,
-                        help="only these sets (the report is then named single_label_sets)")
-    parser.add_argument("--out", default=str(report.RESULTS))
-    args = parser.parse_args(argv)
+    def sets_argument(parser):
+        parser.add_argument("--sets", nargs="+", choices=list(SETS), default=None,
+                            help="only these sets (the report is then named "
+                                 "single_label_sets)")
+
+    args, n_seeds = report.seeded_arguments(__doc__, argv, 3, "iris and wine",
+                                            extra=sets_argument)
     sets = args.sets or (["iris", "wine"] if args.quick else list(SETS))
-    seeds = range(args.seeds or (1 if args.quick else 3))
+    seeds = range(n_seeds)
     results = {}
     for data in sets:
         X, y = SETS[data]()

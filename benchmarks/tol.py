@@ -7,7 +7,7 @@ On a few hundred rows the fold networks are too small to stop early on
 their tuning rows, and ``epochs="auto"`` gives each at least 1000 optimizer
 steps. ``tol`` stops a network once its training loss settles. This runs the
 estimator at its defaults and with ``tol=1e-4`` (MLPClassifier's default),
-alternating, on:
+taking turns (``report.alternating``), on:
 
 - iris, wine and iris with 800 noise features under the single-label
   benchmark's protocol (``benchmarks/single_label.py``: stratified 5 folds,
@@ -20,7 +20,6 @@ alternating, on:
 Writes benchmarks/results/tol.{json,md}.
 """
 
-import argparse
 import os
 import pathlib
 import sys
@@ -54,28 +53,24 @@ def _maker(params, seed):
 
 def study(sets, examples, seeds):
     """``{case: {model: {"scores": [...], "seconds": [...]}}}``, a value per
-    seed; within a seed the models run one after the other, in an order that
-    alternates with the seed, after one untimed fit of a single epoch (the
-    tracing of the case's network is start-up, not fit time)."""
+    seed: the models take turns as in the cost benchmark
+    (:func:`report.alternating`: one untimed run of each first, for the
+    tracing, then each seed's runs, each model first in turn)."""
     cases = {data: (lambda make, data=data: single_label.evaluate(
         make, *single_label.SETS[data](), 0)) for data in sets}
     cases.update({name: (lambda make, run=run, key=key: run(make)[key])
                   for name, (run, key) in examples.items()})
-    results = {case: {model: {"scores": [], "seconds": []} for model in MODELS}
-               for case in cases}
+    results = {}
     for case, run in cases.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            run(_maker({"epochs": 1}, 0))  # untimed: tracing this case's network
-        for seed in seeds:
-            order = list(MODELS) if seed % 2 == 0 else list(MODELS)[::-1]
-            for model in order:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # small-data notes
-                    score, seconds = sklearn_examples.timed(
-                        lambda: run(_maker(MODELS[model], seed)))
-                results[case][model]["scores"].append(float(score))
-                results[case][model]["seconds"].append(float(seconds))
+        def timed(model, seed, run=run):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # small-data notes
+                return sklearn_examples.timed(lambda: run(_maker(MODELS[model], seed)))
+
+        runs = report.alternating(list(MODELS), seeds, timed)
+        results[case] = {model: {"scores": [float(score) for score, _ in values],
+                                 "seconds": [float(seconds) for _, seconds in values]}
+                         for model, values in runs.items()}
         print(case, {m: (round(float(np.mean(r["scores"])), 4),
                          round(float(np.median(r["seconds"])), 1))
                      for m, r in results[case].items()}, flush=True)
@@ -105,14 +100,9 @@ def markdown(results, meta):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="iris, 1 seed")
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--out", default=str(report.RESULTS))
-    args = parser.parse_args(argv)
+    args, seeds = report.seeded_arguments(__doc__, argv, 3, "iris")
     sets = SETS[:1] if args.quick else SETS
     examples = {} if args.quick else EXAMPLES
-    seeds = range(args.seeds or (1 if args.quick else 3))
     results = study(sets, examples, seeds)
     meta = report.run_meta("tol.py", argv)
     report.write(args.out, "tol_quick" if args.quick else "tol", meta, results,

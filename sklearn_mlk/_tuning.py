@@ -162,6 +162,14 @@ def settle(tol, n_iter_no_change, stopping):
     return float(tol), SETTLE_PATIENCE if n_iter_no_change == "auto" else n_iter_no_change
 
 
+def settle_note(settling):
+    """When a network that does not stop early on held-out rows stops, in the
+    words of verbose output (``settling``: :func:`settle`'s pair)."""
+    min_delta, idle = settling
+    return (f", until its training loss settles ({idle} epochs without lowering it "
+            f"by more than tol={min_delta:g})")
+
+
 def patience_note(n_iter_no_change):
     """When a network stops early, in the words of verbose output."""
     if n_iter_no_change != "auto":

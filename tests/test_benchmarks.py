@@ -408,6 +408,21 @@ def test_binary_targets_benchmark_scores_every_objective_and_metric(tmp_path):
     assert text.count("| breast_cancer |") == len(binary_targets.METRICS)
 
 
+def test_seeded_arguments_give_the_default_seeds_one_when_quick_and_any_asked_for():
+    import report
+
+    def sets(parser):
+        parser.add_argument("--sets", nargs="+")
+
+    assert report.seeded_arguments("d", [], 3, "q")[1] == 3
+    assert report.seeded_arguments("d", ["--quick"], 3, "q")[1] == 1
+    assert report.seeded_arguments("d", ["--quick", "--seeds", "2"], 3, "q")[1] == 2
+    args, seeds = report.seeded_arguments("d", ["--sets", "a", "b", "--out", "o"], 3, "q",
+                                          extra=sets)
+    assert (args.sets, args.out, args.quick, seeds) == (["a", "b"], "o", False, 3)
+    assert report.generated_set_arguments("d", [])[1] == 2
+
+
 def test_tol_benchmark_scores_and_times_both_models(tmp_path):
     import tol
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._keras import _backend
 from .._plan import sigmoid_
-from .._tuning import patience_note, settle
+from .._tuning import patience_note, settle, settle_note
 
 # Weights above which the previous network is collected before the next is built.
 _COLLECT_ABOVE = 2**22
@@ -492,15 +492,6 @@ class Trainer:
                          loss, seed, expected=(probe, outputs[:, j]))
                 for j, (member, history, (train, _), seed)
                 in enumerate(zip(members, histories, folds, seeds))]
-
-
-def settle_note(settling):
-    """When a network that does not stop early on held-out rows stops, in the
-    words of verbose output (``settling``: :func:`sklearn_mlk._tuning.settle`'s
-    pair)."""
-    min_delta, idle = settling
-    return (f", until its training loss settles ({idle} epochs without lowering it "
-            f"by more than tol={min_delta:g})")
 
 
 def stacked_l2(l2, k):
