@@ -2,6 +2,8 @@
 
     python benchmarks/many_labels.py              # both sets, 2 seeds
     python benchmarks/many_labels.py --quick      # the 100-label set, 1 seed
+    python benchmarks/many_labels.py --models default 'no hidden layer' \
+        --name many_labels_variants               # the estimator's variants
 
 The shared sets hold at most 174 labels (cal500), and their rare labels are
 few. Large label spaces (bookmarks, tags) have hundreds to about a thousand
@@ -25,13 +27,18 @@ them): the default; ``mlk (0.5)``, one network of the same architecture
 at a fixed 0.5 (``threshold=0.5``), for what the learned thresholds add;
 ``MLPClassifier(256, early stopping)``,
 ``OvR(LogReg)`` and ``MultiOutput(TunedThresholdCV(LogReg))``, the peer that
-tunes a threshold per label for F1, as the default does. Each cell is the
+tunes a threshold per label for F1, as the default does. ``--models``
+runs others in their place: the estimator with no hidden layer (a logistic
+model per label, trained together; also with ``alpha=1``), with 1,024
+hidden units, and "wide and deep" (the thresholds study's variant: the
+default MLP with a linear path from the input to the logits beside it).
+Each cell is the
 mean over seeds of the test macro-F1, of the macro-F1 over the rarer half of
 the labels (by training frequency), of the micro-F1, and of the fit seconds
 (one process, the models one after the other, after an untimed
-one-epoch fit of the default on 500 rows of the set, which traces its
-networks).
-Writes benchmarks/results/many_labels{,_quick}.{md,json}.
+one-epoch fit of each of the estimator's models on 500 rows of the set,
+which traces its networks).
+Writes benchmarks/results/many_labels{,_quick}.{md,json}, or ``--name``.
 """
 
 import os
@@ -57,6 +64,15 @@ DEFAULT = "default"
 FIXED = "mlk (0.5)"
 MODELS = (DEFAULT, FIXED, "MLPClassifier(256, early stopping)", "OvR(LogReg)",
           "MultiOutput(TunedThresholdCV(LogReg))")
+# Other networks of the estimator, by their parameters (a callable value is
+# built from the thresholds study's variants module at run time).
+VARIANTS = {
+    "no hidden layer": {"hidden_layer_sizes": ()},
+    "no hidden layer, alpha 1": {"hidden_layer_sizes": (), "alpha": 1.0},
+    "1,024 hidden units": {"hidden_layer_sizes": (1024,)},
+    "wide and deep": {"model": "wide_and_deep", "learning_rate": 3e-3},
+}
+OWN = (DEFAULT, FIXED, *VARIANTS)
 METRICS = ("macro_f1", "rare_half_macro_f1", "micro_f1")
 
 
@@ -66,8 +82,9 @@ def label_rates(n_labels):
 
 
 def tagged_set(n_rows, n_labels, seed=0):
-    """``(X, Y)``: ``n_rows`` sparse binary rows of words and their tags (see
-    the module's docstring)."""
+    """``(X, Y, owned)``: ``n_rows`` sparse binary rows of words, their tags
+    (see the module's docstring), and the words each label owns (a 0/1 array
+    of labels x words)."""
     import scipy.sparse as sp
 
     rng = np.random.default_rng(seed)
@@ -79,12 +96,12 @@ def tagged_set(n_rows, n_labels, seed=0):
     owners = np.asarray(sp.csr_matrix(Y, dtype=np.int32) @ owned)
     present = 1.0 - (1.0 - BACKGROUND) * (1.0 - SIGNAL) ** owners
     X = sp.csr_matrix((rng.random(present.shape) < present).astype(np.float64))
-    return X, Y.astype(int)
+    return X, Y.astype(int), owned
 
 
 def split_set(n_labels, seed=0):
     """``(X_train, Y_train, X_test, Y_test)`` of the set of ``n_labels``."""
-    X, Y = tagged_set(TRAIN_ROWS + TEST_ROWS, n_labels, seed)
+    X, Y, _ = tagged_set(TRAIN_ROWS + TEST_ROWS, n_labels, seed)
     return X[:TRAIN_ROWS], Y[:TRAIN_ROWS], X[TRAIN_ROWS:], Y[TRAIN_ROWS:]
 
 
@@ -95,13 +112,19 @@ def rare_half(Y_train):
 
 
 def make(model, seed):
-    if model == DEFAULT:
+    if model == DEFAULT or model in VARIANTS:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import MaxAbsScaler
 
         from sklearn_mlk import KerasMultiLabelClassifier
 
-        return make_pipeline(MaxAbsScaler(), KerasMultiLabelClassifier(random_state=seed))
+        params = dict(VARIANTS.get(model, {}))
+        if params.get("model") == "wide_and_deep":
+            import thresholds
+
+            params["model"] = thresholds.wide_and_deep
+        return make_pipeline(MaxAbsScaler(),
+                             KerasMultiLabelClassifier(random_state=seed, **params))
     return peers.make(model, seed, sparse=True)
 
 
@@ -117,16 +140,17 @@ def scores(Y_test, predicted, rare):
     }
 
 
-def run_set(n_labels, seeds):
+def run_set(n_labels, seeds, models=MODELS):
     """Each model's scores and fit seconds, one list entry per seed."""
-    out = {model: {**{m: [] for m in METRICS}, "fit_seconds": []} for model in MODELS}
+    out = {model: {**{m: [] for m in METRICS}, "fit_seconds": []} for model in models}
     for seed in range(seeds):
         X, Y, X_test, Y_test = split_set(n_labels, seed)
         rare = rare_half(Y)
-        if seed == 0:  # untimed: the default's networks traced for this shape
-            make(DEFAULT, seed).set_params(kerasmultilabelclassifier__epochs=1).fit(
-                X[:500], Y[:500])
-        for model in MODELS:
+        for model in models if seed == 0 else ():
+            if model in OWN:  # untimed: its networks traced for this shape
+                make(model, seed).set_params(kerasmultilabelclassifier__epochs=1).fit(
+                    X[:500], Y[:500])
+        for model in models:
             pipe = make(model, seed)
             start = time.perf_counter()
             pipe.fit(X, Y)
@@ -151,26 +175,36 @@ def markdown(results, meta):
         "|---|---|---|---|---|---|",
     ]
     for name, cells in results.items():
-        bold = {metric: report.bold_best({m: np.mean(cells[m][metric]) for m in MODELS})
+        bold = {metric: report.bold_best({m: np.mean(cells[m][metric]) for m in cells})
                 for metric in METRICS}
-        for model in MODELS:
+        for model in cells:
             lines.append(f"| {name} | {model} | "
                          + " | ".join(bold[metric][model] for metric in METRICS)
                          + f" | {np.mean(cells[model]['fit_seconds']):.1f} |")
     return "\n".join(lines) + "\n"
 
 
+def _arguments(parser):
+    parser.add_argument("--models", nargs="+", default=list(MODELS),
+                        choices=[*MODELS, *VARIANTS], metavar="MODEL",
+                        help="the models to run: the peers' names and the "
+                             f"estimator's variants {list(VARIANTS)}")
+    parser.add_argument("--name", default=None,
+                        help="the results' file stem (default many_labels)")
+
+
 def main(argv=None):
-    args, seeds = report.generated_set_arguments(__doc__, argv)
+    args, seeds = report.seeded_arguments(__doc__, argv, 2, "the 100-label set",
+                                          _arguments)
     warnings.simplefilter("ignore")
     meta = report.run_meta("many_labels.py", argv, seeds=seeds)
     results = {}
     for n_labels in LABELS[:1] if args.quick else LABELS:
         name = f"{n_labels:,}"
-        results[name] = run_set(n_labels, seeds)
+        results[name] = run_set(n_labels, seeds, args.models)
         print(name, {m: round(float(np.mean(v["macro_f1"])), 4)
                      for m, v in results[name].items()}, flush=True)
-    stem = "many_labels_quick" if args.quick else "many_labels"
+    stem = args.name or ("many_labels_quick" if args.quick else "many_labels")
     report.write(args.out, stem, meta, results, markdown(results, meta))
 
 

@@ -804,6 +804,77 @@ def test_the_first_layer_report_compares_both_draws(tmp_path, monkeypatch):
     assert "mean over 1 seed)" in text
 
 
+def test_the_many_labels_tags_bring_their_own_words(monkeypatch):
+    """benchmarks/many_labels.py: labels come at their rates; each owns its
+    number of words; without background words and with every owned word
+    brought, a row holds exactly the words its labels own, and with no
+    signal the words are background alone."""
+    import many_labels
+
+    X, Y, owned = many_labels.tagged_set(20_000, 40, seed=3)
+    rates = many_labels.label_rates(40)
+    assert rates[0] == many_labels.MOST_COMMON and np.all(np.diff(rates) <= 0)
+    assert np.abs(Y.mean(axis=0) - rates).max() < 0.015
+    assert np.all(owned.sum(axis=1) == many_labels.WORDS_PER_LABEL)
+    assert X.shape == (20_000, many_labels.WORDS) and set(np.unique(X.data)) == {1.0}
+    monkeypatch.setattr(many_labels, "BACKGROUND", 0.0)
+    monkeypatch.setattr(many_labels, "SIGNAL", 1.0)
+    X, Y, owned = many_labels.tagged_set(500, 40, seed=3)
+    np.testing.assert_array_equal(X.toarray(), (Y @ owned > 0).astype(float))
+    monkeypatch.setattr(many_labels, "BACKGROUND", 0.1)
+    monkeypatch.setattr(many_labels, "SIGNAL", 0.0)
+    X, _, _ = many_labels.tagged_set(2_000, 40, seed=3)
+    assert abs(X.mean() - 0.1) < 0.005
+
+
+def test_the_many_labels_rare_half_is_the_rarer_labels():
+    import many_labels
+
+    Y = np.zeros((10, 5), dtype=int)
+    for label, positives in enumerate([5, 1, 4, 2, 3]):
+        Y[:positives, label] = 1
+    np.testing.assert_array_equal(many_labels.rare_half(Y), [1, 3])
+
+
+def test_the_many_labels_report_scores_every_model(tmp_path, monkeypatch):
+    import many_labels
+
+    monkeypatch.setattr(many_labels, "TRAIN_ROWS", 400)
+    monkeypatch.setattr(many_labels, "TEST_ROWS", 200)
+    monkeypatch.setattr(many_labels, "LABELS", (12,))
+    many_labels.main(["--quick", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "many_labels_quick.json").read_text())
+    cells = saved["results"]["12"]
+    assert set(cells) == set(many_labels.MODELS)
+    for model in many_labels.MODELS:
+        assert all(len(cells[model][key]) == 1
+                   for key in (*many_labels.METRICS, "fit_seconds"))
+        assert 0 <= cells[model]["rare_half_macro_f1"][0] <= 1
+    text = (tmp_path / "many_labels_quick.md").read_text()
+    for metric in many_labels.METRICS:
+        best = max(cells[m][metric][0] for m in many_labels.MODELS)
+        assert f"**{best:.3f}**" in text
+    assert text.count("| 12 | ") == len(many_labels.MODELS)
+
+
+def test_the_many_labels_variants_are_the_estimator_with_their_parameters(tmp_path,
+                                                                          monkeypatch):
+    import many_labels
+    import thresholds
+
+    assert many_labels.make("no hidden layer", 3)[-1].get_params()["hidden_layer_sizes"] == ()
+    wide = many_labels.make("wide and deep", 3)[-1]
+    assert wide.model is thresholds.wide_and_deep and wide.random_state == 3
+    assert "wide_and_deep" == many_labels.VARIANTS["wide and deep"]["model"]
+    monkeypatch.setattr(many_labels, "TRAIN_ROWS", 300)
+    monkeypatch.setattr(many_labels, "TEST_ROWS", 100)
+    monkeypatch.setattr(many_labels, "LABELS", (6,))
+    many_labels.main(["--quick", "--models", "default", "no hidden layer",
+                      "--name", "variants", "--out", str(tmp_path)])
+    cells = json.loads((tmp_path / "variants.json").read_text())["results"]["6"]
+    assert list(cells) == ["default", "no hidden layer"]
+
+
 def test_a_merged_study_keeps_the_sets_in_their_order():
     """A run on some sets merged into a study puts them back in place."""
     import thresholds
