@@ -121,6 +121,8 @@ BLOCKS = {
                     _report_body("first_layer")),
     "many-labels": (DOCS / "guide" / "thresholds.md", "many_labels",
                     _report_body("many_labels")),
+    "many-labels-variants": (DOCS / "guide" / "thresholds.md", "many_labels_variants",
+                             _report_body("many_labels")),
     "out-of-core": (DOCS / "guide" / "dask.md", "out_of_core",
                     _call("out_of_core", "block")),
     "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",
