@@ -14,9 +14,9 @@ tagged text arises: tags first, then the words they bring.
   ``min(0.2, 3 / i ** 0.9)``, independently of the others: about 11 labels
   a row of 100, about 23 of 1,000, the rarest label of 1,000 in about 0.6%
   of the rows;
-- **words**: 500 binary features. Each label has 8 words of its own, drawn
-  at random (so that, with 1,000 labels, every word belongs to about 16
-  labels). A word is present with probability 0.02 by itself, and each of a
+- **words**: 500 binary features. Each label owns 8 words drawn at random
+  (with 1,000 labels every word is owned by about 16 of them, which share
+  it by chance, not by meaning). A word is present with probability 0.02 by itself, and each of a
   row's labels that owns it brings it with probability 0.35.
 
 Each set has 10,000 training rows and 4,000 test rows, drawn apart; each seed
@@ -64,8 +64,8 @@ DEFAULT = "default"
 FIXED = "mlk (0.5)"
 MODELS = (DEFAULT, FIXED, "MLPClassifier(256, early stopping)", "OvR(LogReg)",
           "MultiOutput(TunedThresholdCV(LogReg))")
-# Other networks of the estimator, by their parameters (a callable value is
-# built from the thresholds study's variants module at run time).
+# Other networks of the estimator, by their parameters; the model
+# "wide_and_deep" is benchmarks/thresholds.py's, imported when it runs.
 VARIANTS = {
     "no hidden layer": {"hidden_layer_sizes": ()},
     "no hidden layer, alpha 1": {"hidden_layer_sizes": (), "alpha": 1.0},
@@ -112,6 +112,7 @@ def rare_half(Y_train):
 
 
 def make(model, seed):
+    """A fresh pipeline of ``model`` (a name of MODELS or VARIANTS) seeded by ``seed``."""
     if model == DEFAULT or model in VARIANTS:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import MaxAbsScaler
