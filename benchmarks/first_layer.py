@@ -21,8 +21,10 @@ other shapes, each row a bag of words and each label a tag:
   3 training positives or no test positive are left out.
 
 Models, behind a ``MaxAbsScaler``: the default (Glorot's draws), the default
-with the first layer sized to the input, and ``MLPClassifier(
-hidden_layer_sizes=(256,), early_stopping=True, max_iter=300)``. Each cell is
+with the first layer sized to the input, ``MLPClassifier(
+hidden_layer_sizes=(256,), early_stopping=True, max_iter=300)``, and
+``OvR(LogReg)`` as ``benchmarks/peers.py`` builds it (one logistic model per
+tag: a tag is its keywords' presence, a linear rule). Each cell is
 the mean over seeds of the test macro-F1 and of the fit seconds (one process,
 the models one after the other; warm).
 Writes benchmarks/results/first_layer{,_quick}.{md,json}.
@@ -53,7 +55,8 @@ SETS = {
 DEFAULT = "default (Glorot's draws)"
 SIZED = "first layer sized to the input"
 MLP = "MLPClassifier(256, early stopping)"
-MODELS = (DEFAULT, SIZED, MLP)
+OVR = "OvR(LogReg)"
+MODELS = (DEFAULT, SIZED, MLP, OVR)
 KEYWORDS = 2
 FLIP_SHARE = 0.1  # a label's entries flip with this share of its frequency
 MIN_TRAIN_POSITIVES = 3
@@ -94,6 +97,10 @@ def make(model, seed):
 
     from sklearn_mlk import KerasMultiLabelClassifier
 
+    if model == OVR:
+        import peers
+
+        return peers.make(OVR, seed, sparse=True)
     if model == MLP:
         estimator = MLPClassifier(hidden_layer_sizes=(256,), early_stopping=True,
                                   max_iter=300, random_state=seed)
