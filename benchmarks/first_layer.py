@@ -135,7 +135,7 @@ def run_set(X, Y, X_test, Y_test, seeds):
 
 def markdown(results, meta):
     lines = report.header("The first layer's initial scale on sparse tag sets", meta)
-    seeds = f"{meta['seeds']} seed" + ("s" if meta["seeds"] != 1 else "")
+    seeds = report.seed_count(meta["seeds"])
     lines += [
         f"Test macro-F1 (mean over {seeds}) and fit seconds (their mean; one "
         "process, warm) on generated sparse tag sets, described in "

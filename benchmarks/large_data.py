@@ -147,7 +147,7 @@ def markdown(results, meta):
     models = [m for m in MODELS if m in next(iter(results.values()))]
     lines = report.header("Larger training sets", meta)
     lines += [
-        f"Test macro-F1 (mean over {meta['seeds']} seeds), fit seconds and epochs "
+        f"Test macro-F1 (mean over {report.seed_count(meta['seeds'])}), fit seconds and epochs "
         "per network (their means; one process, warm) by training rows; the sets "
         "are described in "
         "`benchmarks/large_data.py`. The default's `dropout=\"auto\"` is 0.5 below "

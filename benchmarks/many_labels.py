@@ -164,7 +164,7 @@ def run_set(n_labels, seeds, models=MODELS):
 
 def markdown(results, meta):
     lines = report.header("Many labels, most of them rare", meta)
-    seeds = f"{meta['seeds']} seed" + ("s" if meta["seeds"] != 1 else "")
+    seeds = report.seed_count(meta["seeds"])
     lines += [
         f"Test scores (mean over {seeds}; a fresh set each) and fit seconds (their "
         "mean; one process, warm) on generated sets of tags and words, described in "

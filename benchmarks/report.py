@@ -73,6 +73,11 @@ def alternating(models, rounds, run):
     return out
 
 
+def seed_count(n):
+    """``"1 seed"`` or ``"<n> seeds"``, for a report's prose."""
+    return f"{n} seed" + ("s" if n != 1 else "")
+
+
 def header(title, meta):
     """A report's first lines: its title, the command and the machine."""
     return [f"# {title}", "", f"Command: `{meta['command']}`  ",
