@@ -140,6 +140,16 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``partial_fit``, whose rows are not known in advance. A model
         callable whose signature names ``dropout`` is given the rate
         ``"auto"`` resolves to.
+    linear_path : bool or "auto", default="auto"
+        Whether the default MLP has a linear path from its input to its
+        logits beside the hidden layers (a "wide and deep" network): each
+        label's logit is then the network's plus a linear model's, trained
+        together and penalised by ``alpha`` as the other kernels. ``"auto"``
+        adds it where the labels (the classes of a multiclass target)
+        outnumber the units of the narrowest hidden layer, which would
+        otherwise be a bottleneck between the input and the output; with the
+        default ``hidden_layer_sizes``, from 257 labels. It needs a hidden
+        layer: without one the network is linear already.
     alpha : float >= 0, "auto" or array-like of floats, default="auto"
         L2 penalty on the default MLP's weights (its kernels, not its biases),
         as MLPClassifier's ``alpha``: ``alpha / 2`` times their sum of squares
@@ -468,6 +478,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
+        "linear_path": ["boolean", StrOptions({"auto"})],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"}), "array-like"],
         "optimizer": [str, type, HasMethods(["get_config"])],
         "learning_rate": [None, StrOptions({"auto"}),
@@ -512,6 +523,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         hidden_layer_sizes=(256,),
         activation="relu",
         dropout="auto",
+        linear_path="auto",
         alpha="auto",
         optimizer="adam",
         learning_rate="auto",
@@ -542,6 +554,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.linear_path = linear_path
         self.alpha = alpha
         self.optimizer = optimizer
         self.learning_rate = learning_rate

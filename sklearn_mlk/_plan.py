@@ -5,7 +5,10 @@ weights of a chain of ``Dense`` layers as ``(kernel, bias, activation)``
 triples. An ensemble's plan (:func:`sklearn_mlk._keras._inference.fuse_plans`)
 may end in a :data:`MEAN_OF_SIGMOIDS` step: a tuple of the members' last
 kernels and one of their biases, giving each member its outputs, and the mean
-of their sigmoids. Running it needs neither Keras nor scikit-learn, so that a Dask
+of their sigmoids. A plan may start with a :data:`LINEAR_PATH` step: a kernel
+that reads the input beside the chain, whose products are added to the last
+step's outputs before its activation (to each member's, the members' blocks
+of its columns side by side, in a :data:`MEAN_OF_SIGMOIDS` step). Running it needs neither Keras nor scikit-learn, so that a Dask
 worker predicting block by block (:mod:`sklearn_mlk._dask._worker`) imports
 NumPy and SciPy only.
 """
@@ -56,6 +59,9 @@ def softmax_(x):
 # The last step of an ensemble's plan that averages its members'
 # probabilities (see _mean_of_sigmoids).
 MEAN_OF_SIGMOIDS = "mean of sigmoids"
+# The first step of a plan of a network with a linear path from its input to
+# its logits (see _layers).
+LINEAR_PATH = "linear path"
 
 _ACTIVATIONS = {
     "linear": lambda x: x,
@@ -96,10 +102,14 @@ def _layers(plan, h, scratch):
     if not sp.issparse(h):
         h = np.asarray(h, dtype=np.float64)
     rows = h.shape[0]
+    linear = None
+    if plan[0][2] == LINEAR_PATH:  # kept apart until the last step
+        linear = np.asarray(h @ plan[0][0], dtype=np.float64)
+        plan = plan[1:]
     for i, (kernel, bias, activation) in enumerate(plan):
         if activation == MEAN_OF_SIGMOIDS:
             into = None if scratch is None else scratch[i % 2]
-            return _mean_of_sigmoids(h, kernel, bias, into)
+            return _mean_of_sigmoids(h, kernel, bias, into, linear)
         if scratch is None or sp.issparse(h):
             h = np.asarray(h @ kernel, dtype=np.float64)
         else:
@@ -107,6 +117,8 @@ def _layers(plan, h, scratch):
             h = np.matmul(h, kernel, out=scratch[i % 2][: rows * width].reshape(rows, width))
         if bias is not None:
             h += bias
+        if linear is not None and i == len(plan) - 1:
+            h += linear
         h = _ACTIVATIONS[activation](h)
     return h
 
@@ -125,7 +137,7 @@ def output_width(plan):
     return kernel[0].shape[1] if isinstance(kernel, tuple) else kernel.shape[1]
 
 
-def _mean_of_sigmoids(h, kernels, biases, scratch=None):
+def _mean_of_sigmoids(h, kernels, biases, scratch=None, linear=None):
     """The mean over the members of the sigmoid of their outputs.
 
     ``kernels`` and ``biases`` hold each member's last layer. A member reads
@@ -133,7 +145,8 @@ def _mean_of_sigmoids(h, kernels, biases, scratch=None):
     side by side in their order), or all of them where every member reads
     the input itself (members without hidden layers). The members' outputs
     go into ``scratch`` where given (the buffer ``h`` is not in), as every
-    other layer's do.
+    other layer's do. ``linear``, where given, holds the members' linear
+    paths' outputs, member ``j``'s in its ``j``-th block of columns.
     """
     shared = all(kernel.shape[0] == h.shape[1] for kernel in kernels)
     shape = (len(kernels), h.shape[0], kernels[0].shape[1])
@@ -148,6 +161,9 @@ def _mean_of_sigmoids(h, kernels, biases, scratch=None):
             np.matmul(block, kernel, out=outputs[j])
         start += kernel.shape[0]
         outputs[j] += bias
+        if linear is not None:
+            width = kernel.shape[1]
+            outputs[j] += linear[:, j * width : (j + 1) * width]
     return sigmoid_(outputs).mean(axis=0)
 
 

@@ -709,20 +709,25 @@ def test_verbose_says_what_each_auto_setting_chose(data, capsys):
     assert "epochs" not in said  # each network's epoch lines show its own
     assert "learning_rate: 0.003 (Adam, the default MLP)" in said
     assert "; alpha: 0 (a multi-label target);" in said
-    assert said.endswith("; dropout: 0.5 (fewer than 5,000 rows).")
+    assert said.endswith("; dropout: 0.5 (fewer than 5,000 rows); linear_path: off "
+                         "(4 outputs, at most the 8 units of the narrowest hidden layer).")
     tiny(threshold=0.5, early_stopping="auto", learning_rate=0.01, alpha=0.0,
-         verbose=2).fit(X, Y)
+         linear_path=False, verbose=2).fit(X, Y)
     said = capsys.readouterr().out.splitlines()[0]
     assert said == ("'auto' settings for 40 rows: early_stopping: off (a fixed "
                     "threshold: one network trains on every row).").replace(
                         "40", str(X.shape[0]))
     fixed = dict(threshold=0.5, early_stopping=False, learning_rate=0.01, verbose=2)
-    tiny(alpha=0.0, **fixed).fit(X, Y)
+    tiny(alpha=0.0, linear_path=True, **fixed).fit(X, Y)
     assert "'auto' settings" not in capsys.readouterr().out
-    tiny(**fixed).fit(X, Y[:, 0])
+    tiny(hidden_layer_sizes=(), **fixed).fit(X, Y[:, 0])  # no hidden layer: no path
     assert capsys.readouterr().out.splitlines()[0] == (
         f"'auto' settings for {X.shape[0]} rows: alpha: 1 (a 1-D target: "
         "LogisticRegression's default penalty).")
+    tiny(alpha=1.0, **fixed).fit(X, Y[:, 0])
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"'auto' settings for {X.shape[0]} rows: linear_path: off (1 output, at most "
+        "the 8 units of the narrowest hidden layer).")
 
 
 def _dropout_rates(model):

@@ -83,7 +83,14 @@ def l2_regularizer(l2):
     return keras.regularizers.L2(l2) if l2 else None
 
 
-def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, l2=0.0):
+# The name of the default MLP's linear path from its input to its logits
+# (build_default_mlp's linear_path), by which the stacked trainer and the
+# prediction plans find it.
+LINEAR_PATH = "linear_path"
+
+
+def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, l2=0.0,
+                      linear_path=False):
     """An MLP ending in one logit per label, biases set to the label priors.
 
     The first layer's initial weights are Glorot's (scaled to the input's
@@ -93,6 +100,12 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, 
     dropout masks it trains with, depend on nothing process-wide that another
     thread could draw from meanwhile. ``l2`` penalises every kernel (not the
     biases) by ``l2`` times its sum of squares, added to the mean loss.
+
+    With ``linear_path`` (and at least one hidden layer), a ``Dense`` layer
+    without bias, named :data:`LINEAR_PATH`, reads the input beside the
+    hidden layers, and its outputs are added to the logits: a linear model
+    per label trained with the network. Its Glorot draws come after every
+    other layer's, so the rest of the network is drawn as without it.
     """
     seeds = layer_seeds(seed)
     prior = np.clip(meta["label_prior_"], 1e-3, 1 - 1e-3)
@@ -117,6 +130,12 @@ def build_default_mlp(meta, hidden_layer_sizes, activation, dropout, seed=None, 
         kernel_regularizer=l2_regularizer(l2),
         name="logits",
     )(hidden)
+    if linear_path and hidden_layer_sizes:
+        linear = layers.Dense(
+            meta["n_labels_"], use_bias=False, name=LINEAR_PATH,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=next(seeds)),
+            kernel_regularizer=l2_regularizer(first_layer_l2(meta, l2)))(inputs)
+        outputs = layers.Add(name="with_linear_path")([outputs, linear])
     return keras.Model(inputs, outputs)
 
 

@@ -11,7 +11,11 @@ the same per-step overhead on a few dozen rows, so on small data a fit costs
 - later layers are one ``EinsumDense`` per layer, with a kernel per member
   (``"bkh,khg->bkg"``): member ``j`` reads only its own hidden units;
 - the output is ``(batch, k, n_labels)``, and each member's loss is weighted
-  by a mask that is 0 on its own tuning fold.
+  by a mask that is 0 on its own tuning fold;
+- members with a linear path from the input to their logits
+  (:data:`~sklearn_mlk._keras._network.LINEAR_PATH`) have theirs
+  concatenated into one more ``Dense`` layer of ``k`` times the labels,
+  reshaped to ``(k, n_labels)`` and added to the output.
 
 Every weight belongs to exactly one member, and the loss is a sum over
 members, so each member's gradient and Adam moments are what it would get
@@ -31,9 +35,27 @@ keras = get_keras()  # the backend starts quietly, with its thread limits
 layers = keras.layers
 
 
+# The name of the stacked members' linear paths (build_default_mlp's
+# LINEAR_PATH, concatenated).
+STACKED_LINEAR = "stacked_linear"
+_LINEAR_LAYERS = (STACKED_LINEAR, "stacked_linear_members", "stacked_with_linear")
+
+
 def dense_layers(model):
-    """The ``Dense`` layers of a default MLP, input to output."""
-    return [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    """The ``Dense`` layers of a default MLP, input to output, its linear path
+    (if it has one) last."""
+    from .._keras._network import LINEAR_PATH
+
+    found = [layer for layer in model.layers if isinstance(layer, layers.Dense)]
+    return ([layer for layer in found if layer.name != LINEAR_PATH]
+            + [layer for layer in found if layer.name == LINEAR_PATH])
+
+
+def has_linear_path(model):
+    """Whether a default MLP has a linear path from its input to its logits."""
+    from .._keras._network import LINEAR_PATH
+
+    return any(layer.name == LINEAR_PATH for layer in model.layers)
 
 
 def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
@@ -49,7 +71,8 @@ def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
 
     seeds = layer_seeds(seed)
     k = len(members)
-    denses = dense_layers(members[0])
+    linear = has_linear_path(members[0])
+    denses = dense_layers(members[0])[: -1 if linear else None]
     n_features = members[0].inputs[0].shape[-1]
     inputs = keras.Input(shape=(n_features,), name="features")
     units = denses[0].units
@@ -69,6 +92,14 @@ def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
             activation=None if last else activation, name=f"stacked_{i}",
             kernel_initializer="zeros", kernel_regularizer=l2_regularizer(l2),
         )(hidden)
+    if linear:
+        n_labels = denses[-1].units
+        path = layers.Dense(k * n_labels, use_bias=False, name=STACKED_LINEAR,
+                            kernel_initializer="zeros",
+                            kernel_regularizer=l2_regularizer(
+                                l2 if first_l2 is None else first_l2))(inputs)
+        path = layers.Reshape((k, n_labels), name=_LINEAR_LAYERS[1])(path)
+        hidden = layers.Add(name=_LINEAR_LAYERS[2])([hidden, path])
     model = keras.Model(inputs, hidden, name="stacked")
     _copy(members, model, into_stack=True)
     return model
@@ -77,17 +108,28 @@ def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
 def own_rows_ready(model):
     """Whether :func:`own_rows_outputs` can run ``model``: a stacked network
     as :func:`stack` builds it, in float32."""
-    found = [type(layer) for layer in model.layers]
+    chain, linear = _own_rows_layers(model)
+    found = [type(layer) for layer in chain]
     if (len(model.inputs) != 1 or len(model.inputs[0].shape) != 2
             or len(model.outputs[0].shape) != 3
             or found[:3] != [layers.InputLayer, layers.Dense, layers.Reshape]
-            or any(kind not in (layers.Dropout, layers.EinsumDense) for kind in found[3:])):
+            or any(kind not in (layers.Dropout, layers.EinsumDense) for kind in found[3:])
+            or [type(layer) for layer in linear] not in (
+                [], [layers.Dense, layers.Reshape, layers.Add])):
         return False
     # (an activity regularizer's loss comes from the full forward pass)
     return all(getattr(layer, "equation", "bkh,khg->bkg") == "bkh,khg->bkg"
                and getattr(layer, "compute_dtype", "float32") == "float32"
                and getattr(layer, "activity_regularizer", None) is None
-               for layer in model.layers[1:])
+               for layer in [*chain[1:], *linear])
+
+
+def _own_rows_layers(model):
+    """A stacked model's chain of layers from its input, and the layers of
+    its linear path, ``[Dense, Reshape, Add]`` as :func:`stack` names them
+    (an empty list where it has none)."""
+    path = [layer for layer in model.layers if layer.name in _LINEAR_LAYERS]
+    return [layer for layer in model.layers if layer.name not in _LINEAR_LAYERS], path
 
 
 def own_rows_outputs(model, x):
@@ -100,19 +142,29 @@ def own_rows_outputs(model, x):
     applied by member, each member's slice of its kernel to its own rows,
     and the later layers (a kernel per member already) as they are.
     """
-    ops = keras.ops
-    first = model.layers[1]
+    chain, linear = _own_rows_layers(model)
+    first = chain[1]
     k = model.outputs[0].shape[1]
-    units = first.units // k
-    kernel = ops.reshape(first.kernel, (first.kernel.shape[0], k, units))
-    hidden = ops.einsum("rkd,dku->rku", x, kernel)
-    if first.use_bias:
-        hidden = hidden + ops.reshape(first.bias, (k, units))
+    hidden = _own_rows_dense(first, x, k)
     hidden = first.activation(hidden)
-    for layer in model.layers[3:]:
+    for layer in chain[3:]:
         if isinstance(layer, layers.EinsumDense):
             hidden = layer(hidden, training=False)
+    if linear:
+        hidden = hidden + _own_rows_dense(linear[0], x, k)
     return hidden
+
+
+def _own_rows_dense(layer, x, k):
+    """A stacked ``Dense`` layer over the input, before its activation, each
+    member's slice of it on its own rows ``x[:, j]``: ``(rows, k, width)``."""
+    ops = keras.ops
+    width = layer.units // k
+    kernel = ops.reshape(layer.kernel, (layer.kernel.shape[0], k, width))
+    out = ops.einsum("rkd,dku->rku", x, kernel)
+    if layer.use_bias:
+        out = out + ops.reshape(layer.bias, (k, width))
+    return out
 
 
 def unstack(model, members):
@@ -124,10 +176,14 @@ def _copy(members, model, into_stack):
     """Copy each member's weights into its slices of the stacked model, or back."""
     parts = {id(v): part for v, part in zip(model.variables, member_parts(model))}
     stacked = [layer for layer in model.layers
-               if isinstance(layer, (layers.Dense, layers.EinsumDense))]
-    for depth, layer in enumerate(stacked):
+               if isinstance(layer, (layers.Dense, layers.EinsumDense))
+               and layer.name != STACKED_LINEAR]
+    stacked += [layer for layer in model.layers if layer.name == STACKED_LINEAR]
+    for depth, layer in enumerate(stacked):  # in dense_layers' order
         for name in ("kernel", "bias"):
             variable = getattr(layer, name)
+            if variable is None:  # the linear path has no bias
+                continue
             value, part = to_numpy(variable), parts[id(variable)]
             for j, member in enumerate(members):
                 own = getattr(dense_layers(member)[depth], name)

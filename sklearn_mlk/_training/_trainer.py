@@ -51,14 +51,17 @@ class Trainer:
 
     def __init__(self, estimator, routed, hidden, classes, early_stopping, target,
                  class_weight=None, masked=False, n_rows=0):
-        from ._fit import alpha_of, dropout_of
+        from ._fit import alpha_of, dropout_of, linear_path_of
 
         self.target = target
         # The default MLP's dropout rate ("auto" resolved for a fit on n_rows).
         self.dropout = dropout_of(estimator, n_rows)
+        # Whether the default MLP has a linear path beside its hidden layers.
+        self.linear_path = linear_path_of(estimator, hidden, len(classes))
         # A model callable whose signature names one of these parameters is
         # given the value "auto" resolves to in this fit, not the string.
-        resolved = {"dropout": self.dropout, "alpha": alpha_of(estimator, target[0])}
+        resolved = {"dropout": self.dropout, "alpha": alpha_of(estimator, target[0]),
+                    "linear_path": self.linear_path}
         routed = dict(routed, model={
             name: resolved[name] if isinstance(value, str) and value == "auto"
             and name in resolved else value
@@ -248,6 +251,12 @@ class Trainer:
             said.append(f"dropout: {self.dropout:g} (" + (
                 f"fewer than {LARGE_DROPOUT_ROWS:,} rows" if n_rows < LARGE_DROPOUT_ROWS
                 else f"{LARGE_DROPOUT_ROWS:,} rows or more") + ")")
+        if est.linear_path == "auto" and self.builder is None and self.hidden:
+            n = len(self.classes)
+            said.append(f"linear_path: {'on' if self.linear_path else 'off'} ({n} "
+                        f"output{'s' if n != 1 else ''}, "
+                        f"{'more than' if self.linear_path else 'at most'} the "
+                        f"{min(self.hidden)} units of the narrowest hidden layer)")
         if said:
             print(f"'auto' settings for {n_rows} rows: " + "; ".join(said) + ".",
                   flush=True)
@@ -319,7 +328,7 @@ class Trainer:
         """The default MLP's arguments (of ``build_default_mlp``) but its seed,
         with the kernel penalty ``l2``."""
         return {"hidden_layer_sizes": self.hidden, "activation": self.est.activation,
-                "dropout": self.dropout, "l2": l2}
+                "dropout": self.dropout, "l2": l2, "linear_path": self.linear_path}
 
     def train_more(self, X, Y, w, warm, seed, epochs=1):
         """One epoch on (X, Y, w) through ``Model.fit``, continuing ``warm``

@@ -1,0 +1,165 @@
+"""The default MLP's linear path from its input to its logits (linear_path)."""
+
+import keras
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import tiny
+from sklearn.metrics import f1_score
+
+from sklearn_mlk._keras import _network
+from sklearn_mlk._training import _stacked
+
+pytestmark = pytest.mark.network
+
+
+def _members(clf):
+    """The fitted networks: the fold networks of an ensemble, or the one."""
+    nested = [layer for layer in clf.model_.layers if isinstance(layer, keras.Model)]
+    return nested or [clf.model_]
+
+
+def _has_path(clf):
+    return [_stacked.has_linear_path(member) for member in _members(clf)]
+
+
+def _keras_proba(clf, X):
+    from sklearn_mlk._keras._backend import full_precision_matmul
+
+    X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+    with full_precision_matmul():
+        out = keras.ops.convert_to_numpy(clf.model_(X, training=False)).astype(np.float64)
+    return out if clf._from_probability else 1 / (1 + np.exp(-out))
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """More labels (12) than the hidden units of ``tiny`` (8): X (240 x 16),
+    each label the presence of its own binary feature, with a little noise."""
+    rng = np.random.default_rng(0)
+    X = (rng.random((240, 16)) < 0.3).astype(np.float64)
+    Y = X[:, :12].astype(int)
+    flip = rng.random(Y.shape) < 0.03
+    return X, np.where(flip, 1 - Y, Y)
+
+
+@pytest.mark.parametrize("hidden, expected", [((8,), True), ((12,), False),
+                                              ((32, 8), True), ((), False)])
+def test_auto_adds_it_where_the_labels_outnumber_the_narrowest_hidden_layer(
+        wide, hidden, expected):
+    X, Y = wide
+    clf = tiny(hidden_layer_sizes=hidden, epochs=1).fit(X, Y)
+    assert _has_path(clf) == [expected]
+
+
+@pytest.mark.parametrize("linear_path", [True, False])
+def test_a_bool_sets_it_whatever_the_labels(data, wide, linear_path):
+    for X, Y in (data, wide):
+        clf = tiny(linear_path=linear_path, epochs=1).fit(X, Y)
+        assert _has_path(clf) == [linear_path]
+    # without a hidden layer the network is linear already
+    clf = tiny(hidden_layer_sizes=(), linear_path=linear_path, epochs=1).fit(*data)
+    assert _has_path(clf) == [False]
+
+
+def test_the_rest_of_the_network_is_drawn_as_without_it(data):
+    meta = {"n_features_in_": 10, "n_labels_": 4, "label_prior_": np.full(4, 0.3)}
+    args = dict(hidden_layer_sizes=(8,), activation="relu", dropout=0.5, seed=3)
+    plain = _network.build_default_mlp(meta, **args)
+    with_path = _network.build_default_mlp(meta, **args, linear_path=True)
+    for a, b in zip(_stacked.dense_layers(plain), _stacked.dense_layers(with_path)):
+        np.testing.assert_array_equal(a.get_weights()[0], b.get_weights()[0])
+    path = with_path.get_layer(_network.LINEAR_PATH)
+    assert path.kernel.shape == (10, 4) and path.bias is None
+    assert np.abs(keras.ops.convert_to_numpy(path.kernel)).max() > 0  # drawn, not zeros
+
+
+@pytest.mark.smoke
+def test_it_learns_labels_that_a_narrow_hidden_layer_cannot_carry(wide):
+    """Twelve independent labels through two hidden units: the linear path
+    carries each label's own feature straight to its logit."""
+    X, Y = wide
+    params = dict(hidden_layer_sizes=(2,), epochs=60, learning_rate=0.05)
+    scores = {on: f1_score(Y, tiny(linear_path=on, **params).fit(X, Y).predict(X),
+                           average="macro")
+              for on in (False, True)}
+    assert scores[True] > 0.9
+    assert scores[True] > scores[False] + 0.2
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("params", [
+    {},  # one network
+    {"threshold": "f1", "threshold_cv": 3, "refit": False,
+     "early_stopping": True, "dropout": 0.2},  # fold networks, stacked
+    {"threshold": "f1", "threshold_cv": 3, "refit": "average"},
+])
+def test_the_numpy_plan_predicts_as_the_network(wide, sparse, params):
+    X, Y = wide
+    X = sp.csr_matrix(X) if sparse else X
+    clf = tiny(epochs=4, **params).fit(X, Y)
+    assert all(_has_path(clf))
+    assert clf._plan is not None
+    np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
+                               rtol=1e-5, atol=1e-6)
+    # a row predicts the same alone as in a batch
+    np.testing.assert_array_equal(clf.predict_proba(X[3:4]), clf.predict_proba(X)[3:4])
+
+
+def test_an_ensemble_averaging_logits_fuses_its_paths_too(wide, monkeypatch):
+    monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", False)
+    X, Y = wide
+    clf = tiny(epochs=4, threshold="f1", threshold_cv=3, refit=False).fit(X, Y)
+    assert clf._plan is not None and clf._plan[0][2] == "linear path"
+    assert clf._plan[0][0].shape == (16, 12)  # the members' mean, added once
+    np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_a_stacked_network_trains_each_members_own_path():
+    members = [_network.build_default_mlp(
+        {"n_features_in_": 5, "n_labels_": 6, "label_prior_": np.full(6, 0.2)},
+        (4,), "relu", 0.0, seed=seed, linear_path=True) for seed in range(3)]
+    stacked = _stacked.stack(members, "relu", 0.0, seed=0)
+    assert _stacked.own_rows_ready(stacked)
+    x = np.random.default_rng(0).normal(size=(7, 3, 5)).astype(np.float32)
+    own = keras.ops.convert_to_numpy(_stacked.own_rows_outputs(stacked, x))
+    for j, member in enumerate(members):
+        alone = keras.ops.convert_to_numpy(member(x[:, j]))
+        whole = keras.ops.convert_to_numpy(stacked(x[:, j], training=False))[:, j]
+        np.testing.assert_allclose(whole, alone, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(own[:, j], alone, rtol=1e-5, atol=1e-6)
+    # trained weights go back to their own member: change only member 1's path
+    path = stacked.get_layer(_stacked.STACKED_LINEAR)
+    kernel = keras.ops.convert_to_numpy(path.kernel).copy()
+    kernel[:, 6:12] += 1.0
+    path.kernel.assign(kernel)
+    before = [keras.ops.convert_to_numpy(m.get_layer(_network.LINEAR_PATH).kernel)
+              for m in members]
+    _stacked.unstack(stacked, members)
+    after = [keras.ops.convert_to_numpy(m.get_layer(_network.LINEAR_PATH).kernel)
+             for m in members]
+    np.testing.assert_allclose(after[0], before[0])
+    np.testing.assert_allclose(after[1], before[1] + 1.0, rtol=1e-6)
+    np.testing.assert_allclose(after[2], before[2])
+
+
+def test_verbose_says_whether_auto_added_it_and_why(wide, capsys):
+    X, Y = wide
+    tiny(epochs=1, verbose=1).fit(X, Y)
+    assert ("linear_path: on (12 outputs, more than the 8 units of the narrowest "
+            "hidden layer)") in capsys.readouterr().out
+    tiny(hidden_layer_sizes=(16,), epochs=1, verbose=1).fit(X, Y)
+    assert "linear_path: off (12 outputs, at most the 16 units" in capsys.readouterr().out
+
+
+def test_a_saved_network_with_a_path_loads_and_predicts_alike(wide, tmp_path):
+    from sklearn_mlk import load, save
+
+    X, Y = wide
+    clf = tiny(epochs=3, threshold="f1", threshold_cv=3, refit=False).fit(X, Y)
+    save(clf, tmp_path / "clf.mlk")
+    loaded = load(tmp_path / "clf.mlk")
+    assert all(_has_path(loaded))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
