@@ -4,6 +4,7 @@
     python benchmarks/many_labels.py --quick      # the 100-label set, 1 seed
     python benchmarks/many_labels.py --models default 'no hidden layer' \
         --name many_labels_variants               # the estimator's variants
+    python benchmarks/many_labels.py --merge --models default  # rerun one, keep the rest
 
 The shared sets hold at most 174 labels (cal500), and their rare labels are
 few. Large label spaces (bookmarks, tags) have hundreds to about a thousand
@@ -19,6 +20,16 @@ tagged text arises: tags first, then the words they bring.
   it by chance, not by meaning). A word is present with probability 0.02 by itself, and each of a
   row's labels that owns it brings it with probability 0.35.
 
+A third set asks for the hidden layer, where the tagged texts' labels are
+each a linear rule of words: **digit pairs**, 330 labels of objects in
+images. Each row is three slots of scikit-learn's 8 x 8 digit images side by
+side (192 pixels, as in ``benchmarks/large_data.py``), each slot empty or
+holding a digit (probability 0.6), with Gaussian pixel noise (standard
+deviation 2 on the 0-16 scale). Its labels are the digit in each slot (30)
+and each pair of digits in a pair of slots, "a 3 in slot 1 and a 7 in slot
+2" (300, each in about 0.4% of the rows). Training and test rows use
+different halves of the digit images.
+
 Each set has 10,000 training rows and 4,000 test rows, drawn apart; each seed
 draws a fresh set and seeds the models with it.
 
@@ -28,10 +39,13 @@ at a fixed 0.5 (``threshold=0.5``), for what the learned thresholds add;
 ``MLPClassifier(256, early stopping)``,
 ``OvR(LogReg)`` and ``MultiOutput(TunedThresholdCV(LogReg))``, the peer that
 tunes a threshold per label for F1, as the default does. ``--models``
-runs others in their place: the estimator with no hidden layer (a logistic
+runs others in their place: the estimator without its linear path
+(``linear_path=False``: the default up to a hundred labels, and the default
+of earlier releases at any number), with no hidden layer (a logistic
 model per label, trained together; also with ``alpha=1``), with 1,024
-hidden units, and "wide and deep" (the thresholds study's variant: the
-default MLP with a linear path from the input to the logits beside it).
+hidden units, and "wide and deep" (the thresholds study's variant: a
+model callable of the 256-unit MLP with a linear path beside it, trained as
+any model callable's networks are, one after the other, at dropout 0.5).
 Each cell is the
 mean over seeds of the test macro-F1, of the macro-F1 over the rarer half of
 the labels (by training frequency), of the micro-F1, and of the fit seconds
@@ -60,6 +74,8 @@ WORDS, WORDS_PER_LABEL = 500, 8
 TAIL, MOST_COMMON, HEAD = 0.9, 0.2, 3.0
 BACKGROUND, SIGNAL = 0.02, 0.35
 LABELS = (100, 1_000)
+DIGIT_PAIRS = "330 (digit pairs)"
+SLOTS, DIGIT_NOISE, DIGIT_PRESENT = 3, 2.0, 0.6
 DEFAULT = "default"
 FIXED = "mlk (0.5)"
 MODELS = (DEFAULT, FIXED, "MLPClassifier(256, early stopping)", "OvR(LogReg)",
@@ -67,6 +83,7 @@ MODELS = (DEFAULT, FIXED, "MLPClassifier(256, early stopping)", "OvR(LogReg)",
 # Other networks of the estimator, by their parameters; the model
 # "wide_and_deep" is benchmarks/thresholds.py's, imported when it runs.
 VARIANTS = {
+    "no linear path": {"linear_path": False},
     "no hidden layer": {"hidden_layer_sizes": ()},
     "no hidden layer, alpha 1": {"hidden_layer_sizes": (), "alpha": 1.0},
     "1,024 hidden units": {"hidden_layer_sizes": (1024,)},
@@ -105,17 +122,58 @@ def split_set(n_labels, seed=0):
     return X[:TRAIN_ROWS], Y[:TRAIN_ROWS], X[TRAIN_ROWS:], Y[TRAIN_ROWS:]
 
 
+def digit_pairs_set(seed=0):
+    """``(X_train, Y_train, X_test, Y_test)`` of the digit-pairs set (see the
+    module's docstring)."""
+    from itertools import combinations
+
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(digits.target))
+    halves = order[: len(order) // 2], order[len(order) // 2 :]
+    width = digits.data.shape[1]
+
+    def rows(n, images):
+        X = np.zeros((n, SLOTS * width))
+        held = np.full((n, SLOTS), -1)  # the digit in each slot, -1 for none
+        for slot in range(SLOTS):
+            present = rng.random(n) < DIGIT_PRESENT
+            pick = rng.choice(images, n)[present]
+            X[present, slot * width : (slot + 1) * width] = digits.data[pick]
+            held[present, slot] = digits.target[pick]
+        X += rng.normal(0.0, DIGIT_NOISE, X.shape)
+        singles = [held[:, slot] == d for slot in range(SLOTS) for d in range(10)]
+        pairs = [(held[:, i] == a) & (held[:, j] == b)
+                 for i, j in combinations(range(SLOTS), 2)
+                 for a in range(10) for b in range(10)]
+        return X, np.column_stack(singles + pairs).astype(int)
+
+    return (*rows(TRAIN_ROWS, halves[0]), *rows(TEST_ROWS, halves[1]))
+
+
+def load_set(name, seed=0):
+    """``(X_train, Y_train, X_test, Y_test)`` of the set ``name``: a tagged
+    text of ``name`` labels, or :data:`DIGIT_PAIRS`."""
+    if name == DIGIT_PAIRS:
+        return digit_pairs_set(seed)
+    return split_set(int(name.replace(",", "")), seed)
+
+
 def rare_half(Y_train):
     """The columns of the rarer half of the labels by training frequency."""
     order = np.argsort(Y_train.sum(axis=0), kind="stable")
     return np.sort(order[: Y_train.shape[1] // 2])
 
 
-def make(model, seed):
-    """A fresh pipeline of ``model`` (a name of MODELS or VARIANTS) seeded by ``seed``."""
+def make(model, seed, sparse=True):
+    """A fresh pipeline of ``model`` (a name of MODELS or VARIANTS) seeded by
+    ``seed``, behind a ``MaxAbsScaler`` for ``sparse`` X and a
+    ``StandardScaler`` for dense X, as ``benchmarks/peers.py`` builds them."""
     if model == DEFAULT or model in VARIANTS:
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import MaxAbsScaler
+        from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
         from sklearn_mlk import KerasMultiLabelClassifier
 
@@ -124,9 +182,9 @@ def make(model, seed):
             import thresholds
 
             params["model"] = thresholds.wide_and_deep
-        return make_pipeline(MaxAbsScaler(),
+        return make_pipeline(MaxAbsScaler() if sparse else StandardScaler(),
                              KerasMultiLabelClassifier(random_state=seed, **params))
-    return peers.make(model, seed, sparse=True)
+    return peers.make(model, seed, sparse=sparse)
 
 
 def scores(Y_test, predicted, rare):
@@ -141,18 +199,20 @@ def scores(Y_test, predicted, rare):
     }
 
 
-def run_set(n_labels, seeds, models=MODELS):
-    """Each model's scores and fit seconds, one list entry per seed."""
+def run_set(name, seeds, models=MODELS):
+    """Each model's scores and fit seconds on the set ``name`` (of
+    :func:`load_set`), one list entry per seed."""
     out = {model: {**{m: [] for m in METRICS}, "fit_seconds": []} for model in models}
     for seed in range(seeds):
-        X, Y, X_test, Y_test = split_set(n_labels, seed)
+        X, Y, X_test, Y_test = load_set(name, seed)
         rare = rare_half(Y)
+        sparse = name != DIGIT_PAIRS
         for model in models if seed == 0 else ():
             if model in OWN:  # untimed: its networks traced for this shape
-                make(model, seed).set_params(kerasmultilabelclassifier__epochs=1).fit(
-                    X[:500], Y[:500])
+                make(model, seed, sparse).set_params(
+                    kerasmultilabelclassifier__epochs=1).fit(X[:500], Y[:500])
         for model in models:
-            pipe = make(model, seed)
+            pipe = make(model, seed, sparse)
             start = time.perf_counter()
             pipe.fit(X, Y)
             out[model]["fit_seconds"].append(time.perf_counter() - start)
@@ -167,11 +227,18 @@ def markdown(results, meta):
     seeds = report.seed_count(meta["seeds"])
     lines += [
         f"Test scores (mean over {seeds}; a fresh set each) and fit seconds (their "
-        "mean; one process, warm) on generated sets of tags and words, described in "
-        "`benchmarks/many_labels.py`: 10,000 training and 4,000 test rows, 500 "
-        "binary words. Rare half: the macro-F1 over the rarer half of the labels "
-        "by training frequency. Best of each score in bold.",
+        "mean; one process, warm) on generated sets described in "
+        "`benchmarks/many_labels.py`, each of 10,000 training and 4,000 test rows: "
+        "tagged texts of 500 binary words, and digit images whose labels are the "
+        "digits in their slots and pairs of them. Rare half: the macro-F1 over the "
+        "rarer half of the labels by training frequency. Best of each score in bold.",
         "",
+    ]
+    if meta.get("merged_from"):
+        lines += ["Rows of models this command did not run come from, in order: "
+                  + "; ".join(f"`{c}`" for c in meta["merged_from"])
+                  + ", their fit seconds measured in that run.", ""]
+    lines += [
         "| labels | model | macro-F1 | rare half | micro-F1 | fit s |",
         "|---|---|---|---|---|---|",
     ]
@@ -192,6 +259,24 @@ def _arguments(parser):
                              f"estimator's variants {list(VARIANTS)}")
     parser.add_argument("--name", default=None,
                         help="the results' file stem (default many_labels)")
+    parser.add_argument("--sets", nargs="+", default=None, metavar="SET",
+                        choices=[f"{n:,}" for n in LABELS] + [DIGIT_PAIRS],
+                        help="the sets to run (default: all; --quick: the 100-label "
+                             "set)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other models' rows of an earlier report of "
+                             "the same name, replacing only the models run")
+
+
+def merged(earlier, results):
+    """``earlier``'s results (a saved report's) with the rows of ``results``
+    put in: a model run now replaces its earlier row, in its place."""
+    out = {}
+    for name in {**earlier, **results}:
+        rows = dict(earlier.get(name, {}))
+        rows.update(results.get(name, {}))
+        out[name] = rows
+    return out
 
 
 def main(argv=None):
@@ -200,12 +285,21 @@ def main(argv=None):
     warnings.simplefilter("ignore")
     meta = report.run_meta("many_labels.py", argv, seeds=seeds)
     results = {}
-    for n_labels in LABELS[:1] if args.quick else LABELS:
-        name = f"{n_labels:,}"
-        results[name] = run_set(n_labels, seeds, args.models)
+    names = args.sets or ([f"{LABELS[0]:,}"] if args.quick
+                          else [f"{n:,}" for n in LABELS] + [DIGIT_PAIRS])
+    for name in names:
+        results[name] = run_set(name, seeds, args.models)
         print(name, {m: round(float(np.mean(v["macro_f1"])), 4)
                      for m, v in results[name].items()}, flush=True)
     stem = args.name or ("many_labels_quick" if args.quick else "many_labels")
+    saved = pathlib.Path(args.out) / f"{stem}.json"
+    if args.merge and saved.exists():
+        import json
+
+        earlier = json.loads(saved.read_text())
+        results = merged(earlier["results"], results)
+        meta["merged_from"] = [*earlier["meta"].get("merged_from", []),
+                               earlier["meta"]["command"]]
     report.write(args.out, stem, meta, results, markdown(results, meta))
 
 

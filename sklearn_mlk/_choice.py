@@ -1,4 +1,5 @@
-"""Choosing ``alpha`` among several values by out-of-fold scores.
+"""Choosing ``alpha`` among several values, and whether the default MLP has a
+linear path, by out-of-fold scores.
 
 ``alpha=[0, 3]`` trains the estimator once per value, each from the same seed
 on the same folds, and keeps the fit whose learned thresholds score best on
@@ -10,6 +11,10 @@ costs one fit per value, where ``GridSearchCV`` costs one per value and fold,
 and a refit. A network that fits its training rows better but generalises
 worse scores worse here, as its out-of-fold scores come from rows it was
 not trained on.
+
+``linear_path="auto"`` chooses the same way between the default MLP without
+and with its linear path (:func:`chooses_linear_path` says where), within
+each value of a list of ``alpha``.
 """
 
 from numbers import Real
@@ -86,3 +91,29 @@ def describe(values, scores, chosen):
     return (f"alpha={values[chosen]:g} chosen, its out-of-fold score "
             f"{scores[chosen]:.4f} the highest ({others}).")
 
+
+
+def chooses_linear_path(est, hidden, n_outputs, n_rows, warm):
+    """Whether ``est``'s fit on ``n_rows`` rows chooses between its default MLP
+    of hidden layers ``hidden`` without and with a linear path: under
+    ``linear_path="auto"``, where the ``n_outputs`` outnumber the units of
+    the narrowest hidden layer and thresholds are learned on enough rows to
+    give out-of-fold scores; a warm start (``warm``) continues the last
+    choice's network, where that fit chose."""
+    from ._thresholds import is_fixed
+    from ._tuning import MIN_TUNE_ROWS
+
+    if not (isinstance(est.linear_path, str) and hidden and est._builder() is None):
+        return False
+    if warm:
+        return hasattr(est, "linear_path_")
+    return (n_outputs > min(hidden) and not is_fixed(est.threshold)
+            and n_rows >= MIN_TUNE_ROWS)
+
+
+def describe_linear_path(scores, chosen):
+    """The line ``verbose`` prints after choosing whether to keep the linear
+    path (``chosen``: 1 with it) by the out-of-fold ``scores`` (without, with)."""
+    return (f"The network {'with' if chosen else 'without'} the linear path kept, its "
+            f"out-of-fold score {scores[chosen]:.4f} the higher (the other's "
+            f"{scores[1 - chosen]:.4f}).")

@@ -144,12 +144,19 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Whether the default MLP has a linear path from its input to its
         logits beside the hidden layers (a "wide and deep" network): each
         label's logit is then the network's plus a linear model's, trained
-        together and penalised by ``alpha`` as the other kernels. ``"auto"``
-        adds it where the labels (the classes of a multiclass target)
-        outnumber the units of the narrowest hidden layer, which would
-        otherwise be a bottleneck between the input and the output; with the
-        default ``hidden_layer_sizes``, from 257 labels. It needs a hidden
-        layer: without one the network is linear already.
+        together and penalised by ``alpha`` as the other kernels. It needs a
+        hidden layer: without one the network is linear already.
+        ``"auto"`` chooses where the labels (the classes of a multiclass
+        target) outnumber the units of the narrowest hidden layer, which is
+        then a bottleneck between the input and the output (with the default
+        ``hidden_layer_sizes``, from 257 labels): the estimator is fitted
+        without and with the path, from one seed on the same folds, and keeps
+        the fit whose learned thresholds score higher on its out-of-fold
+        scores, as a list of ``alpha`` is chosen among (within each of its
+        values). ``linear_path_`` and ``linear_path_scores_`` say which and
+        why. That costs a second fit on such data only. Elsewhere, and where
+        no thresholds are learned out of fold (a fixed ``threshold``,
+        ``partial_fit``, Dask collections), ``"auto"`` is no path.
     alpha : float >= 0, "auto" or array-like of floats, default="auto"
         L2 penalty on the default MLP's weights (its kernels, not its biases),
         as MLPClassifier's ``alpha``: ``alpha / 2`` times their sum of squares
@@ -414,6 +421,12 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         The out-of-fold score of each value of a list of ``alpha``, in its
         order (see ``alpha``); NaN where the fit learned no thresholds (too
         few rows). Only after a fit with a list.
+    linear_path_ : bool
+        Whether ``linear_path="auto"`` kept the network with the linear path;
+        only after a fit that chose (see ``linear_path``).
+    linear_path_scores_ : ndarray of shape (2,)
+        The out-of-fold scores of the fits without and with the linear path,
+        in that order; only after a fit that chose.
     threshold_scores_ : ndarray of shape (n_labels,)
         Each label's objective at its threshold on the tuning data (its F1 for
         ``"micro_f1"`` and ``"samples_f1"``); NaN for fixed thresholds.
@@ -908,6 +921,7 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         hidden = self._check_hidden_layer_sizes()
         warm = self.warm_start and hasattr(self, "model_")
         previous = self._fitted_input_shape() if warm else None
+        given = X, sample_weight  # as the user gave them, for a choice's fits
         X = self._validate_training_X(X, reset=True)
         if warm and X.shape[1:] != previous:
             shown = X.shape[1] if X.ndim == 2 else X.shape[1:]
@@ -933,10 +947,13 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         target = (kind, classes)
         self._check_label_limits(len(labels))
         fixed_cut = is_fixed(self.threshold)
-        if fixed_cut:
-            tuned = fixed(self.threshold, len(labels))
         if warm:
             self._check_warm_start(classes)
+        if _choice.chooses_linear_path(self, hidden, len(labels), X.shape[0], warm):
+            return self._choose_linear_path(given[0], y, given[1], fit_params,
+                                            out_of_fold, previous=warm)
+        if fixed_cut:
+            tuned = fixed(self.threshold, len(labels))
         seed = _backend.draw_seed(self.random_state)
         history = {k: list(v) for k, v in self.history_.items()} if warm else {}
         warm_model = (self.model_, self._from_probability) if warm else None
@@ -1051,12 +1068,50 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
             print(_choice.describe(values, scores, chosen), flush=True)
         return self
 
+    def _choose_linear_path(self, X, y, sample_weight, fit_params, out_of_fold,
+                            previous=False):
+        """Fit without and with the default MLP's linear path, and keep the
+        fit whose out-of-fold score is higher (:mod:`sklearn_mlk._choice`);
+        a warm start (``previous``) continues the network the last choice
+        kept."""
+        if previous:
+            chosen, scores = self.linear_path_, self.linear_path_scores_
+            with _for_this_fit(self, {"linear_path": chosen}):
+                self._fit(X, y, sample_weight, fit_params, out_of_fold)
+            self.linear_path_, self.linear_path_scores_ = chosen, scores
+            return self
+        same = {"warm_start": False, "random_state": _choice.shared_seed(self.random_state)}
+        scores, kept, kept_out_of_fold = [], None, []
+        with _notes.once_per_choice():  # each note once, not once per fit
+            for value in (False, True):
+                if self.verbose:
+                    print(f"Fitting {'with' if value else 'without'} the linear path "
+                          f"({int(value) + 1} of 2):", flush=True)
+                found = []
+                with _for_this_fit(self, {**same, "linear_path": value}), \
+                        _backend.fresh_names():
+                    self._fit(X, y, sample_weight, fit_params, found)
+                scores.append(_choice.score(self.threshold_scores_,
+                                            found[0] if found else None))
+                if _choice.best(scores) == len(scores) - 1:
+                    kept, kept_out_of_fold = dict(self.__dict__), found
+        self.__dict__.clear()
+        self.__dict__.update(kept)
+        if out_of_fold is not None:  # what an enclosing choice of alpha scores
+            out_of_fold.extend(kept_out_of_fold)
+        chosen = _choice.best(scores)
+        self.linear_path_, self.linear_path_scores_ = bool(chosen), np.asarray(scores)
+        if self.verbose:
+            print(_choice.describe_linear_path(scores, chosen), flush=True)
+        return self
+
     def _keep(self, encoder, net, tuned, history, n_iter, best, constant):
         """Set the fitted attributes from the trained network ``net`` and the
         thresholds ``tuned``: the last step of every fit."""
-        # A fit with one alpha chooses none (_choose_alpha sets them after).
-        self.__dict__.pop("alpha_", None)
-        self.__dict__.pop("alpha_scores_", None)
+        # A fit of one alpha and one linear_path chooses none (_choose_alpha
+        # and _choose_linear_path set them after).
+        for name in ("alpha_", "alpha_scores_", "linear_path_", "linear_path_scores_"):
+            self.__dict__.pop(name, None)
         self._constant_labels = constant
         self._target_encoder = encoder
         self._from_probability = net.from_probability

@@ -17,8 +17,12 @@ _SHOWN_IN_CHOICE = contextvars.ContextVar("sklearn_mlk_shown_in_choice", default
 @contextmanager
 def once_per_choice():
     """Within the block, each note of :func:`_warn_once_per_search` is given
-    once: the fits of a choice among values of ``alpha`` check the same data.
+    once: the fits of a choice among values of ``alpha`` (and, within each,
+    with and without a linear path) check the same data.
     A context variable, so that fits in other threads are not affected."""
+    if _SHOWN_IN_CHOICE.get() is not None:  # a choice within a choice
+        yield
+        return
     token = _SHOWN_IN_CHOICE.set(set())
     try:
         yield

@@ -22,18 +22,17 @@ DEFAULT_LEARNING_RATE = 1e-3
 AUTO_LEARNING_RATE = 3e-3
 
 
-# linear_path="auto": a linear path from the input to the logits beside the
-# hidden layers, where the labels outnumber the narrowest hidden layer's
-# units. None of the seven shared sets has more labels than the default's 256
-# units, so they cannot choose this rule (their leave-one-set-out tables are
-# unchanged by it). Measured on generated sets of a hundred and of a
-# thousand rare labels (benchmarks/many_labels.py): at a thousand labels a
-# 256-unit layer is a bottleneck, and the network without one, or with the
-# linear path beside it, recovers most of the gap to one logistic model per
-# label; at a hundred the linear path made no difference. On the shared sets
-# the linear path added everywhere scored within a few thousandths of the
-# default's macro-F1 (benchmarks/thresholds.py, "wide and deep"), and the
-# network with no hidden layer lost on genbase, so the hidden layer stays.
+# linear_path="auto" chooses by out-of-fold scores between the default MLP
+# without and with a linear path from its input to its logits, where the
+# labels outnumber the narrowest hidden layer's units (sklearn_mlk._choice).
+# None of the seven shared sets has more labels than the default's 256 units,
+# so they cannot choose this rule, and their leave-one-set-out tables are
+# unchanged by it. benchmarks/many_labels.py measures it on generated sets of
+# many labels: on tagged texts of a thousand labels over a few hundred words
+# the 256 units are a bottleneck that the path removes; on the sparse tag set
+# of ten thousand words and a thousand tags (benchmarks/first_layer.py) the
+# path scored far below the network without it. Neither way wins alone,
+# hence the choice, at the cost of a second fit on such sets only.
 
 
 # alpha="auto" on a 1-D (binary or multiclass) target: LogisticRegression's
@@ -69,16 +68,13 @@ def dropout_of(est, n_rows):
     return AUTO_DROPOUT if n_rows < LARGE_DROPOUT_ROWS else LARGE_DROPOUT
 
 
-def linear_path_of(est, hidden, n_outputs):
+def linear_path_of(est, hidden):
     """Whether ``est``'s default MLP of hidden layers ``hidden`` has a linear
-    path from its input to its ``n_outputs`` logits: ``linear_path="auto"``
-    adds one where the outputs outnumber the units of the narrowest hidden
-    layer, a bottleneck that one logistic model per label does not have."""
-    if not hidden:
-        return False
-    if not isinstance(est.linear_path, str):  # "auto" is its one string
-        return bool(est.linear_path)
-    return n_outputs > min(hidden)
+    path from its input to its logits: ``linear_path`` itself, where the
+    network has a hidden layer. ``"auto"`` is no path here: the estimator
+    chooses, where it does, by fitting with ``True`` and ``False``
+    (:func:`sklearn_mlk._choice.chooses_linear_path`)."""
+    return bool(hidden) and est.linear_path is True
 
 
 def alpha_of(est, kind):

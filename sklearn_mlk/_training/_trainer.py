@@ -57,7 +57,7 @@ class Trainer:
         # The default MLP's dropout rate ("auto" resolved for a fit on n_rows).
         self.dropout = dropout_of(estimator, n_rows)
         # Whether the default MLP has a linear path beside its hidden layers.
-        self.linear_path = linear_path_of(estimator, hidden, len(classes))
+        self.linear_path = linear_path_of(estimator, hidden)
         # A model callable whose signature names one of these parameters is
         # given the value "auto" resolves to in this fit, not the string.
         resolved = {"dropout": self.dropout, "alpha": alpha_of(estimator, target[0]),
@@ -253,10 +253,11 @@ class Trainer:
                 else f"{LARGE_DROPOUT_ROWS:,} rows or more") + ")")
         if est.linear_path == "auto" and self.builder is None and self.hidden:
             n = len(self.classes)
-            said.append(f"linear_path: {'on' if self.linear_path else 'off'} ({n} "
-                        f"output{'s' if n != 1 else ''}, "
-                        f"{'more than' if self.linear_path else 'at most'} the "
-                        f"{min(self.hidden)} units of the narrowest hidden layer)")
+            said.append(f"linear_path: off ({n} output{'s' if n != 1 else ''}, "
+                        + (f"at most the {min(self.hidden)} units of the narrowest hidden "
+                           "layer)" if n <= min(self.hidden) else
+                           f"more than the {min(self.hidden)} units of the narrowest "
+                           "hidden layer, but no out-of-fold scores to choose by)"))
         if said:
             print(f"'auto' settings for {n_rows} rows: " + "; ".join(said) + ".",
                   flush=True)

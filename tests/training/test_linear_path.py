@@ -43,13 +43,72 @@ def wide():
     return X, np.where(flip, 1 - Y, Y)
 
 
-@pytest.mark.parametrize("hidden, expected", [((8,), True), ((12,), False),
-                                              ((32, 8), True), ((), False)])
-def test_auto_adds_it_where_the_labels_outnumber_the_narrowest_hidden_layer(
-        wide, hidden, expected):
+LEARNED = dict(threshold="f1", threshold_cv=3, refit=False)
+
+
+@pytest.mark.parametrize("hidden, chooses", [((2,), True), ((12,), False),
+                                             ((32, 2), True), ((), False)])
+def test_auto_chooses_where_the_labels_outnumber_the_narrowest_hidden_layer(
+        wide, hidden, chooses):
     X, Y = wide
-    clf = tiny(hidden_layer_sizes=hidden, epochs=1).fit(X, Y)
-    assert _has_path(clf) == [expected]
+    clf = tiny(hidden_layer_sizes=hidden, epochs=30, learning_rate=0.05, **LEARNED)
+    clf.fit(X, Y)
+    assert hasattr(clf, "linear_path_") == chooses
+    assert hasattr(clf, "linear_path_scores_") == chooses
+    if chooses:
+        # twelve independent labels through two units: the path scores higher
+        assert clf.linear_path_
+        assert clf.linear_path_scores_[1] > clf.linear_path_scores_[0] + 0.1
+    assert _has_path(clf) == [chooses] * len(_members(clf))
+
+
+def test_the_choice_keeps_the_fit_of_its_value_from_the_same_seed(wide):
+    """The kept fit is the fit with the chosen value set, from the same
+    seed, and each score is that fit's mean out-of-fold threshold score;
+    a clone chooses the same."""
+    from sklearn.base import clone
+
+    X, Y = wide
+    clf = tiny(hidden_layer_sizes=(4,), epochs=8, **LEARNED).fit(X, Y)
+    fits = [tiny(hidden_layer_sizes=(4,), epochs=8, linear_path=value, **LEARNED).fit(X, Y)
+            for value in (False, True)]
+    np.testing.assert_allclose(clf.linear_path_scores_,
+                               [np.nanmean(f.threshold_scores_) for f in fits])
+    kept = fits[int(clf.linear_path_)]
+    np.testing.assert_array_equal(clf.predict_proba(X), kept.predict_proba(X))
+    np.testing.assert_array_equal(clf.thresholds_, kept.thresholds_)
+    again = clone(clf).fit(X, Y)
+    assert again.linear_path_ == clf.linear_path_
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("params", [{"threshold": 0.5}, {"linear_path": False},
+                                    {"linear_path": True}])
+def test_no_choice_without_out_of_fold_scores_or_with_a_bool(wide, params):
+    X, Y = wide
+    clf = tiny(epochs=1, **{**LEARNED, **params}).fit(X, Y)
+    assert not hasattr(clf, "linear_path_")
+    assert _has_path(clf)[0] == (params.get("linear_path") is True)
+
+
+def test_a_warm_start_continues_the_network_the_choice_kept(wide):
+    X, Y = wide
+    clf = tiny(hidden_layer_sizes=(2,), epochs=30, learning_rate=0.05, **LEARNED).fit(X, Y)
+    assert clf.linear_path_
+    scores = clf.linear_path_scores_.copy()
+    epochs = len(clf.history_["loss"])
+    clf.set_params(warm_start=True, epochs=2).fit(X, Y)
+    assert len(clf.history_["loss"]) > epochs  # continued, not refitted twice
+    assert clf.linear_path_ and all(_has_path(clf))
+    np.testing.assert_array_equal(clf.linear_path_scores_, scores)
+
+
+def test_within_a_list_of_alpha_each_value_chooses(wide):
+    X, Y = wide
+    clf = tiny(hidden_layer_sizes=(2,), epochs=30, learning_rate=0.05, alpha=[0.0, 1.0],
+               **LEARNED).fit(X, Y)
+    assert clf.alpha_ in (0.0, 1.0) and clf.linear_path_
+    assert np.max(clf.alpha_scores_) == pytest.approx(clf.linear_path_scores_[1])
 
 
 @pytest.mark.parametrize("linear_path", [True, False])
@@ -98,7 +157,7 @@ def test_it_learns_labels_that_a_narrow_hidden_layer_cannot_carry(wide):
 def test_the_numpy_plan_predicts_as_the_network(wide, sparse, params):
     X, Y = wide
     X = sp.csr_matrix(X) if sparse else X
-    clf = tiny(epochs=4, **params).fit(X, Y)
+    clf = tiny(epochs=4, linear_path=True, **params).fit(X, Y)
     assert all(_has_path(clf))
     assert clf._plan is not None
     np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
@@ -110,7 +169,7 @@ def test_the_numpy_plan_predicts_as_the_network(wide, sparse, params):
 def test_an_ensemble_averaging_logits_fuses_its_paths_too(wide, monkeypatch):
     monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", False)
     X, Y = wide
-    clf = tiny(epochs=4, threshold="f1", threshold_cv=3, refit=False).fit(X, Y)
+    clf = tiny(epochs=4, linear_path=True, **LEARNED).fit(X, Y)
     assert clf._plan is not None and clf._plan[0][2] == "linear path"
     assert clf._plan[0][0].shape == (16, 12)  # the members' mean, added once
     np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
@@ -145,11 +204,19 @@ def test_a_stacked_network_trains_each_members_own_path():
     np.testing.assert_allclose(after[2], before[2])
 
 
-def test_verbose_says_whether_auto_added_it_and_why(wide, capsys):
+def test_verbose_says_what_auto_chose_and_why(wide, capsys):
     X, Y = wide
-    tiny(epochs=1, verbose=1).fit(X, Y)
-    assert ("linear_path: on (12 outputs, more than the 8 units of the narrowest "
-            "hidden layer)") in capsys.readouterr().out
+    clf = tiny(hidden_layer_sizes=(2,), epochs=30, learning_rate=0.05, verbose=1,
+               **LEARNED).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "Fitting without the linear path (1 of 2):" in out
+    assert "Fitting with the linear path (2 of 2):" in out
+    without, with_path = clf.linear_path_scores_
+    assert (f"The network with the linear path kept, its out-of-fold score "
+            f"{with_path:.4f} the higher (the other's {without:.4f}).") in out
+    tiny(epochs=1, verbose=1).fit(X, Y)  # a fixed threshold: no scores to choose by
+    assert ("linear_path: off (12 outputs, more than the 8 units of the narrowest "
+            "hidden layer, but no out-of-fold scores to choose by)") in capsys.readouterr().out
     tiny(hidden_layer_sizes=(16,), epochs=1, verbose=1).fit(X, Y)
     assert "linear_path: off (12 outputs, at most the 16 units" in capsys.readouterr().out
 
@@ -158,7 +225,7 @@ def test_a_saved_network_with_a_path_loads_and_predicts_alike(wide, tmp_path):
     from sklearn_mlk import load, save
 
     X, Y = wide
-    clf = tiny(epochs=3, threshold="f1", threshold_cv=3, refit=False).fit(X, Y)
+    clf = tiny(epochs=3, linear_path=True, **LEARNED).fit(X, Y)
     save(clf, tmp_path / "clf.mlk")
     loaded = load(tmp_path / "clf.mlk")
     assert all(_has_path(loaded))
