@@ -270,12 +270,14 @@ def _arguments(parser):
 
 def merged(earlier, results):
     """``earlier``'s results (a saved report's) with the rows of ``results``
-    put in: a model run now replaces its earlier row, in its place."""
+    put in, a model run now replacing its earlier row; each set's rows in
+    the order of ``--models``' choices (the default, its variants, the
+    peers)."""
+    order = [DEFAULT, *VARIANTS, *MODELS]
     out = {}
     for name in {**earlier, **results}:
-        rows = dict(earlier.get(name, {}))
-        rows.update(results.get(name, {}))
-        out[name] = rows
+        rows = {**earlier.get(name, {}), **results.get(name, {})}
+        out[name] = {model: rows[model] for model in sorted(rows, key=order.index)}
     return out
 
 

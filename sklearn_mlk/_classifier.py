@@ -1088,9 +1088,18 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     print(f"Fitting {'with' if value else 'without'} the linear path "
                           f"({int(value) + 1} of 2):", flush=True)
                 found = []
-                with _for_this_fit(self, {**same, "linear_path": value}), \
-                        _backend.fresh_names():
-                    self._fit(X, y, sample_weight, fit_params, found)
+                try:
+                    with _for_this_fit(self, {**same, "linear_path": value}), \
+                            _backend.fresh_names():
+                        self._fit(X, y, sample_weight, fit_params, found)
+                except MemoryError as exc:
+                    if not value:  # the network without the path does not fit either
+                        raise
+                    _warn_once_per_search(
+                        "linear_path='auto' kept the network without the linear path, "
+                        f"whose fit was refused: {exc}")
+                    scores.append(float("nan"))
+                    break
                 scores.append(_choice.score(self.threshold_scores_,
                                             found[0] if found else None))
                 if _choice.best(scores) == len(scores) - 1:

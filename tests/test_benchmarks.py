@@ -805,6 +805,24 @@ def test_the_first_layer_report_compares_both_draws(tmp_path, monkeypatch):
     assert "mean over 1 seed)" in text
 
 
+def test_the_first_layer_report_says_where_the_default_kept_its_linear_path():
+    import first_layer
+
+    def cells(chose):
+        out = {m: {"macro_f1": [0.5, 0.5], "fit_seconds": [1.0, 1.0]}
+               for m in first_layer.MODELS}
+        out[first_layer.DEFAULT]["linear_path"] = chose
+        return {**out, "labels": 9}
+
+    meta = {"command": "c", "machine": "m", "date": "d", "seeds": 2}
+    text = first_layer.markdown({"small": cells([]), "large": cells([True, False])}, meta)
+    assert "- large: kept it on 1 of 2 seeds" in text
+    assert "- small" not in text
+    assert "Where the default chose" not in first_layer.markdown({"small": cells([])}, meta)
+    assert first_layer.make(first_layer.LINEAR, 0)[-1].linear_path is True
+    assert first_layer.make(first_layer.DEFAULT, 0)[-1].linear_path == "auto"
+
+
 def test_the_many_labels_tags_bring_their_own_words(monkeypatch):
     """benchmarks/many_labels.py: labels come at their rates; each owns its
     number of words; without background words and with every owned word
@@ -879,6 +897,52 @@ def test_the_many_labels_variants_are_the_estimator_with_their_parameters(tmp_pa
                       "--name", "variants", "--out", str(tmp_path)])
     cells = json.loads((tmp_path / "variants.json").read_text())["results"]["6"]
     assert list(cells) == ["default", "no hidden layer"]
+
+
+def test_the_digit_pairs_labels_are_the_slots_digits_and_their_pairs(monkeypatch):
+    """benchmarks/many_labels.py's digit-pairs set: a label per digit and slot,
+    and one per pair of them, each true exactly where its parts are."""
+    import many_labels
+
+    monkeypatch.setattr(many_labels, "TRAIN_ROWS", 3_000)
+    monkeypatch.setattr(many_labels, "TEST_ROWS", 500)
+    X, Y, X_test, Y_test = many_labels.digit_pairs_set(seed=2)
+    assert X.shape == (3_000, 192) and X_test.shape == (500, 192)
+    assert Y.shape[1] == Y_test.shape[1] == 330
+    singles = Y[:, :30].reshape(-1, 3, 10)  # (rows, slot, digit)
+    assert singles.sum(axis=2).max() == 1  # at most one digit in a slot
+    empty = singles.sum(axis=2) == 0
+    assert abs(1 - empty.mean() - many_labels.DIGIT_PRESENT) < 0.03
+    # the pair label of (slot 0, digit 3) and (slot 2, digit 7)
+    pair = 30 + 100 * 1 + 10 * 3 + 7  # pairs (0, 1), then (0, 2), ...
+    np.testing.assert_array_equal(Y[:, pair], singles[:, 0, 3] & singles[:, 2, 7])
+    # an empty slot is noise around 0; a digit's pixels are not
+    pixels = X[:, :64][empty[:, 0]]
+    assert abs(pixels.std() - many_labels.DIGIT_NOISE) < 0.1
+    assert X[:, :64][~empty[:, 0]].mean() > 3
+
+
+def test_the_many_labels_merge_replaces_only_the_models_run(tmp_path, monkeypatch):
+    import many_labels
+
+    monkeypatch.setattr(many_labels, "TRAIN_ROWS", 300)
+    monkeypatch.setattr(many_labels, "TEST_ROWS", 100)
+    monkeypatch.setattr(many_labels, "LABELS", (6, 8))
+    args = ["--seeds", "1", "--out", str(tmp_path)]
+    many_labels.main([*args, "--sets", "6", "8", "--models", "default", "OvR(LogReg)"])
+    first = json.loads((tmp_path / "many_labels.json").read_text())
+    many_labels.main([*args, "--merge", "--sets", "8", "--models", "no linear path",
+                      "default"])
+    saved = json.loads((tmp_path / "many_labels.json").read_text())
+    results = saved["results"]
+    assert list(results) == ["6", "8"]
+    assert results["6"] == first["results"]["6"]  # a set not run is kept
+    assert list(results["8"]) == ["default", "no linear path", "OvR(LogReg)"]
+    assert results["8"]["OvR(LogReg)"] == first["results"]["8"]["OvR(LogReg)"]
+    assert saved["meta"]["merged_from"] == [first["meta"]["command"]]
+    text = (tmp_path / "many_labels.md").read_text()
+    assert f"come from, in order: `{first['meta']['command']}`" in text
+    assert many_labels.make("no linear path", 0)[-1].linear_path is False
 
 
 def test_a_merged_study_keeps_the_sets_in_their_order():

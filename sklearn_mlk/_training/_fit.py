@@ -74,7 +74,7 @@ def linear_path_of(est, hidden):
     network has a hidden layer. ``"auto"`` is no path here: the estimator
     chooses, where it does, by fitting with ``True`` and ``False``
     (:func:`sklearn_mlk._choice.chooses_linear_path`)."""
-    return bool(hidden) and est.linear_path is True
+    return bool(hidden) and not isinstance(est.linear_path, str) and bool(est.linear_path)
 
 
 def alpha_of(est, kind):

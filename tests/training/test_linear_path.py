@@ -91,6 +91,24 @@ def test_no_choice_without_out_of_fold_scores_or_with_a_bool(wide, params):
     assert _has_path(clf)[0] == (params.get("linear_path") is True)
 
 
+def test_a_path_too_large_for_memory_leaves_the_network_without_it(wide):
+    from sklearn_mlk import _memory
+
+    X, Y = wide
+    X = np.hstack([X, np.random.default_rng(1).random((X.shape[0], 2000))])
+    # room for the three fold networks without the path, not with it
+    plain = X.shape[1] * 2 + 2 + 2 * 12 + 12
+    limit = _memory.estimate(plain, 3) + 1000
+    clf = tiny(hidden_layer_sizes=(2,), epochs=2, memory_limit=limit, **LEARNED)
+    with pytest.warns(UserWarning, match="kept the network without the linear path, "
+                                         "whose fit was refused: This .* would need"):
+        clf.fit(X, Y)
+    assert clf.linear_path_ is False and not any(_has_path(clf))
+    assert np.isfinite(clf.linear_path_scores_[0]) and np.isnan(clf.linear_path_scores_[1])
+    with pytest.raises(MemoryError):  # nor the network without it: refused as ever
+        tiny(hidden_layer_sizes=(2,), epochs=2, memory_limit=limit // 2, **LEARNED).fit(X, Y)
+
+
 def test_a_warm_start_continues_the_network_the_choice_kept(wide):
     X, Y = wide
     clf = tiny(hidden_layer_sizes=(2,), epochs=30, learning_rate=0.05, **LEARNED).fit(X, Y)
@@ -111,7 +129,7 @@ def test_within_a_list_of_alpha_each_value_chooses(wide):
     assert np.max(clf.alpha_scores_) == pytest.approx(clf.linear_path_scores_[1])
 
 
-@pytest.mark.parametrize("linear_path", [True, False])
+@pytest.mark.parametrize("linear_path", [True, False, np.True_])
 def test_a_bool_sets_it_whatever_the_labels(data, wide, linear_path):
     for X, Y in (data, wide):
         clf = tiny(linear_path=linear_path, epochs=1).fit(X, Y)
