@@ -5,10 +5,11 @@ weights of a chain of ``Dense`` layers as ``(kernel, bias, activation)``
 triples. An ensemble's plan (:func:`sklearn_mlk._keras._inference.fuse_plans`)
 may end in a :data:`MEAN_OF_SIGMOIDS` step: a tuple of the members' last
 kernels and one of their biases, giving each member its outputs, and the mean
-of their sigmoids. A plan may start with a :data:`LINEAR_PATH` step: a kernel
+of their sigmoids. A plan may start with a :data:`LINEAR_STEP`: a kernel
 that reads the input beside the chain, whose products are added to the last
 step's outputs before its activation (to each member's, the members' blocks
-of its columns side by side, in a :data:`MEAN_OF_SIGMOIDS` step). Running it needs neither Keras nor scikit-learn, so that a Dask
+of its columns side by side, in a :data:`MEAN_OF_SIGMOIDS` step). Running it
+needs neither Keras nor scikit-learn, so that a Dask
 worker predicting block by block (:mod:`sklearn_mlk._dask._worker`) imports
 NumPy and SciPy only.
 """
@@ -61,7 +62,7 @@ def softmax_(x):
 MEAN_OF_SIGMOIDS = "mean of sigmoids"
 # The first step of a plan of a network with a linear path from its input to
 # its logits (see _layers).
-LINEAR_PATH = "linear path"
+LINEAR_STEP = "linear path"
 
 _ACTIVATIONS = {
     "linear": lambda x: x,
@@ -103,7 +104,7 @@ def _layers(plan, h, scratch):
         h = np.asarray(h, dtype=np.float64)
     rows = h.shape[0]
     linear = None
-    if plan[0][2] == LINEAR_PATH:  # kept apart until the last step
+    if plan[0][2] == LINEAR_STEP:  # kept apart until the last step
         linear = np.asarray(h @ plan[0][0], dtype=np.float64)
         plan = plan[1:]
     for i, (kernel, bias, activation) in enumerate(plan):

@@ -21,7 +21,7 @@ batch; any other model runs through Keras.
 import numpy as np
 from scipy.linalg import block_diag
 
-from .._plan import _ACTIVATIONS, LINEAR_PATH, MEAN_OF_SIGMOIDS, run_plan
+from .._plan import _ACTIVATIONS, LINEAR_STEP, MEAN_OF_SIGMOIDS, run_plan
 from ._backend import full_precision_matmul, to_numpy
 
 _PROBE_ROWS = 8
@@ -29,6 +29,11 @@ _PROBE_ROWS = 8
 
 def dense_plan(model, n_features, seed=0, expected=None):
     """Return ``[(kernel, bias, activation name), ...]`` for a Dense chain, or None.
+
+    The default MLP's linear path (a ``Dense`` layer named
+    :data:`~sklearn_mlk._keras._network.LINEAR_PATH` beside the chain, added
+    to its logits) becomes the plan's first step,
+    :data:`~sklearn_mlk._plan.LINEAR_STEP`.
 
     The plan is checked against the model on random inputs and rejected if
     the outputs differ by more than float32 rounding. ``expected``, where
@@ -39,18 +44,18 @@ def dense_plan(model, n_features, seed=0, expected=None):
     """
     import keras
 
-    from ._network import LINEAR_PATH as LINEAR_LAYER
+    from ._network import LINEAR_PATH
 
     plan = []
     chain = model.layers
     if chain and type(chain[-1]) is keras.layers.Add:
         # The default MLP's linear path (build_default_mlp): its kernel
         # first, added to the logits (an Add of anything else fails the probe).
-        linear = [layer for layer in chain if layer.name == LINEAR_LAYER]
+        linear = [layer for layer in chain if layer.name == LINEAR_PATH]
         if len(linear) != 1 or type(linear[0]) is not keras.layers.Dense \
                 or linear[0].use_bias:
             return None
-        plan.append((to_numpy(linear[0].kernel).astype(np.float64), None, LINEAR_PATH))
+        plan.append((to_numpy(linear[0].kernel).astype(np.float64), None, LINEAR_STEP))
         chain = [layer for layer in chain[:-1] if layer is not linear[0]]
     for layer in chain:
         if isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout)):
@@ -64,7 +69,7 @@ def dense_plan(model, n_features, seed=0, expected=None):
         bias = (to_numpy(layer.bias).astype(np.float64)
                 if layer.use_bias else None)
         plan.append((kernel, bias, name))
-    if not chain or plan[-1][2] == LINEAR_PATH or plan[0][0].shape[0] != n_features:
+    if not chain or plan[-1][2] == LINEAR_STEP or plan[0][0].shape[0] != n_features:
         return None
     if expected is None:
         expected = _probed(model, n_features, seed)
@@ -133,7 +138,7 @@ def _fused(plans, mean_of_probabilities):
     the members' activations do not allow it."""
     k, depth = len(plans), len(plans[0])
     fused = []
-    linear = {plan[0][2] == LINEAR_PATH for plan in plans}
+    linear = {plan[0][2] == LINEAR_STEP for plan in plans}
     if len(linear) != 1:
         return None
     if linear.pop():
@@ -141,7 +146,7 @@ def _fused(plans, mean_of_probabilities):
         # to each member's own), or their mean added to the mean of logits.
         kernels = [plan[0][0] for plan in plans]
         kernel = np.hstack(kernels) if mean_of_probabilities else np.add.reduce(kernels) / k
-        fused.append((np.ascontiguousarray(kernel), None, LINEAR_PATH))
+        fused.append((np.ascontiguousarray(kernel), None, LINEAR_STEP))
         plans = [plan[1:] for plan in plans]
         depth -= 1
     for i, layers in enumerate(zip(*plans)):

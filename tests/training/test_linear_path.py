@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from conftest import tiny
 from sklearn.metrics import f1_score
 
+from sklearn_mlk import _plan
 from sklearn_mlk._keras import _network
 from sklearn_mlk._training import _stacked
 
@@ -189,7 +190,7 @@ def test_an_ensemble_averaging_logits_fuses_its_paths_too(wide, monkeypatch):
     monkeypatch.setattr(_network, "AVERAGE_PROBABILITIES", False)
     X, Y = wide
     clf = tiny(epochs=4, linear_path=True, **LEARNED).fit(X, Y)
-    assert clf._plan is not None and clf._plan[0][2] == "linear path"
+    assert clf._plan is not None and clf._plan[0][2] == _plan.LINEAR_STEP
     assert clf._plan[0][0].shape == (16, 12)  # the members' mean, added once
     np.testing.assert_allclose(clf.predict_proba(X), _keras_proba(clf, X),
                                rtol=1e-5, atol=1e-6)
