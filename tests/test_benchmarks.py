@@ -899,6 +899,27 @@ def test_the_many_labels_variants_are_the_estimator_with_their_parameters(tmp_pa
     assert list(cells) == ["default", "no hidden layer"]
 
 
+def test_same_fits_saves_the_defaults_probabilities_and_compares_them(tmp_path,
+                                                                     monkeypatch):
+    import same_fits
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(80, 4)), (rng.random((80, 3)) < 0.4).astype(int)
+    splits = [(np.arange(60), np.arange(60, 80))]
+    monkeypatch.setattr(same_fits.datasets, "load", lambda name: (X + len(name), Y, splits))
+    monkeypatch.setattr(same_fits.datasets, "SETS", ("aa", "bbb"))
+    first, second = tmp_path / "first.npz", tmp_path / "second.npz"
+    assert same_fits.main([str(first)]) == 0
+    assert same_fits.main([str(second), "bbb"]) == 0
+    saved = np.load(first)
+    assert sorted(saved.files) == ["aa", "bbb"] and saved["aa"].shape == (20, 3)
+    assert same_fits.compare(first, second) == {"bbb": True}  # the sets both hold
+    assert same_fits.main(["--compare", str(first), str(second)]) == 0  # bbb: equal
+    np.savez(second, bbb=saved["bbb"] + 1e-12)
+    assert same_fits.compare(first, second) == {"bbb": False}
+    assert same_fits.main(["--compare", str(first), str(second)]) == 1
+
+
 def test_the_digit_pairs_labels_are_the_slots_digits_and_their_pairs(monkeypatch):
     """benchmarks/many_labels.py's digit-pairs set: a label per digit and slot,
     and one per pair of them, each true exactly where its parts are."""
