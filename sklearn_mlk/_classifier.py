@@ -1040,28 +1040,10 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                     f"warm_start=True continues the fitted network, but it was not "
                     f"fitted with a list of alpha and {shown} would choose among fresh "
                     "ones; set warm_start=False to choose, or give alpha one value.")
-            chosen, scores = self.alpha_, self.alpha_scores_
-            with _for_this_fit(self, {"alpha": chosen}):
-                self._fit(X, y, sample_weight, fit_params)
-            self.alpha_, self.alpha_scores_ = chosen, scores
-            return self
-        # One seed for every value: the same folds, first weights and batches.
-        same = {"warm_start": False, "random_state": _choice.shared_seed(self.random_state)}
-        scores, kept = [], None
-        with _notes.once_per_choice():  # each note once, not once per value
-            for i, value in enumerate(values):
-                if self.verbose:
-                    print(f"Fitting with alpha={value:g} ({i + 1} of {len(values)}):",
-                          flush=True)
-                out_of_fold = []
-                with _for_this_fit(self, {**same, "alpha": value}), _backend.fresh_names():
-                    self._fit(X, y, sample_weight, fit_params, out_of_fold)
-                scores.append(_choice.score(self.threshold_scores_,
-                                            out_of_fold[0] if out_of_fold else None))
-                if _choice.best(scores) == len(scores) - 1:
-                    kept = dict(self.__dict__)  # the best so far; the others are freed
-        self.__dict__.clear()
-        self.__dict__.update(kept)
+            return self._continue_choice("alpha", X, y, sample_weight, fit_params)
+        scores, _ = self._fit_each(
+            "alpha", values, X, y, sample_weight, fit_params,
+            lambda i, value: f"Fitting with alpha={value:g} ({i + 1} of {len(values)}):")
         chosen = _choice.best(scores)
         self.alpha_, self.alpha_scores_ = values[chosen], np.asarray(scores)
         if self.verbose:
@@ -1073,45 +1055,73 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         """Fit without and with the default MLP's linear path, and keep the
         fit whose out-of-fold score is higher (:mod:`sklearn_mlk._choice`);
         a warm start (``previous``) continues the network the last choice
-        kept."""
+        kept. Where the fit with the path is refused for memory, the one
+        without it is kept, with a warning."""
         if previous:
-            chosen, scores = self.linear_path_, self.linear_path_scores_
-            with _for_this_fit(self, {"linear_path": chosen}):
-                self._fit(X, y, sample_weight, fit_params, out_of_fold)
-            self.linear_path_, self.linear_path_scores_ = chosen, scores
-            return self
+            return self._continue_choice("linear_path", X, y, sample_weight, fit_params,
+                                         out_of_fold)
+        scores, found = self._fit_each(
+            "linear_path", (False, True), X, y, sample_weight, fit_params,
+            lambda i, value: (f"Fitting {'with' if value else 'without'} the linear "
+                              f"path ({i + 1} of 2):"),
+            refused="linear_path='auto' kept the network without the linear path, "
+                    "whose fit was refused: ")
+        if out_of_fold is not None:  # what an enclosing choice of alpha scores
+            out_of_fold.extend(found)
+        chosen = _choice.best(scores)
+        self.linear_path_, self.linear_path_scores_ = bool(chosen), np.asarray(scores)
+        if self.verbose:
+            print(_choice.describe_linear_path(scores, chosen), flush=True)
+        return self
+
+    def _fit_each(self, name, values, X, y, sample_weight, fit_params, announce,
+                  refused=None):
+        """Fit once per value of the parameter ``name``, from one seed, and
+        keep the fit whose out-of-fold score is highest, the first on a tie.
+
+        Returns the scores, in the order of ``values``, and the kept fit's
+        out-of-fold ``(scores, Y, w)`` list (for a multiclass target). With
+        ``verbose``, ``announce(i, value)`` is printed before each fit. With
+        ``refused`` (a note), a later value whose fit is refused for memory
+        scores NaN and ends the choice, with that note and the reason as a
+        warning; the first value's refusal is raised as ever.
+        """
+        # One seed for every value: the same folds, first weights and batches.
         same = {"warm_start": False, "random_state": _choice.shared_seed(self.random_state)}
         scores, kept, kept_out_of_fold = [], None, []
-        with _notes.once_per_choice():  # each note once, not once per fit
-            for value in (False, True):
+        with _notes.once_per_choice():  # each note once, not once per value
+            for i, value in enumerate(values):
                 if self.verbose:
-                    print(f"Fitting {'with' if value else 'without'} the linear path "
-                          f"({int(value) + 1} of 2):", flush=True)
+                    print(announce(i, value), flush=True)
                 found = []
                 try:
-                    with _for_this_fit(self, {**same, "linear_path": value}), \
+                    with _for_this_fit(self, {**same, name: value}), \
                             _backend.fresh_names():
                         self._fit(X, y, sample_weight, fit_params, found)
                 except MemoryError as exc:
-                    if not value:  # the network without the path does not fit either
+                    if refused is None or kept is None:
                         raise
-                    _warn_once_per_search(
-                        "linear_path='auto' kept the network without the linear path, "
-                        f"whose fit was refused: {exc}")
+                    _warn_once_per_search(f"{refused}{exc}")
                     scores.append(float("nan"))
                     break
                 scores.append(_choice.score(self.threshold_scores_,
                                             found[0] if found else None))
                 if _choice.best(scores) == len(scores) - 1:
+                    # the best so far; the others are freed
                     kept, kept_out_of_fold = dict(self.__dict__), found
         self.__dict__.clear()
         self.__dict__.update(kept)
-        if out_of_fold is not None:  # what an enclosing choice of alpha scores
-            out_of_fold.extend(kept_out_of_fold)
-        chosen = _choice.best(scores)
-        self.linear_path_, self.linear_path_scores_ = bool(chosen), np.asarray(scores)
-        if self.verbose:
-            print(_choice.describe_linear_path(scores, chosen), flush=True)
+        return scores, kept_out_of_fold
+
+    def _continue_choice(self, name, X, y, sample_weight, fit_params, out_of_fold=None):
+        """A warm start after a choice of ``name``: continue the network it
+        kept, with the value it chose, and keep its ``<name>_`` and
+        ``<name>_scores_`` (which the fit alone would drop)."""
+        chosen = {f"{name}_": getattr(self, f"{name}_"),
+                  f"{name}_scores_": getattr(self, f"{name}_scores_")}
+        with _for_this_fit(self, {name: chosen[f"{name}_"]}):
+            self._fit(X, y, sample_weight, fit_params, out_of_fold)
+        self.__dict__.update(chosen)
         return self
 
     def _keep(self, encoder, net, tuned, history, n_iter, best, constant):

@@ -77,11 +77,11 @@ def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
     inputs = keras.Input(shape=(n_features,), name="features")
     units = denses[0].units
     first_activation = activation if len(denses) > 1 else None  # else the logits
+    input_l2 = l2 if first_l2 is None else first_l2  # of the layers reading the input
     # Zeros: the members' weights are copied in (no draws from global state).
     hidden = layers.Dense(k * units, activation=first_activation, name="stacked_0",
                           kernel_initializer="zeros",
-                          kernel_regularizer=l2_regularizer(
-                              l2 if first_l2 is None else first_l2))(inputs)
+                          kernel_regularizer=l2_regularizer(input_l2))(inputs)
     hidden = layers.Reshape((k, units))(hidden)
     for i, dense in enumerate(denses[1:], start=1):
         if dropout > 0:
@@ -96,8 +96,7 @@ def stack(members, activation, dropout, seed=None, l2=0.0, first_l2=None):
         n_labels = denses[-1].units
         path = layers.Dense(k * n_labels, use_bias=False, name=STACKED_LINEAR,
                             kernel_initializer="zeros",
-                            kernel_regularizer=l2_regularizer(
-                                l2 if first_l2 is None else first_l2))(inputs)
+                            kernel_regularizer=l2_regularizer(input_l2))(inputs)
         path = layers.Reshape((k, n_labels), name=_LINEAR_LAYERS[1])(path)
         hidden = layers.Add(name=_LINEAR_LAYERS[2])([hidden, path])
     model = keras.Model(inputs, hidden, name="stacked")
