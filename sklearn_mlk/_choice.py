@@ -12,12 +12,18 @@ and a refit. A network that fits its training rows better but generalises
 worse scores worse here, as its out-of-fold scores come from rows it was
 not trained on.
 
-``linear_path="auto"`` chooses the same way between the default MLP without
-and with its linear path (:func:`chooses_linear_path` says where), within
-each value of a list of ``alpha``.
+``linear_path="auto"`` chooses between the default MLP without and with its
+linear path (:func:`chooses_linear_path` says where), within each value of a
+list of ``alpha``. Where the fit trains ``k`` fold networks, it chooses by
+one pilot network of each kind, trained on all rows but a hold-out of one
+fold's share and scored there as a fold network is, and then fits only the
+chosen kind's fold networks: ``k + 2`` networks where both kinds' fold
+networks would be ``2k``, and the network with the path, the costlier on
+wide input, trained ``k`` times only where it is chosen.
 """
 
-from numbers import Real
+from contextlib import contextmanager
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.metrics import f1_score
@@ -93,6 +99,18 @@ def describe(values, scores, chosen):
 
 
 
+# Whether linear_path="auto" chooses by one pilot network of each kind, on a
+# hold-out of one fold's share, and then fits the chosen kind's fold networks,
+# rather than by fitting both kinds' fold networks and keeping the better
+# (benchmarks/many_labels.py, variant "choice by full fits"; a study switch).
+PILOT = True
+
+# What verbose prints before the pilot networks.
+PILOT_NOTE = ("Choosing whether to keep the linear path by one pilot network of each "
+              "kind, trained on all rows but a hold-out of one fold's share and scored "
+              "on it; then the chosen kind's fold networks are fitted.")
+
+
 def chooses_linear_path(est, hidden, n_outputs, n_rows, warm):
     """Whether ``est``'s fit on ``n_rows`` rows chooses between its default MLP
     of hidden layers ``hidden`` without and with a linear path: under
@@ -111,9 +129,37 @@ def chooses_linear_path(est, hidden, n_outputs, n_rows, warm):
             and n_rows >= MIN_TUNE_ROWS)
 
 
-def describe_linear_path(scores, chosen):
+def pilots(threshold_cv):
+    """Whether the choice of the linear path is made by pilot networks (see
+    :func:`piloting`): where the fit trains fold networks (``threshold_cv``
+    ``"auto"`` or a number of folds) and :data:`PILOT` is on."""
+    return PILOT and (threshold_cv == "auto" or isinstance(threshold_cv, Integral))
+
+
+@contextmanager
+def piloting(est, on=True):
+    """Within this block (where ``on``), ``est``'s fits that would train ``k``
+    fold networks train one pilot network instead, on a hold-out of one
+    fold's share (:func:`sklearn_mlk._tuning.pilot`)."""
+    if on:
+        est._pilot_fit = True
+    try:
+        yield
+    finally:
+        est.__dict__.pop("_pilot_fit", None)
+
+
+def is_pilot(est):
+    """Whether ``est`` is fitting a pilot network (see :func:`piloting`)."""
+    return est.__dict__.get("_pilot_fit", False)
+
+
+def describe_linear_path(scores, chosen, pilot=False):
     """The line ``verbose`` prints after choosing whether to keep the linear
-    path (``chosen``: 1 with it) by the out-of-fold ``scores`` (without, with)."""
-    return (f"The network {'with' if chosen else 'without'} the linear path kept, its "
-            f"out-of-fold score {scores[chosen]:.4f} the higher (the other's "
-            f"{scores[1 - chosen]:.4f}).")
+    path (``chosen``: 1 with it) by the out-of-fold ``scores`` (without, with),
+    those of ``pilot`` networks where they were."""
+    where = "pilot's score on its hold-out" if pilot else "out-of-fold score"
+    return (f"The network {'with' if chosen else 'without'} the linear path "
+            f"{'chosen' if pilot else 'kept'}, its {where} {scores[chosen]:.4f} the "
+            f"higher (the other's {scores[1 - chosen]:.4f})"
+            + ("; it is fitted on the folds." if pilot else "."))

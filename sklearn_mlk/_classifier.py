@@ -149,12 +149,17 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``"auto"`` chooses where the labels (the classes of a multiclass
         target) outnumber the units of the narrowest hidden layer, which is
         then a bottleneck between the input and the output (with the default
-        ``hidden_layer_sizes``, from 257 labels): the estimator is fitted
-        without and with the path, from one seed on the same folds, and keeps
-        the fit whose learned thresholds score higher on its out-of-fold
-        scores, as a list of ``alpha`` is chosen among (within each of its
-        values). ``linear_path_`` and ``linear_path_scores_`` say which and
-        why. That costs a second fit on such data only. Elsewhere, and where
+        ``hidden_layer_sizes``, from 257 labels). Where the fit trains fold
+        networks (``threshold_cv`` a number of folds or ``"auto"``), one
+        pilot network without and one with the path are trained, from one
+        seed, on all rows but a hold-out of one fold's share; the kind whose
+        learned thresholds score higher on the hold-out is then fitted on the
+        folds. That costs two networks more than the fit, on such data only.
+        With a hold-out ``threshold_cv``, the estimator is fitted without and
+        with the path and keeps the fit whose thresholds score higher on its
+        hold-out. Each value of a list of ``alpha`` chooses so.
+        ``linear_path_`` and ``linear_path_scores_`` say which and why.
+        Elsewhere, and where
         no thresholds are learned out of fold (a fixed ``threshold``,
         ``partial_fit``, Dask collections), ``"auto"`` is no path.
     alpha : float >= 0, "auto" or array-like of floats, default="auto"
@@ -425,8 +430,11 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         Whether ``linear_path="auto"`` kept the network with the linear path;
         only after a fit that chose (see ``linear_path``).
     linear_path_scores_ : ndarray of shape (2,)
-        The out-of-fold scores of the fits without and with the linear path,
-        in that order; only after a fit that chose.
+        The scores that chose ``linear_path_``, without and with the linear
+        path in that order: the mean threshold scores of the pilot networks
+        on their hold-out, or of the two fits out of fold (see
+        ``linear_path``); NaN for a fit refused for memory. Only after a fit
+        that chose.
     threshold_scores_ : ndarray of shape (n_labels,)
         Each label's objective at its threshold on the tuning data (its F1 for
         ``"micro_f1"`` and ``"samples_f1"``); NaN for fixed thresholds.
@@ -971,6 +979,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
             plan = _tuning.scheme(self.threshold_cv, self.refit, self.early_stopping,
                                   X.shape[0], self.tol)
+            pilot = _choice.is_pilot(self) and plan.k is not None
+            if pilot:
+                plan = _tuning.pilot(plan)
             if plan.notes:
                 _warn_once_per_search("; ".join(plan.notes) + ".")
             trainer = Trainer(self, routed, hidden, labels, plan.early_stopping, target,
@@ -978,7 +989,8 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                               n_rows=X.shape[0])
             # The fold networks of an ensemble are held, and train, together.
             trainer.n_networks = plan.k if plan.ensemble else 1
-            trainer.say_auto(plan, X.shape[0])
+            if not pilot:  # (the fit after the pilots says it)
+                trainer.say_auto(plan, X.shape[0])
             tuning = _schemes.run(plan, trainer, X, Y, sample_weight, warm_model, seed)
             net = tuning.net
             if plan.fixed:
@@ -1052,30 +1064,60 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
 
     def _choose_linear_path(self, X, y, sample_weight, fit_params, out_of_fold,
                             previous=False):
-        """Fit without and with the default MLP's linear path, and keep the
-        fit whose out-of-fold score is higher (:mod:`sklearn_mlk._choice`);
-        a warm start (``previous``) continues the network the last choice
-        kept. Where the fit with the path is refused for memory, the one
-        without it is kept, with a warning."""
+        """Keep the default MLP without or with its linear path, whichever
+        scores higher out of fold (:mod:`sklearn_mlk._choice`); a warm start
+        (``previous``) continues the network the last choice kept.
+
+        Where the fit trains fold networks, one pilot network of each kind is
+        fitted on a hold-out of one fold's share, and only the chosen kind is
+        then fitted on the folds; otherwise each kind is fitted in full and the
+        better fit kept. Where a fit with the path is refused for memory, the
+        network without it is kept, with a warning.
+        """
         if previous:
             return self._continue_choice("linear_path", X, y, sample_weight, fit_params,
                                          out_of_fold)
-        scores, found = self._fit_each(
-            "linear_path", (False, True), X, y, sample_weight, fit_params,
-            lambda i, value: (f"Fitting {'with' if value else 'without'} the linear "
-                              f"path ({i + 1} of 2):"),
-            refused="linear_path='auto' kept the network without the linear path, "
-                    "whose fit was refused: ")
+        refused = ("linear_path='auto' kept the network without the linear path, "
+                   "whose fit was refused: ")
+        pilot = _choice.pilots(self.threshold_cv)
+        seed = _choice.shared_seed(self.random_state)  # the pilots' and the fit's
+        if self.verbose and pilot:
+            print(_choice.PILOT_NOTE, flush=True)
+        with _for_this_fit(self, {"random_state": seed}), _choice.piloting(self, pilot):
+            scores, found = self._fit_each(
+                "linear_path", (False, True), X, y, sample_weight, fit_params,
+                lambda i, value: (f"{'The pilot network' if pilot else 'Fitting'} "
+                                  f"{'with' if value else 'without'} the linear path "
+                                  f"({i + 1} of 2):"),
+                refused=refused, keep=not pilot)
+        chosen = _choice.best(scores)
+        if self.verbose:
+            print(_choice.describe_linear_path(scores, chosen, pilot), flush=True)
+        if pilot:
+            found = []
+            try:
+                self._fit_with({"random_state": seed, "linear_path": bool(chosen)},
+                               X, y, sample_weight, fit_params, found)
+            except MemoryError as exc:
+                if not chosen:
+                    raise
+                _warn_once_per_search(f"{refused}{exc}")
+                chosen, found = 0, []
+                self._fit_with({"random_state": seed, "linear_path": False},
+                               X, y, sample_weight, fit_params, found)
         if out_of_fold is not None:  # what an enclosing choice of alpha scores
             out_of_fold.extend(found)
-        chosen = _choice.best(scores)
         self.linear_path_, self.linear_path_scores_ = bool(chosen), np.asarray(scores)
-        if self.verbose:
-            print(_choice.describe_linear_path(scores, chosen), flush=True)
         return self
 
+    def _fit_with(self, overrides, X, y, sample_weight, fit_params, out_of_fold):
+        """A fresh fit with the parameters ``overrides`` for this fit only."""
+        with _for_this_fit(self, {"warm_start": False, **overrides}), \
+                _backend.fresh_names():
+            self._fit(X, y, sample_weight, fit_params, out_of_fold)
+
     def _fit_each(self, name, values, X, y, sample_weight, fit_params, announce,
-                  refused=None):
+                  refused=None, keep=True):
         """Fit once per value of the parameter ``name``, from one seed, and
         keep the fit whose out-of-fold score is highest, the first on a tie.
 
@@ -1084,29 +1126,30 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         ``verbose``, ``announce(i, value)`` is printed before each fit. With
         ``refused`` (a note), a later value whose fit is refused for memory
         scores NaN and ends the choice, with that note and the reason as a
-        warning; the first value's refusal is raised as ever.
+        warning; the first value's refusal is raised as ever. Without
+        ``keep``, the fits are scored only, and the estimator is left as it was.
         """
         # One seed for every value: the same folds, first weights and batches.
-        same = {"warm_start": False, "random_state": _choice.shared_seed(self.random_state)}
-        scores, kept, kept_out_of_fold = [], None, []
+        seed = _choice.shared_seed(self.random_state)
+        before = dict(self.__dict__)
+        scores, kept, kept_out_of_fold = [], before, []
         with _notes.once_per_choice():  # each note once, not once per value
             for i, value in enumerate(values):
                 if self.verbose:
                     print(announce(i, value), flush=True)
                 found = []
                 try:
-                    with _for_this_fit(self, {**same, name: value}), \
-                            _backend.fresh_names():
-                        self._fit(X, y, sample_weight, fit_params, found)
+                    self._fit_with({"random_state": seed, name: value},
+                                   X, y, sample_weight, fit_params, found)
                 except MemoryError as exc:
-                    if refused is None or kept is None:
+                    if refused is None or not scores:
                         raise
                     _warn_once_per_search(f"{refused}{exc}")
                     scores.append(float("nan"))
                     break
                 scores.append(_choice.score(self.threshold_scores_,
                                             found[0] if found else None))
-                if _choice.best(scores) == len(scores) - 1:
+                if keep and _choice.best(scores) == len(scores) - 1:
                     # the best so far; the others are freed
                     kept, kept_out_of_fold = dict(self.__dict__), found
         self.__dict__.clear()

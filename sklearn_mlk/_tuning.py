@@ -141,6 +141,15 @@ def scheme(threshold_cv, refit, early_stopping, n_samples, tol=None):
                   bool(stop), tuple(notes), average=average and k is not None)
 
 
+def pilot(plan):
+    """The scheme that a choice's pilot fits run in place of the ``k``-fold
+    ``plan``: one network, trained on all rows but a hold-out of one fold's
+    share, stopping early as the fold networks do and scored on the
+    hold-out; its notes are the full fit's to give."""
+    return plan._replace(k=None, fraction=1 / plan.k, ensemble=False, refit=False,
+                         average=False, notes=())
+
+
 def patience(n_iter_no_change, best_epoch):
     """Epochs without improvement after which a network stops early, its
     lowest validation loss so far at ``best_epoch`` (1-based): an int

@@ -63,24 +63,55 @@ def test_auto_chooses_where_the_labels_outnumber_the_narrowest_hidden_layer(
     assert _has_path(clf) == [chooses] * len(_members(clf))
 
 
-def test_the_choice_keeps_the_fit_of_its_value_from_the_same_seed(wide):
-    """The kept fit is the fit with the chosen value set, from the same
-    seed, and each score is that fit's mean out-of-fold threshold score;
-    a clone chooses the same."""
+@pytest.mark.parametrize("threshold_cv, scored_by", [
+    (3, dict(threshold_cv=1 / 3, refit=False)),  # pilots on one fold's share
+    (0.25, dict(threshold_cv=0.25, refit=False)),  # a hold-out fit: each in full
+])
+def test_the_choice_keeps_the_fit_of_its_value_from_the_same_seed(wide, threshold_cv,
+                                                                  scored_by):
+    """The kept fit is the fit with the chosen value set, from the same seed.
+    Each score is the mean threshold score of a fit from that seed: a pilot
+    network on a hold-out of one fold's share where the fit trains folds, the
+    fit itself otherwise. A clone chooses the same."""
     from sklearn.base import clone
 
     X, Y = wide
-    clf = tiny(hidden_layer_sizes=(4,), epochs=8, **LEARNED).fit(X, Y)
-    fits = [tiny(hidden_layer_sizes=(4,), epochs=8, linear_path=value, **LEARNED).fit(X, Y)
-            for value in (False, True)]
+    params = dict(hidden_layer_sizes=(4,), epochs=8, threshold="f1")
+    clf = tiny(**params, threshold_cv=threshold_cv, refit=False).fit(X, Y)
+    scored = [tiny(**params, **scored_by, linear_path=value).fit(X, Y)
+              for value in (False, True)]
     np.testing.assert_allclose(clf.linear_path_scores_,
-                               [np.nanmean(f.threshold_scores_) for f in fits])
-    kept = fits[int(clf.linear_path_)]
+                               [np.nanmean(f.threshold_scores_) for f in scored])
+    kept = tiny(**params, threshold_cv=threshold_cv, refit=False,
+                linear_path=clf.linear_path_).fit(X, Y)
     np.testing.assert_array_equal(clf.predict_proba(X), kept.predict_proba(X))
     np.testing.assert_array_equal(clf.thresholds_, kept.thresholds_)
     again = clone(clf).fit(X, Y)
     assert again.linear_path_ == clf.linear_path_
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("chosen", [False, True])
+def test_only_the_chosen_kind_trains_fold_networks(wide, monkeypatch, chosen):
+    """The pilots are one network each; the fold networks trained are the
+    chosen kind's alone, once."""
+    from sklearn_mlk import _choice
+    from sklearn_mlk._training._trainer import Trainer
+
+    folds = []
+    train_folds = Trainer.train_folds
+
+    def record(trainer, X, Y, w, splits, *args):
+        nets = train_folds(trainer, X, Y, w, splits, *args)
+        folds.append([_stacked.has_linear_path(net.model) for net in nets])
+        return nets
+
+    monkeypatch.setattr(Trainer, "train_folds", record)
+    monkeypatch.setattr(_choice, "best", lambda scores: int(chosen))
+    X, Y = wide
+    clf = tiny(hidden_layer_sizes=(2,), epochs=2, **LEARNED).fit(X, Y)
+    assert folds == [[chosen] * 3]
+    assert clf.linear_path_ is chosen and _has_path(clf) == [chosen] * 3
 
 
 @pytest.mark.parametrize("params", [{"threshold": 0.5}, {"linear_path": False},
@@ -92,22 +123,33 @@ def test_no_choice_without_out_of_fold_scores_or_with_a_bool(wide, params):
     assert _has_path(clf)[0] == (params.get("linear_path") is True)
 
 
-def test_a_path_too_large_for_memory_leaves_the_network_without_it(wide):
-    from sklearn_mlk import _memory
+@pytest.mark.parametrize("networks_with_path", [0, 2])
+def test_a_path_too_large_for_memory_leaves_the_network_without_it(
+        wide, monkeypatch, networks_with_path):
+    """Where memory holds no network with the path, its pilot is refused and
+    scores NaN; where it holds the pilot but not the fold networks, the path
+    is chosen and then refused. Either way the network without it is kept."""
+    from sklearn_mlk import _choice, _memory
 
     X, Y = wide
     X = np.hstack([X, np.random.default_rng(1).random((X.shape[0], 2000))])
-    # room for the three fold networks without the path, not with it
     plain = X.shape[1] * 2 + 2 + 2 * 12 + 12
-    limit = int(_memory.estimate(plain, 3)) + 1000
+    with_path = plain + X.shape[1] * 12
+    # room for the three fold networks without the path, and for
+    # networks_with_path networks with it
+    limit = int(max(_memory.estimate(plain, 3),
+                    _memory.estimate(with_path, networks_with_path))) + 1000
+    monkeypatch.setattr(_choice, "best", lambda scores: int(np.isfinite(scores[-1])))
     clf = tiny(hidden_layer_sizes=(2,), epochs=2, memory_limit=limit, **LEARNED)
     with pytest.warns(UserWarning, match="kept the network without the linear path, "
                                          "whose fit was refused: This .* would need"):
         clf.fit(X, Y)
     assert clf.linear_path_ is False and not any(_has_path(clf))
-    assert np.isfinite(clf.linear_path_scores_[0]) and np.isnan(clf.linear_path_scores_[1])
+    assert np.isfinite(clf.linear_path_scores_[0])
+    assert np.isfinite(clf.linear_path_scores_[1]) == bool(networks_with_path)
     with pytest.raises(MemoryError):  # nor the network without it: refused as ever
-        tiny(hidden_layer_sizes=(2,), epochs=2, memory_limit=limit // 2, **LEARNED).fit(X, Y)
+        tiny(hidden_layer_sizes=(2,), epochs=2, memory_limit=limit // 4,
+             **LEARNED).fit(X, Y)
 
 
 def test_a_warm_start_continues_the_network_the_choice_kept(wide):
@@ -127,7 +169,8 @@ def test_within_a_list_of_alpha_each_value_chooses(wide):
     clf = tiny(hidden_layer_sizes=(2,), epochs=30, learning_rate=0.05, alpha=[0.0, 1.0],
                **LEARNED).fit(X, Y)
     assert clf.alpha_ in (0.0, 1.0) and clf.linear_path_
-    assert np.max(clf.alpha_scores_) == pytest.approx(clf.linear_path_scores_[1])
+    # each value's score is its kept fit's, not its pilots'
+    assert np.max(clf.alpha_scores_) == pytest.approx(np.nanmean(clf.threshold_scores_))
 
 
 @pytest.mark.parametrize("linear_path", [True, False, np.True_])
@@ -229,11 +272,19 @@ def test_verbose_says_what_auto_chose_and_why(wide, capsys):
     clf = tiny(hidden_layer_sizes=(2,), epochs=30, learning_rate=0.05, verbose=1,
                **LEARNED).fit(X, Y)
     out = capsys.readouterr().out
-    assert "Fitting without the linear path (1 of 2):" in out
-    assert "Fitting with the linear path (2 of 2):" in out
+    assert "by one pilot network of each kind" in out
+    assert "The pilot network without the linear path (1 of 2):" in out
+    assert "The pilot network with the linear path (2 of 2):" in out
     without, with_path = clf.linear_path_scores_
-    assert (f"The network with the linear path kept, its out-of-fold score "
-            f"{with_path:.4f} the higher (the other's {without:.4f}).") in out
+    assert (f"The network with the linear path chosen, its pilot's score on its "
+            f"hold-out {with_path:.4f} the higher (the other's {without:.4f}); it is "
+            "fitted on the folds.") in out
+    assert out.count("'auto' settings") == 1  # the fit's, not the pilots'
+    tiny(hidden_layer_sizes=(2,), epochs=3, verbose=1, threshold="f1", threshold_cv=0.25,
+         refit=False).fit(X, Y)
+    out = capsys.readouterr().out
+    assert "Fitting without the linear path (1 of 2):" in out and "pilot" not in out
+    assert "linear path kept, its out-of-fold score" in out
     tiny(epochs=1, verbose=1).fit(X, Y)  # a fixed threshold: no scores to choose by
     assert ("linear_path: off (12 outputs, more than the 8 units of the narrowest "
             "hidden layer, but no out-of-fold scores to choose by)") in capsys.readouterr().out
