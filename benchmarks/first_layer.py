@@ -2,6 +2,7 @@
 
     python benchmarks/first_layer.py              # every set, 2 seeds
     python benchmarks/first_layer.py --quick      # the smallest set, 1 seed
+    python benchmarks/first_layer.py --merge --models default  # rerun one, keep the rest
 
 Sized to the input (``sklearn_mlk._keras._network.first_layer_gain``), the
 first layer's initial weights are drawn wider on sparse input, so that its
@@ -115,19 +116,20 @@ def make(model, seed):
     return make_pipeline(MaxAbsScaler(), estimator)
 
 
-def run_set(X, Y, X_test, Y_test, seeds):
+def run_set(X, Y, X_test, Y_test, seeds, models=MODELS):
     """Each model's test macro-F1 and fit seconds, one list entry per seed."""
     from sklearn.metrics import f1_score
 
     from sklearn_mlk._keras import _network
 
-    out = {model: {"macro_f1": [], "fit_seconds": []} for model in MODELS}
-    # Whether the default kept its linear path, where it chose (linear_path_).
-    out[DEFAULT]["linear_path"] = []
+    out = {model: {"macro_f1": [], "fit_seconds": []} for model in models}
+    if DEFAULT in out:
+        # Whether the default kept its linear path, where it chose (linear_path_).
+        out[DEFAULT]["linear_path"] = []
     default = _network.SIZE_FIRST_LAYER
     try:
         for seed in range(seeds):
-            for model in MODELS:
+            for model in models:
                 # The one place this benchmark reaches into the estimator.
                 _network.SIZE_FIRST_LAYER = model == SIZED
                 pipe = make(model, seed)
@@ -153,15 +155,22 @@ def markdown(results, meta):
         f"{MIN_TRAIN_POSITIVES} training positives and a test positive. Best "
         "macro-F1 of each row in bold.",
         "",
-        "| set (labels kept) | " + " | ".join(f"{m} F1 | s" for m in MODELS) + " |",
-        "|---|" + "---|---|" * len(MODELS),
+        *report.merge_note(meta),
+    ]
+    models = [m for m in MODELS if any(m in cells for cells in results.values())]
+    lines += [
+        "| set (labels kept) | " + " | ".join(f"{m} F1 | s" for m in models) + " |",
+        "|---|" + "---|---|" * len(models),
     ]
     for name, cells in results.items():
-        scores = report.bold_best({m: np.mean(cells[m]["macro_f1"]) for m in MODELS})
-        row = [cell for m in MODELS
-               for cell in (scores[m], f"{np.mean(cells[m]['fit_seconds']):.1f}")]
+        scores = report.bold_best({m: np.mean(cells[m]["macro_f1"]) for m in models
+                                   if m in cells})
+        row = [cell for m in models
+               for cell in ((scores[m], f"{np.mean(cells[m]['fit_seconds']):.1f}")
+                            if m in cells else ("not run", ""))]
         lines.append(f"| {name} ({cells['labels']:,}) | " + " | ".join(row) + " |")
-    chose = {name: cells[DEFAULT].get("linear_path") for name, cells in results.items()}
+    chose = {name: cells[DEFAULT].get("linear_path") for name, cells in results.items()
+             if DEFAULT in cells}
     chose = {name: kept for name, kept in chose.items() if kept}
     if chose:
         lines += ["", "Where the default chose whether to keep its linear path (more "
@@ -172,17 +181,22 @@ def markdown(results, meta):
 
 
 def main(argv=None):
-    args, seeds = report.generated_set_arguments(__doc__, argv)
+    args, seeds = report.generated_set_arguments(
+        __doc__, argv, lambda parser: report.selection_arguments(parser, list(SETS), MODELS))
     warnings.simplefilter("ignore")
     meta = report.run_meta("first_layer.py", argv, seeds=seeds)
-    names = list(SETS)[:1] if args.quick else list(SETS)
+    names = args.sets or (list(SETS)[:1] if args.quick else list(SETS))
+    models = args.models or MODELS
     results = {}
     for name in names:
         X, Y, X_test, Y_test = split_set(name)
-        results[name] = {**run_set(X, Y, X_test, Y_test, seeds), "labels": Y.shape[1]}
+        results[name] = {**run_set(X, Y, X_test, Y_test, seeds, models),
+                         "labels": Y.shape[1]}
         print(name, {m: round(float(np.mean(results[name][m]["macro_f1"])), 4)
-                     for m in MODELS}, flush=True)
+                     for m in models}, flush=True)
     stem = "first_layer_quick" if args.quick else "first_layer"
+    if args.merge:
+        results = report.merge_saved(args.out, stem, meta, results, MODELS)
     report.write(args.out, stem, meta, results, markdown(results, meta))
 
 

@@ -259,10 +259,7 @@ def markdown(results, meta):
         "rarer half of the labels by training frequency. Best of each score in bold.",
         "",
     ]
-    if meta.get("merged_from"):
-        lines += ["Rows of models this command did not run come from, in order: "
-                  + "; ".join(f"`{c}`" for c in meta["merged_from"])
-                  + ", their fit seconds measured in that run.", ""]
+    lines += report.merge_note(meta)
     lines += [
         "| labels | model | macro-F1 | rare half | micro-F1 | fit s |",
         "|---|---|---|---|---|---|",
@@ -278,32 +275,14 @@ def markdown(results, meta):
 
 
 def _arguments(parser):
-    parser.add_argument("--models", nargs="+", default=list(MODELS),
-                        choices=[*MODELS, *VARIANTS], metavar="MODEL",
-                        help="the models to run: the peers' names and the "
-                             f"estimator's variants {list(VARIANTS)}")
+    report.selection_arguments(parser, [f"{n:,}" for n in LABELS] + [DIGIT_PAIRS],
+                               [*MODELS, *VARIANTS])
     parser.add_argument("--name", default=None,
                         help="the results' file stem (default many_labels)")
-    parser.add_argument("--sets", nargs="+", default=None, metavar="SET",
-                        choices=[f"{n:,}" for n in LABELS] + [DIGIT_PAIRS],
-                        help="the sets to run (default: all; --quick: the 100-label "
-                             "set)")
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the other models' rows of an earlier report of "
-                             "the same name, replacing only the models run")
 
 
-def merged(earlier, results):
-    """``earlier``'s results (a saved report's) with the rows of ``results``
-    put in, a model run now replacing its earlier row; each set's rows in
-    the order of ``--models``' choices (the default, its variants, the
-    peers)."""
-    order = [DEFAULT, *VARIANTS, *MODELS]
-    out = {}
-    for name in {**earlier, **results}:
-        rows = {**earlier.get(name, {}), **results.get(name, {})}
-        out[name] = {model: rows[model] for model in sorted(rows, key=order.index)}
-    return out
+# A merged report's rows: the default, its variants, the peers.
+ORDER = (DEFAULT, *VARIANTS, *MODELS)
 
 
 def main(argv=None):
@@ -315,18 +294,12 @@ def main(argv=None):
     names = args.sets or ([f"{LABELS[0]:,}"] if args.quick
                           else [f"{n:,}" for n in LABELS] + [DIGIT_PAIRS])
     for name in names:
-        results[name] = run_set(name, seeds, args.models)
+        results[name] = run_set(name, seeds, args.models or MODELS)
         print(name, {m: round(float(np.mean(v["macro_f1"])), 4)
                      for m, v in results[name].items()}, flush=True)
     stem = args.name or ("many_labels_quick" if args.quick else "many_labels")
-    saved = pathlib.Path(args.out) / f"{stem}.json"
-    if args.merge and saved.exists():
-        import json
-
-        earlier = json.loads(saved.read_text())
-        results = merged(earlier["results"], results)
-        meta["merged_from"] = [*earlier["meta"].get("merged_from", []),
-                               earlier["meta"]["command"]]
+    if args.merge:
+        results = report.merge_saved(args.out, stem, meta, results, ORDER)
     report.write(args.out, stem, meta, results, markdown(results, meta))
 
 

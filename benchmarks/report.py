@@ -101,10 +101,10 @@ def seeded_arguments(doc, argv, seeds, quick, extra=None):
     return args, args.seeds or (1 if args.quick else seeds)
 
 
-def generated_set_arguments(doc, argv):
+def generated_set_arguments(doc, argv, extra=None):
     """:func:`seeded_arguments` of a benchmark on generated sets: ``--quick``
     runs its smallest set, and the seeds are 2."""
-    return seeded_arguments(doc, argv, 2, "its smallest set")
+    return seeded_arguments(doc, argv, 2, "its smallest set", extra)
 
 
 def bold_best(scores):
@@ -147,6 +147,56 @@ def write(out, stem, meta, results, markdown):
                                                  indent=2))
     (out / f"{stem}.md").write_text(markdown)
     print(f"wrote {out / (stem + '.md')}")
+
+
+def merged(earlier, results, order):
+    """``earlier``'s results (a saved report's, ``{set: {model: row}}``) with
+    the rows of ``results`` put in, a model run now replacing its earlier
+    row; each set's models in the order of ``order``, other keys after."""
+    rank = {}
+    for model in order:
+        rank.setdefault(model, len(rank))
+    out = {}
+    for name in {**earlier, **results}:
+        rows = {**earlier.get(name, {}), **results.get(name, {})}
+        out[name] = {key: rows[key]
+                     for key in sorted(rows, key=lambda key: rank.get(key, len(rank)))}
+    return out
+
+
+def merge_saved(out, stem, meta, results, order):
+    """``results`` merged (:func:`merged`) into the report ``<stem>.json``
+    saved under ``out`` where there is one, whose command (and those it was
+    merged from) ``meta["merged_from"]`` then lists."""
+    saved = pathlib.Path(out) / f"{stem}.json"
+    if not saved.exists():
+        return results
+    earlier = json.loads(saved.read_text())
+    meta["merged_from"] = [*earlier["meta"].get("merged_from", []),
+                           earlier["meta"]["command"]]
+    return merged(earlier["results"], results, order)
+
+
+def merge_note(meta):
+    """A merged report's lines naming the commands its other rows come from."""
+    if not meta.get("merged_from"):
+        return []
+    return ["Rows of models this command did not run come from, in order: "
+            + "; ".join(f"`{c}`" for c in meta["merged_from"])
+            + ", their fit seconds measured in that run.", ""]
+
+
+def selection_arguments(parser, sets, models):
+    """A benchmark's ``--sets`` and ``--models`` (choices ``sets`` and
+    ``models``, default all) and ``--merge``."""
+    parser.add_argument("--sets", nargs="+", default=None, metavar="SET", choices=sets,
+                        help="the sets to run (default: all; --quick: the first)")
+    parser.add_argument("--models", nargs="+", default=None, choices=models,
+                        metavar="MODEL", help=f"the models to run (default: all of "
+                                              f"{list(models)})")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other models' rows of an earlier report of "
+                             "the same name, replacing only the models run")
 
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"

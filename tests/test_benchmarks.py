@@ -966,6 +966,45 @@ def test_the_many_labels_merge_replaces_only_the_models_run(tmp_path, monkeypatc
     assert many_labels.make("no linear path", 0)[-1].linear_path is False
 
 
+def test_the_full_fit_choice_variant_switches_the_pilots_off_for_its_fits_alone(
+        monkeypatch):
+    import many_labels
+
+    from sklearn_mlk import _choice
+
+    seen = []
+    monkeypatch.setattr(many_labels, "make", lambda model, seed, sparse=True: type(
+        "Fit", (), {"fit": lambda self, X, Y: seen.append((model, _choice.PILOT)),
+                    "set_params": lambda self, **params: self,
+                    "predict": lambda self, X: np.zeros((len(X), 3), dtype=int)})())
+    monkeypatch.setattr(many_labels, "load_set", lambda name, seed: (
+        np.zeros((4, 2)), np.eye(4, 3, dtype=int), np.zeros((4, 2)), np.eye(4, 3, dtype=int)))
+    many_labels.run_set("100", 1, ["choice by full fits", "default"])
+    # the untimed tracing fits first, then the timed ones
+    assert seen[-2:] == [("choice by full fits", False), ("default", True)]
+    assert _choice.PILOT is True
+
+
+def test_the_first_layer_merge_replaces_only_the_models_run(tmp_path, monkeypatch):
+    import first_layer
+
+    monkeypatch.setattr(first_layer, "SETS", {"a": (150, 80, 200, 8, 3, 0),
+                                              "b": (150, 80, 200, 6, 3, 0)})
+    monkeypatch.setattr(first_layer, "MODELS", (first_layer.DEFAULT, first_layer.OVR))
+    args = ["--seeds", "1", "--out", str(tmp_path)]
+    first_layer.main([*args, "--models", first_layer.OVR])
+    first = json.loads((tmp_path / "first_layer.json").read_text())
+    first_layer.main([*args, "--merge", "--sets", "b", "--models", first_layer.DEFAULT])
+    saved = json.loads((tmp_path / "first_layer.json").read_text())
+    results = saved["results"]
+    assert list(results) == ["a", "b"] and results["a"] == first["results"]["a"]
+    assert list(results["b"]) == [first_layer.DEFAULT, first_layer.OVR, "labels"]
+    assert results["b"][first_layer.OVR] == first["results"]["b"][first_layer.OVR]
+    assert saved["meta"]["merged_from"] == [first["meta"]["command"]]
+    text = (tmp_path / "first_layer.md").read_text()
+    assert f"come from, in order: `{first['meta']['command']}`" in text
+
+
 def test_a_merged_study_keeps_the_sets_in_their_order():
     """A run on some sets merged into a study puts them back in place."""
     import thresholds
