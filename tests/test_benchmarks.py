@@ -920,6 +920,34 @@ def test_same_fits_saves_the_defaults_probabilities_and_compares_them(tmp_path,
     assert same_fits.main(["--compare", str(first), str(second)]) == 1
 
 
+def test_pilot_choice_compares_both_choices_on_sets_with_more_labels_than_units(
+        tmp_path, monkeypatch):
+    """Sets with no more labels than the hidden units are left out; the full
+    fits' choice is the higher out-of-fold score's kind; the pilots' choice
+    is the default's, whose fit is that kind's fit."""
+    import pilot_choice
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((160, 12)) < 0.3).astype(float)
+    Y = np.where(rng.random((160, 6)) < 0.03, 1 - X[:, :6], X[:, :6]).astype(int)
+    splits = [(np.arange(120), np.arange(120, 160))]
+    monkeypatch.setattr(pilot_choice.datasets, "load",
+                        lambda name: (X, Y[:, : len(name)], splits))
+    monkeypatch.setattr(pilot_choice.datasets, "SETS", ("ab", "abcdef"))
+    pilot_choice.main(["--hidden", "2", "--seeds", "1", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "pilot_choice.json").read_text())
+    assert list(saved["results"]) == ["abcdef"] and saved["meta"]["hidden"] == 2
+    (run,) = saved["results"]["abcdef"]["runs"]
+    assert run["full_kept_path"] == (run["True"]["score"] > run["False"]["score"])
+    kept = run[str(run["pilot_kept_path"])]
+    assert run["auto"]["macro_f1"] == kept["macro_f1"]
+    assert run["auto"]["score"] == kept["score"]
+    text = (tmp_path / "pilot_choice.md").read_text()
+    row = pilot_choice.summary(saved["results"]["abcdef"])
+    assert f"| abcdef (6) | {row['no path']:.4f} | {row['path']:.4f} |" in text
+    assert f"| {int(run['full_kept_path'])} of 1 | {int(run['pilot_kept_path'])} of 1 |" in text
+
+
 def test_the_digit_pairs_labels_are_the_slots_digits_and_their_pairs(monkeypatch):
     """benchmarks/many_labels.py's digit-pairs set: a label per digit and slot,
     and one per pair of them, each true exactly where its parts are."""
