@@ -1083,28 +1083,30 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
         seed = _choice.shared_seed(self.random_state)  # the pilots' and the fit's
         if self.verbose and pilot:
             print(_choice.PILOT_NOTE, flush=True)
-        with _for_this_fit(self, {"random_state": seed}), _choice.piloting(self, pilot):
-            scores, found = self._fit_each(
-                "linear_path", (False, True), X, y, sample_weight, fit_params,
-                lambda i, value: (f"{'The pilot network' if pilot else 'Fitting'} "
-                                  f"{'with' if value else 'without'} the linear path "
-                                  f"({i + 1} of 2):"),
-                refused=refused, keep=not pilot)
-        chosen = _choice.best(scores)
-        if self.verbose:
-            print(_choice.describe_linear_path(scores, chosen, pilot), flush=True)
-        if pilot:
-            found = []
-            try:
-                self._fit_with({"random_state": seed, "linear_path": bool(chosen)},
-                               X, y, sample_weight, fit_params, found)
-            except MemoryError as exc:
-                if not chosen:
-                    raise
-                _warn_once_per_search(f"{refused}{exc}")
-                chosen, found = 0, []
-                self._fit_with({"random_state": seed, "linear_path": False},
-                               X, y, sample_weight, fit_params, found)
+        with _notes.once_per_choice():  # the pilots and the fit: each note once
+            with _for_this_fit(self, {"random_state": seed}), \
+                    _choice.piloting(self, pilot):
+                scores, found = self._fit_each(
+                    "linear_path", (False, True), X, y, sample_weight, fit_params,
+                    lambda i, value: (f"{'The pilot network' if pilot else 'Fitting'} "
+                                      f"{'with' if value else 'without'} the linear path "
+                                      f"({i + 1} of 2):"),
+                    refused=refused, keep=not pilot)
+            chosen = _choice.best(scores)
+            if self.verbose:
+                print(_choice.describe_linear_path(scores, chosen, pilot), flush=True)
+            if pilot:
+                found = []
+                try:
+                    self._fit_with({"random_state": seed, "linear_path": bool(chosen)},
+                                   X, y, sample_weight, fit_params, found)
+                except MemoryError as exc:
+                    if not chosen:
+                        raise
+                    _warn_once_per_search(f"{refused}{exc}")
+                    chosen, found = 0, []
+                    self._fit_with({"random_state": seed, "linear_path": False},
+                                   X, y, sample_weight, fit_params, found)
         if out_of_fold is not None:  # what an enclosing choice of alpha scores
             out_of_fold.extend(found)
         self.linear_path_, self.linear_path_scores_ = bool(chosen), np.asarray(scores)
@@ -1152,6 +1154,9 @@ class KerasMultiLabelClassifier(ClassifierMixin, BaseEstimator):
                 if keep and _choice.best(scores) == len(scores) - 1:
                     # the best so far; the others are freed
                     kept, kept_out_of_fold = dict(self.__dict__), found
+                elif not keep:  # scored only: freed before the next fit
+                    self.__dict__.clear()
+                    self.__dict__.update(before)
         self.__dict__.clear()
         self.__dict__.update(kept)
         return scores, kept_out_of_fold

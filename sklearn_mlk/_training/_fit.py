@@ -32,7 +32,8 @@ AUTO_LEARNING_RATE = 3e-3
 # the 256 units are a bottleneck that the path removes; on the sparse tag set
 # of ten thousand words and a thousand tags (benchmarks/first_layer.py) the
 # path scored far below the network without it. Neither way wins alone,
-# hence the choice, at the cost of a second fit on such sets only.
+# hence the choice, at the cost of two pilot networks on such sets only
+# (benchmarks/pilot_choice.py compares it with fitting both kinds in full).
 
 
 # alpha="auto" on a 1-D (binary or multiclass) target: LogisticRegression's

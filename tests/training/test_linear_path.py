@@ -123,6 +123,19 @@ def test_no_choice_without_out_of_fold_scores_or_with_a_bool(wide, params):
     assert _has_path(clf)[0] == (params.get("linear_path") is True)
 
 
+def test_the_pilots_and_the_fit_give_each_note_once(wide):
+    import warnings
+
+    X, Y = wide
+    Y = np.column_stack([Y, np.zeros(len(Y), dtype=int)])  # a label in no row
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf = tiny(hidden_layer_sizes=(2,), epochs=2, **LEARNED).fit(X, Y)
+    assert hasattr(clf, "linear_path_")
+    notes = [str(w.message) for w in caught if "present in all" in str(w.message)]
+    assert notes == ["Label not 12 is present in all training examples."]
+
+
 @pytest.mark.parametrize("networks_with_path", [0, 2])
 def test_a_path_too_large_for_memory_leaves_the_network_without_it(
         wide, monkeypatch, networks_with_path):
