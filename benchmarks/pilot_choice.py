@@ -2,6 +2,7 @@
 
     python benchmarks/pilot_choice.py              # the shared sets, 3 seeds
     python benchmarks/pilot_choice.py --quick      # foodtruck, 1 seed
+    python benchmarks/pilot_choice.py --tagged --name pilot_choice_tagged
 
 ``linear_path="auto"`` chooses whether the default MLP keeps its linear path
 where the labels outnumber its narrowest hidden layer's units. It chooses by
@@ -25,11 +26,19 @@ protocol (``benchmarks/datasets.py``) is fitted from each seed:
   its fit is that of the kind it chose, and its fit seconds are timed against
   the two fits' sum, the full fits' choice's cost.
 
+With ``--tagged``, the sets are instead generated tagged texts of 300 labels
+(``benchmarks/many_labels.py``'s, fewer rows: 1,000 and 3,000 for training and
+1,000 for testing, one draw for every seed, labels with fewer than 3
+training positives left out),
+more labels than the default's 256 hidden units, and the MLP keeps its
+default width (``--hidden 256``): where the choice runs with the default
+network.
+
 Each row gives, over the seeds, the mean test macro-F1 of each fixed kind and
 of each choice, the seeds on which each choice kept the path and those on
 which the two choices agree, and the mean fit seconds of each choice (one
 process, warm: an untimed fit of each kind traces the networks first).
-Writes benchmarks/results/pilot_choice{,_quick}.{md,json}.
+Writes benchmarks/results/pilot_choice{,_quick}.{md,json}, or ``--name``.
 """
 
 import os
@@ -63,14 +72,35 @@ def make(hidden, linear_path, seed, sparse):
                                                    random_state=seed))
 
 
-def run_set(name, hidden, seeds):
+# --tagged: the generated sets' training rows, and their labels and test rows.
+TAGGED_ROWS, TAGGED_LABELS, TAGGED_TEST = (1_000, 3_000), 300, 1_000
+
+
+def shared_set(name):
+    """``(X, Y, train, test)``: a shared set and the first split of its protocol."""
+    X, Y, splits = datasets.load(name)
+    return (X, Y, *splits[0])
+
+
+def tagged_set(rows, seed=0):
+    """``(X, Y, train, test)``: a generated tagged text of ``rows`` training
+    rows (see the module's docstring)."""
+    import many_labels
+
+    X, Y, _ = many_labels.tagged_set(rows + TAGGED_TEST, TAGGED_LABELS, seed)
+    train, test = np.arange(rows), np.arange(rows, rows + TAGGED_TEST)
+    kept = Y[train].sum(axis=0) >= 3
+    return X, Y[:, kept], train, test
+
+
+def run_set(data, hidden, seeds):
     """Per seed: each kind's test macro-F1 and fit seconds, the fixed kinds'
-    out-of-fold scores and the pilots' choice."""
+    out-of-fold scores and the pilots' choice, on ``data``, ``(X, Y, train,
+    test)``."""
     import scipy.sparse as sp
     from sklearn.metrics import f1_score
 
-    X, Y, splits = datasets.load(name)
-    train, test = splits[0]
+    X, Y, train, test = data
     sparse = sp.issparse(X)
     out = {"labels": int(Y.shape[1]), "runs": []}
     for kind in KINDS[:2]:  # untimed: the networks traced for this shape
@@ -123,9 +153,11 @@ def summary(cells):
 def markdown(results, meta):
     lines = report.header("Choosing the linear path by pilots or by full fits", meta)
     seeds = report.seed_count(meta["seeds"])
+    where = (f"generated tagged texts of {TAGGED_LABELS} labels, more than its units" if
+             meta.get("tagged") else "the first split of each shared set with more labels")
     lines += [
-        f"The default MLP narrowed to {meta['hidden']} hidden units, on the first "
-        f"split of each shared set with more labels; test macro-F1 (mean over "
+        f"The default MLP {'of' if meta.get('tagged') else 'narrowed to'} "
+        f"{meta['hidden']} hidden units, on {where}; test macro-F1 (mean over "
         f"{seeds}) of the network without and with the linear path, and of the "
         "kind each choice kept; the seeds on which each choice kept the path and "
         "on which they agree; the fit seconds of each choice (their mean; the full "
@@ -151,22 +183,35 @@ def markdown(results, meta):
 
 
 def _arguments(parser):
-    parser.add_argument("--hidden", type=int, default=8,
-                        help="the hidden units of the narrowed MLP (default 8)")
+    parser.add_argument("--hidden", type=int, default=None,
+                        help="the hidden units of the MLP (default 8; 256 with --tagged)")
+    parser.add_argument("--tagged", action="store_true",
+                        help="generated tagged texts of 300 labels instead of the "
+                             "shared sets")
+    parser.add_argument("--name", default=None,
+                        help="the results' file stem (default pilot_choice)")
 
 
 def main(argv=None):
     args, seeds = report.seeded_arguments(__doc__, argv, 3, "foodtruck", _arguments)
     warnings.simplefilter("ignore")
-    meta = report.run_meta("pilot_choice.py", argv, seeds=seeds, hidden=args.hidden)
+    hidden = args.hidden or (256 if args.tagged else 8)
+    meta = report.run_meta("pilot_choice.py", argv, seeds=seeds, hidden=hidden,
+                           tagged=args.tagged)
+    if args.tagged:
+        sets = {f"tagged, {rows:,} rows": lambda rows=rows: tagged_set(rows)
+                for rows in TAGGED_ROWS[: 1 if args.quick else None]}
+    else:
+        sets = {name: lambda name=name: shared_set(name)
+                for name in (("foodtruck",) if args.quick else datasets.SETS)}
     results = {}
-    for name in ("foodtruck",) if args.quick else datasets.SETS:
-        X, Y, _ = datasets.load(name)
-        if Y.shape[1] <= args.hidden:
+    for name, load in sets.items():
+        data = load()
+        if data[1].shape[1] <= hidden:
             continue
-        results[name] = run_set(name, args.hidden, seeds)
+        results[name] = run_set(data, hidden, seeds)
         print(name, summary(results[name]), flush=True)
-    stem = "pilot_choice_quick" if args.quick else "pilot_choice"
+    stem = args.name or ("pilot_choice_quick" if args.quick else "pilot_choice")
     report.write(args.out, stem, meta, results, markdown(results, meta))
 
 

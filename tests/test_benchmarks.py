@@ -948,6 +948,25 @@ def test_pilot_choice_compares_both_choices_on_sets_with_more_labels_than_units(
     assert f"| {int(run['full_kept_path'])} of 1 | {int(run['pilot_kept_path'])} of 1 |" in text
 
 
+def test_pilot_choice_on_tagged_texts_keeps_the_default_width(tmp_path, monkeypatch):
+    """--tagged: generated sets at the default's 256 units, whose labels with
+    fewer than 3 training positives are left out."""
+    import pilot_choice
+
+    monkeypatch.setattr(pilot_choice, "TAGGED_ROWS", (150,))
+    monkeypatch.setattr(pilot_choice, "TAGGED_LABELS", 10)
+    monkeypatch.setattr(pilot_choice, "TAGGED_TEST", 60)
+    X, Y, train, test = pilot_choice.tagged_set(150)
+    assert X.shape[0] == 210 and len(train) == 150 and len(test) == 60
+    assert Y[train].sum(axis=0).min() >= 3
+    pilot_choice.main(["--tagged", "--hidden", "4", "--seeds", "1", "--name", "t",
+                       "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "t.json").read_text())
+    assert list(saved["results"]) == ["tagged, 150 rows"]
+    assert saved["meta"]["tagged"] is True and saved["meta"]["hidden"] == 4
+    assert "MLP of 4 hidden units, on generated tagged texts" in (tmp_path / "t.md").read_text()
+
+
 def test_the_digit_pairs_labels_are_the_slots_digits_and_their_pairs(monkeypatch):
     """benchmarks/many_labels.py's digit-pairs set: a label per digit and slot,
     and one per pair of them, each true exactly where its parts are."""

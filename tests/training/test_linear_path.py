@@ -91,6 +91,22 @@ def test_the_choice_keeps_the_fit_of_its_value_from_the_same_seed(wide, threshol
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
 
 
+def test_a_multiclass_target_chooses_by_its_pilots_argmax_macro_f1():
+    """With more classes than hidden units, each pilot scores the macro-F1 of
+    its hold-out argmax: the score a one-value list of alpha gives the same
+    hold-out fit."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 12, 300)
+    X = np.eye(12)[y] + 0.3 * rng.normal(size=(300, 12))
+    params = dict(hidden_layer_sizes=(2,), epochs=10, learning_rate=0.05, threshold="f1")
+    clf = tiny(**params, threshold_cv=3).fit(X, y)
+    assert clf.classes_.tolist() == list(range(12)) and hasattr(clf, "linear_path_")
+    pilots = [tiny(**params, threshold_cv=1 / 3, refit=False, alpha=[1.0],
+                   linear_path=value).fit(X, y).alpha_scores_[0] for value in (False, True)]
+    np.testing.assert_allclose(clf.linear_path_scores_, pilots)
+    assert clf.linear_path_ == (pilots[1] > pilots[0])
+
+
 @pytest.mark.parametrize("chosen", [False, True])
 def test_only_the_chosen_kind_trains_fold_networks(wide, monkeypatch, chosen):
     """The pilots are one network each; the fold networks trained are the
