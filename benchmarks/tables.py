@@ -125,6 +125,8 @@ BLOCKS = {
                              _report_body("many_labels")),
     "pilot-choice": (DOCS / "guide" / "thresholds.md", "pilot_choice",
                      _report_body("pilot_choice")),
+    "pilot-choice-tagged": (DOCS / "guide" / "thresholds.md", "pilot_choice_tagged",
+                            _report_body("pilot_choice")),
     "out-of-core": (DOCS / "guide" / "dask.md", "out_of_core",
                     _call("out_of_core", "block")),
     "missing-labels": (DOCS / "guide" / "targets.md", "missing_labels",
