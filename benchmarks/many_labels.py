@@ -43,7 +43,8 @@ runs others in their place: the estimator without its linear path
 (``linear_path=False``: the default up to a hundred labels, and the default
 of earlier releases at any number), with no hidden layer (a logistic
 model per label, trained together; also with ``alpha=1``, and with it
-refitted on every row after the folds, ``refit=True``), with 1,024
+refitted on every row after the folds, ``refit=True``, or trained for 60
+epochs without early stopping), with 1,024
 hidden units, and "wide and deep" (the thresholds study's variant: a
 model callable of the 256-unit MLP with a linear path beside it, trained as
 any model callable's networks are, one after the other, at dropout 0.5),
@@ -93,6 +94,8 @@ VARIANTS = {
     "no hidden layer, alpha 1": {"hidden_layer_sizes": (), "alpha": 1.0},
     "no hidden layer, alpha 1, refit": {"hidden_layer_sizes": (), "alpha": 1.0,
                                         "refit": True},
+    "no hidden layer, alpha 1, 60 epochs": {"hidden_layer_sizes": (), "alpha": 1.0,
+                                            "early_stopping": False, "epochs": 60},
     "1,024 hidden units": {"hidden_layer_sizes": (1024,)},
     "wide and deep": {"model": "wide_and_deep", "learning_rate": 3e-3},
     "choice by full fits": {},
